@@ -1,0 +1,92 @@
+"""Training configuration and the named recipes, without importing torch."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from engine.errors import ConfigError
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "onecycle", "step", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run; a recipe fills it, options override it."""
+
+    model: str = "fast-net"
+    recipe: str = "fast"
+    optimizer: str = "adam"
+    lr: float = 0.001
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    batch_size: int = 64
+    epochs: int = 1
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0  # 0: chosen by measurement for this machine
+    channels_last: bool = False
+    label_smoothing: float = 0.0
+    augment: str = "none"
+    train_subset: int | None = None
+    test_subset: int | None = None
+    data_dir: str | None = None
+    run_dir: str | None = None
+    weights: str | None = None
+    expected_acc: float | None = None  # what the recipe is known to reach, for `recipes`
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def validate(self) -> TrainConfig:
+        """Return self, or raise ConfigError naming the bad option and its allowed values."""
+        checks = [
+            (self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.schedule in SCHEDULES, f"--schedule must be one of {', '.join(SCHEDULES)}"),
+            (self.lr > 0, "--lr must be positive"),
+            (self.batch_size >= 1, "--batch-size must be at least 1"),
+            (self.epochs >= 1, "--epochs must be at least 1"),
+            (0 <= self.label_smoothing < 1, "--label-smoothing must be in [0, 1)"),
+            (self.threads >= 0, "--threads must be 0 (auto) or more"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"bad training option: {message}")
+        return self
+
+
+RECIPES: dict[str, TrainConfig] = {
+    "fast": TrainConfig(model="fast-net", recipe="fast", optimizer="adam", lr=0.01,
+                        schedule="onecycle", batch_size=256, epochs=2, channels_last=True,
+                        expected_acc=0.99),
+    "seed-basic-cnn": TrainConfig(model="basic-cnn", recipe="seed-basic-cnn", optimizer="adam",
+                                  lr=0.001, batch_size=64, epochs=5, expected_acc=0.99),
+    "seed-convnet": TrainConfig(model="convnet", recipe="seed-convnet", optimizer="adam",
+                                lr=0.001, batch_size=64, epochs=5, expected_acc=0.99),
+    "seed-lenet5": TrainConfig(model="lenet5", recipe="seed-lenet5", optimizer="sgd", lr=0.01,
+                               momentum=0.9, batch_size=64, epochs=5, expected_acc=0.988),
+    "seed-mlp": TrainConfig(model="mlp", recipe="seed-mlp", optimizer="adam", lr=0.001,
+                            batch_size=128, epochs=10, expected_acc=0.98),
+}
+
+
+def recipe_names() -> list[str]:
+    return list(RECIPES)
+
+
+def make_config(recipe: str = "fast", **overrides: Any) -> TrainConfig:
+    """The recipe's config with every non-None override applied, validated."""
+    if recipe not in RECIPES:
+        raise ConfigError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    unknown = set(given) - {f.name for f in fields(TrainConfig)}
+    if unknown:
+        raise ConfigError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+    return replace(RECIPES[recipe], **given).validate()

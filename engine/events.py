@@ -1,0 +1,108 @@
+"""Training events: plain dataclasses with no torch, shared by the trainer, the child process and the TUI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every training event; ``kind`` names it in JSON and logs."""
+
+    kind: ClassVar[str] = "event"
+    mergeable: ClassVar[bool] = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Started(Event):
+    """The run has its model, data and device and is about to take its first step."""
+
+    kind: ClassVar[str] = "started"
+    run_dir: str
+    model: str
+    device: str
+    epochs: int
+    steps_per_epoch: int
+    start_epoch: int = 0
+    params: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """Batch progress, sent a few times a second; a newer one replaces an unread older one."""
+
+    kind: ClassVar[str] = "progress"
+    mergeable: ClassVar[bool] = True
+    epoch: int
+    step: int
+    steps_per_epoch: int
+    global_step: int
+    loss: float
+    acc: float
+    lr: float
+    samples_per_sec: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class EpochEnd(Event):
+    """An epoch finished and the model was evaluated on the test split."""
+
+    kind: ClassVar[str] = "epoch_end"
+    epoch: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    seconds: float
+    lr: float = 0.0
+
+
+@dataclass(frozen=True)
+class CheckpointSaved(Event):
+    """A checkpoint was written atomically."""
+
+    kind: ClassVar[str] = "checkpoint"
+    path: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class Paused(Event):
+    kind: ClassVar[str] = "paused"
+    global_step: int
+
+
+@dataclass(frozen=True)
+class Resumed(Event):
+    kind: ClassVar[str] = "resumed"
+    global_step: int
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    """The run ended normally: ``reason`` is 'completed' or 'stopped'."""
+
+    kind: ClassVar[str] = "finished"
+    reason: str
+    epochs_done: int
+    test_acc: float | None
+    seconds: float
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class Failed(Event):
+    """The run ended with a problem; ``message`` is one line naming it and the fix."""
+
+    kind: ClassVar[str] = "failed"
+    message: str
+    checkpoint: str | None = None
+
+
+TERMINAL_EVENTS = (Finished, Failed)

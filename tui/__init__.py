@@ -1,0 +1,1 @@
+"""cnn-tui: the Textual workbench over the headless engine."""
