@@ -26,8 +26,9 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m engine", description=__doc__)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                       parser_class=OneLineParser)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=OneLineParser
+    )
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)

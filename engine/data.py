@@ -41,14 +41,17 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_dir():
-            raise DataError(f"data folder {path} does not exist; pass --data-dir with a folder "
-                            "holding the MNIST IDX files")
+            raise DataError(
+                f"data folder {path} does not exist; pass --data-dir with a folder "
+                "holding the MNIST IDX files"
+            )
         return path
     for candidate in default_data_dirs():
         if (candidate / (SPLIT_FILES["test"][0] + ".gz")).exists():
             return candidate
-    raise DataError("the bundled MNIST files were not found; reinstall cnn-tui or pass "
-                    "--data-dir DIR")
+    raise DataError(
+        "the bundled MNIST files were not found; reinstall cnn-tui or pass --data-dir DIR"
+    )
 
 
 def locate_file(data_dir: Path, stem: str) -> Path:
@@ -78,13 +81,14 @@ def parse_idx(path: Path, content: bytes, magic: int) -> np.ndarray:
         raise DataError(f"{path} has magic number 0x{found}, expected 0x{magic:08x}; {FIX_HINT}")
     if len(content) < header:
         raise DataError(f"{path} is truncated inside its header; {FIX_HINT}")
-    dims = [int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     if ndim == 3 and dims[1:] != [28, 28]:
         raise DataError(f"{path} holds {dims[1]}x{dims[2]} images, expected 28x28; {FIX_HINT}")
     expected = header + int(np.prod(dims))
     if len(content) != expected:
-        raise DataError(f"{path} is {len(content)} bytes, expected {expected} for shape {dims}; "
-                        f"{FIX_HINT}")
+        raise DataError(
+            f"{path} is {len(content)} bytes, expected {expected} for shape {dims}; {FIX_HINT}"
+        )
     return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -116,8 +120,10 @@ def _load_split_cached(data_dir: Path, split: str) -> MnistSplit:
     images = parse_idx(image_path, read_bytes(image_path), IMAGE_MAGIC)
     labels = parse_idx(label_path, read_bytes(label_path), LABEL_MAGIC)
     if len(images) != len(labels):
-        raise DataError(f"{image_path} holds {len(images)} images but {label_path} holds "
-                        f"{len(labels)} labels; {FIX_HINT}")
+        raise DataError(
+            f"{image_path} holds {len(images)} images but {label_path} holds "
+            f"{len(labels)} labels; {FIX_HINT}"
+        )
     if labels.size and int(labels.max()) > 9:
         raise DataError(f"{label_path} has label {int(labels.max())}, outside 0-9; {FIX_HINT}")
     return MnistSplit(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
@@ -130,15 +136,20 @@ def load_split(split: str, data_dir: str | Path | None = None) -> MnistSplit:
     return _load_split_cached(resolve_data_dir(data_dir).resolve(), split)
 
 
-def normalize(images: torch.Tensor, mean: float = MNIST_MEAN, std: float = MNIST_STD,
-              memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+def normalize(
+    images: torch.Tensor,
+    mean: float = MNIST_MEAN,
+    std: float = MNIST_STD,
+    memory_format: torch.memory_format = torch.contiguous_format,
+) -> torch.Tensor:
     """uint8 (N, 28, 28) to float32 (N, 1, 28, 28), scaled to [0, 1] then standardised."""
     x = images.unsqueeze(1).to(torch.float32).div_(255.0).sub_(mean).div_(std)
     return x.contiguous(memory_format=memory_format)
 
 
-def batches(split: MnistSplit, batch_size: int, *, shuffle: bool, seed: int = 0,
-            epoch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches(
+    split: MnistSplit, batch_size: int, *, shuffle: bool, seed: int = 0, epoch: int = 0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """uint8 image and label batches sliced from the split; the order depends on seed and epoch."""
     count = len(split)
     if shuffle:
@@ -148,7 +159,7 @@ def batches(split: MnistSplit, batch_size: int, *, shuffle: bool, seed: int = 0,
     else:
         images, labels = split.images, split.labels
     for start in range(0, count, batch_size):
-        yield images[start:start + batch_size], labels[start:start + batch_size]
+        yield images[start : start + batch_size], labels[start : start + batch_size]
 
 
 def verify_checksums(data_dir: str | Path) -> dict[str, bool]:

@@ -1,4 +1,4 @@
-"""Training events: plain dataclasses with no torch, shared by the trainer, the child process and the TUI."""
+"""Training events: torch-free dataclasses shared by the trainer, the child process and the TUI."""
 
 from __future__ import annotations
 

@@ -44,54 +44,91 @@ def two_block_cnn(cfg: TwoBlockCNNConfig) -> nn.Sequential:
     """conv1-relu1-pool1-conv2-relu2-pool2-flatten-fc1-relu3-fc2."""
     c1, c2 = cfg.channels
     side = ((28 + 2 * cfg.padding - cfg.kernel + 1) // 2 + 2 * cfg.padding - cfg.kernel + 1) // 2
-    return nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(1, c1, cfg.kernel, padding=cfg.padding)), ("relu1", nn.ReLU()),
-        ("pool1", nn.MaxPool2d(2)),
-        ("conv2", nn.Conv2d(c1, c2, cfg.kernel, padding=cfg.padding)), ("relu2", nn.ReLU()),
-        ("pool2", nn.MaxPool2d(2)),
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(c2 * side * side, cfg.hidden)), ("relu3", nn.ReLU()),
-        ("fc2", nn.Linear(cfg.hidden, 10)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", nn.Conv2d(1, c1, cfg.kernel, padding=cfg.padding)),
+                ("relu1", nn.ReLU()),
+                ("pool1", nn.MaxPool2d(2)),
+                ("conv2", nn.Conv2d(c1, c2, cfg.kernel, padding=cfg.padding)),
+                ("relu2", nn.ReLU()),
+                ("pool2", nn.MaxPool2d(2)),
+                ("flatten", nn.Flatten()),
+                ("fc1", nn.Linear(c2 * side * side, cfg.hidden)),
+                ("relu3", nn.ReLU()),
+                ("fc2", nn.Linear(cfg.hidden, 10)),
+            ]
+        )
+    )
 
 
 def lenet5() -> nn.Sequential:
     """LeNet-5 style: 6@5x5 pad 2, pool, 16@5x5, pool, 400-120-84-10."""
-    return nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(1, 6, 5, padding=2)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-        ("conv2", nn.Conv2d(6, 16, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(400, 120)), ("relu3", nn.ReLU()),
-        ("fc2", nn.Linear(120, 84)), ("relu4", nn.ReLU()),
-        ("fc3", nn.Linear(84, 10)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", nn.Conv2d(1, 6, 5, padding=2)),
+                ("relu1", nn.ReLU()),
+                ("pool1", nn.MaxPool2d(2)),
+                ("conv2", nn.Conv2d(6, 16, 5)),
+                ("relu2", nn.ReLU()),
+                ("pool2", nn.MaxPool2d(2)),
+                ("flatten", nn.Flatten()),
+                ("fc1", nn.Linear(400, 120)),
+                ("relu3", nn.ReLU()),
+                ("fc2", nn.Linear(120, 84)),
+                ("relu4", nn.ReLU()),
+                ("fc3", nn.Linear(84, 10)),
+            ]
+        )
+    )
 
 
 def mlp(hidden: int = 512, dropout: float = 0.2) -> nn.Sequential:
     """The dense baseline 784-512-512-10 with dropout after each hidden layer."""
-    return nn.Sequential(OrderedDict([
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(784, hidden)), ("relu1", nn.ReLU()), ("drop1", nn.Dropout(dropout)),
-        ("fc2", nn.Linear(hidden, hidden)), ("relu2", nn.ReLU()), ("drop2", nn.Dropout(dropout)),
-        ("fc3", nn.Linear(hidden, 10)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("flatten", nn.Flatten()),
+                ("fc1", nn.Linear(784, hidden)),
+                ("relu1", nn.ReLU()),
+                ("drop1", nn.Dropout(dropout)),
+                ("fc2", nn.Linear(hidden, hidden)),
+                ("relu2", nn.ReLU()),
+                ("drop2", nn.Dropout(dropout)),
+                ("fc3", nn.Linear(hidden, 10)),
+            ]
+        )
+    )
 
 
 MNIST_MODELS = {
-    "basic-cnn": ("16/32-channel CNN, 3x3 kernels, fc 128",
-                  lambda: two_block_cnn(TwoBlockCNNConfig((16, 32)))),
-    "convnet": ("32/64-channel CNN, 3x3 kernels, fc 128",
-                lambda: two_block_cnn(TwoBlockCNNConfig((32, 64)))),
+    "basic-cnn": (
+        "16/32-channel CNN, 3x3 kernels, fc 128",
+        lambda: two_block_cnn(TwoBlockCNNConfig((16, 32))),
+    ),
+    "convnet": (
+        "32/64-channel CNN, 3x3 kernels, fc 128",
+        lambda: two_block_cnn(TwoBlockCNNConfig((32, 64))),
+    ),
     "lenet5": ("LeNet-5 style: 6@5x5, 16@5x5, 120-84-10", lenet5),
     "mlp": ("dense baseline 784-512-512-10 with dropout 0.2", mlp),
-    "convnet-3block": ("tutorial variant: a third conv block of 128 filters",
-                       lambda: build_from_spec("c32-p-c64-p-c128-p-f128")),
-    "convnet-k5": ("tutorial variant: 5x5 kernels",
-                   lambda: two_block_cnn(TwoBlockCNNConfig((32, 64), kernel=5, padding=2))),
-    "convnet-dropout": ("tutorial variant: dropout 0.25 after each block and 0.5 before output",
-                        lambda: build_from_spec("c32-p-d0.25-c64-p-d0.25-f128-d0.5")),
-    "fast-net": ("small batch-norm CNN used by the fast recipe",
-                 lambda: build_from_spec("c24b-p-c48b-p-c96b-gap")),
+    "convnet-3block": (
+        "tutorial variant: a third conv block of 128 filters",
+        lambda: build_from_spec("c32-p-c64-p-c128-p-f128"),
+    ),
+    "convnet-k5": (
+        "tutorial variant: 5x5 kernels",
+        lambda: two_block_cnn(TwoBlockCNNConfig((32, 64), kernel=5, padding=2)),
+    ),
+    "convnet-dropout": (
+        "tutorial variant: dropout 0.25 after each block and 0.5 before output",
+        lambda: build_from_spec("c32-p-d0.25-c64-p-d0.25-f128-d0.5"),
+    ),
+    "fast-net": (
+        "small batch-norm CNN used by the fast recipe",
+        lambda: build_from_spec("c24b-p-c48b-p-c96b-gap"),
+    ),
 }
 MODEL_NAMES = [*MNIST_MODELS, "alexnet"]
 
@@ -115,8 +152,11 @@ def alexnet(weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInf
     from torchvision.models import alexnet as tv_alexnet
 
     model = tv_alexnet(weights=None)
-    candidates = [Path(weights_path)] if weights_path else [
-        Path(torch.hub.get_dir()) / "checkpoints" / ALEXNET_WEIGHTS_FILE]
+    candidates = (
+        [Path(weights_path)]
+        if weights_path
+        else [Path(torch.hub.get_dir()) / "checkpoints" / ALEXNET_WEIGHTS_FILE]
+    )
     source = "random init (no pretrained weights found: pass --weights FILE)"
     for path in candidates:
         if path.is_file():
@@ -124,14 +164,17 @@ def alexnet(weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInf
                 state = torch.load(path, map_location="cpu", weights_only=True)
                 model.load_state_dict(state)
             except Exception as exc:  # any unreadable or mismatched file is the user's to fix
-                raise CheckpointError(f"{path} is not AlexNet weights ({type(exc).__name__}); "
-                                      "pass a torchvision AlexNet state dict") from None
+                raise CheckpointError(
+                    f"{path} is not AlexNet weights ({type(exc).__name__}); "
+                    "pass a torchvision AlexNet state dict"
+                ) from None
             source = f"pretrained weights from {path}"
         elif weights_path:
             raise CheckpointError(f"weights file {path} does not exist; check the path")
     model.eval()
-    info = ModelInfo("alexnet", describe("alexnet"), (3, 224, 224), IMAGENET_MEAN, IMAGENET_STD,
-                     source)
+    info = ModelInfo(
+        "alexnet", describe("alexnet"), (3, 224, 224), IMAGENET_MEAN, IMAGENET_STD, source
+    )
     return model, info
 
 
@@ -151,8 +194,9 @@ def build_model(name: str, weights_path: str | Path | None = None) -> tuple[nn.M
         return MNIST_MODELS[key][1](), ModelInfo(key, MNIST_MODELS[key][0])
     if looks_like_spec(key.lower()):
         return build_from_spec(key), ModelInfo(key, describe(key))
-    raise SpecError(f"unknown model {name!r}; use one of {', '.join(MODEL_NAMES)} or a spec "
-                    f"({GRAMMAR})")
+    raise SpecError(
+        f"unknown model {name!r}; use one of {', '.join(MODEL_NAMES)} or a spec ({GRAMMAR})"
+    )
 
 
 def count_params(model: nn.Module) -> int:
@@ -162,5 +206,8 @@ def count_params(model: nn.Module) -> int:
 
 def named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """Leaf modules in forward order with their dotted names (conv1, features.0, ...)."""
-    return [(name, module) for name, module in model.named_modules()
-            if name and not list(module.children())]
+    return [
+        (name, module)
+        for name, module in model.named_modules()
+        if name and not list(module.children())
+    ]

@@ -10,8 +10,10 @@ from torch import nn
 
 from engine.errors import SpecError
 
-GRAMMAR = ("c<N>[k<K>][s<S>][p<P>][b] conv+ReLU, p[<K>] max pool, ap[<K>] avg pool, "
-           "f<N>[b] dense+ReLU, d<P> dropout, bn batch norm, gap global avg pool")
+GRAMMAR = (
+    "c<N>[k<K>][s<S>][p<P>][b] conv+ReLU, p[<K>] max pool, ap[<K>] avg pool, "
+    "f<N>[b] dense+ReLU, d<P> dropout, bn batch norm, gap global avg pool"
+)
 CONV = re.compile(r"c(\d+)(?:k(\d+))?(?:s(\d+))?(?:p(\d+))?(b?)")
 POOL = re.compile(r"(a?)p(\d*)")
 DENSE = re.compile(r"f(\d+)(b?)")
@@ -40,8 +42,9 @@ class _Builder:
         self.layers[f"{kind}{self.counts[kind]}"] = module
 
     def fail(self, index: int, token: str, why: str) -> SpecError:
-        return SpecError(f"bad model spec {self.spec!r}: token {index + 1} {token!r} {why}; "
-                         f"grammar: {GRAMMAR}")
+        return SpecError(
+            f"bad model spec {self.spec!r}: token {index + 1} {token!r} {why}; grammar: {GRAMMAR}"
+        )
 
     def flatten(self) -> None:
         if self.flat is None:
