@@ -27,7 +27,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threads: int = 0  # 0: chosen by measurement for this machine
-    channels_last: bool = False
+    channels_last: bool | None = None  # None: chosen by measurement on the CPU, on for CUDA
     label_smoothing: float = 0.0
     augment: str = "none"
     train_subset: int | None = None

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine import data
+from engine import data, idx
 from engine.errors import DataError
 
 
@@ -74,8 +74,8 @@ def test_env_variable_overrides_location(tmp_path: Path, mnist_dir: Path, monkey
 def test_installed_location_is_found(tmp_path: Path, mnist_dir: Path, monkeypatch) -> None:
     installed = tmp_path / "share" / "cnn-tui" / "mnist"
     _copy_split(mnist_dir, installed)
-    monkeypatch.setattr(data.sys, "prefix", str(tmp_path))
-    monkeypatch.setattr(data, "__file__", str(tmp_path / "site" / "engine" / "data.py"))
+    monkeypatch.setattr(idx.sys, "prefix", str(tmp_path))
+    monkeypatch.setattr(idx, "__file__", str(tmp_path / "site" / "engine" / "idx.py"))
     assert data.resolve_data_dir() == installed
 
 

@@ -1,0 +1,159 @@
+"""engine.history: per-epoch kernel snapshots, stepping, deltas, comparing runs, bad folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from engine import history
+from engine.config import make_config
+from engine.errors import EngineError
+from engine.models import build_model
+from engine.workbench import Workbench
+
+
+def fake_state(run_dir: Path, model_name: str = "lenet5", seed: int = 0) -> SimpleNamespace:
+    """What the trainer's TrainState offers record_epoch, without training."""
+    torch.manual_seed(seed)
+    model, info = build_model(model_name)
+    return SimpleNamespace(model=model, info=info, config=make_config("fast", model=model_name),
+                           epoch=0, global_step=0, metrics=[], run_dir=str(run_dir))
+
+
+def finish_epoch(state: SimpleNamespace, test_acc: float, seconds: float = 2.0) -> Path:
+    """Pretend an epoch of training happened: nudge the weights, add metrics, snapshot."""
+    with torch.no_grad():
+        for p in state.model.parameters():
+            p.add_(0.01 * (state.epoch + 1))
+    state.epoch += 1
+    state.global_step += 100
+    state.metrics.append({"epoch": state.epoch, "train_loss": 1.0 / state.epoch,
+                          "train_acc": test_acc - 0.01, "test_loss": 0.9 / state.epoch,
+                          "test_acc": test_acc, "seconds": seconds,
+                          "lr": np.float32(0.01)})  # numpy scalars are stored as plain floats
+    return history.record_epoch(state)
+
+
+def test_snapshot_round_trip(tmp_path: Path) -> None:
+    state = fake_state(tmp_path / "run")
+    path = finish_epoch(state, 0.9)
+    assert path == tmp_path / "run" / "history" / "epoch-0001.npz"
+    saved = history.load_snapshot(state.run_dir, 1)
+    assert list(saved) == ["conv1", "conv2", "fc1", "fc2", "fc3"]
+    np.testing.assert_array_equal(saved["conv1"], state.model.conv1.weight.detach().numpy())
+    np.testing.assert_array_equal(saved["fc2"], state.model.fc2.weight.detach().numpy())
+    run = history.load_history(state.run_dir)
+    assert run.model == "lenet5" and run.params == 61_706
+    assert run.epochs[0]["test_acc"] == 0.9 and run.epochs[0]["global_step"] == 100
+    assert isinstance(run.epochs[0]["lr"], float)
+    assert run.config["model"] == "lenet5"
+
+
+def test_big_dense_layers_are_half_precision(tmp_path: Path) -> None:
+    state = fake_state(tmp_path / "mlp", "mlp")
+    finish_epoch(state, 0.97)
+    saved = history.load_snapshot(state.run_dir, 1)
+    assert saved["fc1"].dtype == np.float32 and saved["fc1"].shape == (512, 784)
+    np.testing.assert_allclose(saved["fc1"], state.model.fc1.weight.detach().numpy(),
+                               rtol=1e-3, atol=1e-4)
+    with np.load(Path(state.run_dir) / "history" / "epoch-0001.npz") as raw:
+        assert raw["fc1"].dtype == np.float16 and raw["fc3"].dtype == np.float32
+
+
+def test_listing_stepping_and_kernel_delta(tmp_path: Path) -> None:
+    state = fake_state(tmp_path / "run")
+    before = state.model.conv2.weight.detach().clone()
+    for acc in (0.5, 0.7, 0.8):
+        finish_epoch(state, acc)
+    assert history.list_snapshots(state.run_dir) == [1, 2, 3]
+    epochs = [1, 2, 3]
+    assert history.step_snapshot(epochs, 1, 1) == 2
+    assert history.step_snapshot(epochs, 3, 1) == 3  # clamped at the last
+    assert history.step_snapshot(epochs, 2, -5) == 1
+    assert history.step_snapshot(epochs, None, -1) == 3 and history.step_snapshot([], 1, 1) is None
+    delta = history.kernel_delta(state.run_dir, "conv2", 1, 3)
+    # epoch 2 added 0.02 and epoch 3 added 0.03 to every weight
+    np.testing.assert_allclose(delta, np.full(before.shape, 0.05), atol=1e-6)
+    np.testing.assert_allclose(history.snapshot_layer(state.run_dir, 1, "conv2"),
+                               (before + 0.01).numpy(), atol=1e-6)
+    with pytest.raises(EngineError, match="no snapshot for epoch 7; epochs: 1, 2, 3"):
+        history.load_snapshot(state.run_dir, 7)
+    with pytest.raises(EngineError, match="no layer 'relu1'"):
+        history.snapshot_layer(state.run_dir, 1, "relu1")
+
+
+def test_an_epoch_recorded_again_replaces_its_entry(tmp_path: Path) -> None:
+    state = fake_state(tmp_path / "run")
+    finish_epoch(state, 0.5)
+    state.epoch = 0  # a resumed run repeating epoch 1
+    state.metrics = []
+    finish_epoch(state, 0.6)
+    run = history.load_history(state.run_dir)
+    assert run.epoch_numbers == [1] and run.final_acc == 0.6
+
+
+def test_compare_two_runs(tmp_path: Path) -> None:
+    cnn, mlp = fake_state(tmp_path / "cnn"), fake_state(tmp_path / "mlp", "mlp")
+    for acc in (0.95, 0.98):
+        finish_epoch(cnn, acc, seconds=3.0)
+    for acc in (0.93, 0.96, 0.955):
+        finish_epoch(mlp, acc, seconds=1.5)
+    runs = history.compare_runs([cnn.run_dir, mlp.run_dir])
+    assert [r["model"] for r in runs] == ["lenet5", "mlp"]
+    assert [r["name"] for r in runs] == ["cnn", "mlp"]
+    assert runs[0]["final_acc"] == 0.98 and runs[1]["final_acc"] == 0.955
+    assert runs[1]["best_acc"] == 0.96
+    assert runs[0]["params"] == 61_706 and runs[1]["params"] == 669_706
+    assert runs[0]["seconds"] == pytest.approx(6.0) and runs[1]["seconds"] == pytest.approx(4.5)
+    assert runs[1]["epoch"] == [1, 2, 3]
+    assert runs[1]["curves"]["test_acc"] == [0.93, 0.96, 0.955]
+    assert runs[0]["curves"]["train_loss"] == pytest.approx([1.0, 0.5])
+    wb = Workbench()
+    assert wb.compare_runs([cnn.run_dir, mlp.run_dir])["runs"] == runs
+
+
+def test_missing_and_foreign_run_directories_get_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(EngineError) as info:
+        history.load_history(missing)
+    assert str(missing) in str(info.value) and "does not exist" in str(info.value)
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"jpg")
+    with pytest.raises(EngineError) as info:
+        history.compare_runs([missing.parent / "photos"])
+    assert "not a cnn-tui run directory" in str(info.value)
+    bogus = tmp_path / "bogus" / "history"
+    bogus.mkdir(parents=True)
+    (bogus / "index.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(EngineError, match="not a cnn-tui history index"):
+        history.list_snapshots(bogus.parent)
+    (bogus / "index.json").write_text("{truncated")
+    with pytest.raises(EngineError, match="unreadable"):
+        history.load_history(bogus.parent)
+    with pytest.raises(EngineError, match="no run directories"):
+        history.compare_runs([])
+
+
+def test_snapshot_ops_on_the_workbench(tmp_path: Path) -> None:
+    state = fake_state(tmp_path / "run")
+    for acc in (0.5, 0.7):
+        finish_epoch(state, acc)
+    wb = Workbench()
+    listing = wb.snapshots(run_dir=state.run_dir)
+    assert listing["epochs"] == [1, 2] and listing["layers"][0] == "conv1"
+    assert [m["test_acc"] for m in listing["metrics"]] == [0.5, 0.7]
+    kernels = wb.snapshot_kernels("conv1", 2, run_dir=state.run_dir)
+    assert kernels["weights"].shape == (6, 1, 5, 5) and not kernels["delta"]
+    delta = wb.snapshot_kernels("conv1", 2, run_dir=state.run_dir, base_epoch=1)
+    np.testing.assert_allclose(delta["weights"], 0.02, atol=1e-6)
+    assert delta["range"] == pytest.approx((0.02, 0.02), abs=1e-6)
+    dense = wb.snapshot_kernels("fc1", 1, run_dir=state.run_dir)
+    assert dense["weights"].shape == (120, 400) and dense["shape"] == (120, 400)
+    wb.state = SimpleNamespace(run_dir=state.run_dir)  # after training: the run's own folder
+    assert wb.snapshots()["epochs"] == [1, 2]

@@ -1,0 +1,89 @@
+"""The cnn-tui Textual app: options, the engine link and its poller; the screen does the rest.
+
+The UI process never imports torch. ``Link`` starts the engine's child process once the first
+frame is on screen, and a thread worker polls it, posting each event or reply to the main
+screen (``tui.main_screen``), which routes them to the panes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+
+from engine.config import TrainConfig, make_config
+from tui.commands import WorkbenchCommands
+from tui.link import EngineLost, Link, default_factory
+from tui.main_screen import MainScreen
+from tui.screens import MIN_HEIGHT, MIN_WIDTH
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """What the command line decided; tests and the benchmark build one directly."""
+
+    config: TrainConfig = field(default_factory=lambda: make_config("fast"))
+    model: str | None = None  # the model to open; None: the config's
+    checkpoint: str | None = None  # open this checkpoint for inspection instead
+    weights: str | None = None
+    image: str | None = None  # inspect this picture (index -1) instead of MNIST digits
+    data_dir: str | None = None
+    ascii: bool = False
+    color_mode: str | None = None  # "truecolor" | "256" | "ascii"; None: from the terminal
+    seed: int | None = None  # of the random sample picker (tests)
+    log_file: str | None = None  # the engine child's stdout/stderr; None: a temp file
+
+
+class CnnTuiApp(App[None]):
+    """The workbench; ``CnnTuiApp(AppOptions(config=...), engine_factory=...)``."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "cnn-tui"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    # Breakpoint classes on every screen; app.tcss shows the too-small notice with them.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MIN_WIDTH, "-normal-width"), (140, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-normal-height"), (40, "-tall")]
+
+    def __init__(self, options: AppOptions | None = None,
+                 engine_factory=default_factory) -> None:
+        super().__init__()
+        self.options = options or AppOptions()
+        self.main = MainScreen(self.options)
+        self.link = Link(factory=engine_factory,
+                         on_lost=lambda error: self.main.post_message(EngineLost(error)))
+
+    def get_default_screen(self) -> MainScreen:
+        return self.main
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.start_engine)
+
+    def start_engine(self) -> None:
+        """Spawn the child (after the first frame, so the screen paints at once); also
+        restarts one that died."""
+        log_file = self.options.log_file or str(
+            Path(tempfile.gettempdir()) / "cnn-tui-engine.log")
+        try:
+            self.link.start(self.options.data_dir or self.options.config.data_dir, log_file)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, app stays up
+            self.main.engine_failed_to_start(f"cannot start the engine: {exc}")
+            return
+        self.pump_engine()
+        self.main.engine_started()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def pump_engine(self) -> None:
+        """Poll the child; only post messages (thread-safe), never touch widgets."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        self.link.pump(self.main.post_message, lambda: worker.is_cancelled)
+
+    async def action_quit(self) -> None:
+        await self.main.action_quit()
+
+    def on_unmount(self) -> None:
+        self.link.close()

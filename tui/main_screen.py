@@ -1,0 +1,511 @@
+"""The workbench screen: header, tabs (Train & inspect, Conv lab, ...), footer, and the keys.
+
+It turns keys into engine requests (through ``app.link``) and engine events and replies into
+widget updates. What to ask the engine for, and when, is decided here:
+
+- selection changes (layer, sample) ask for the layer's kernels, its activations for the
+  sample, and the sample's prediction; at most one request of each kind is in flight and only
+  the newest ask waits behind it (``Link.want``);
+- while training, a timer refreshes the inspector a few times a second, asking only for what
+  is not already on its way, so kernels can be watched as they form.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import random
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from engine.config import TrainConfig
+from engine.events import (
+    CheckpointSaved,
+    EpochEnd,
+    Failed,
+    Finished,
+    Paused,
+    Progress,
+    Resumed,
+    Started,
+)
+from tui.commands import bindings
+from tui.link import EngineEvent, EngineLost, EngineReply
+from tui.screens import HelpScreen, QuitScreen, RunConfigScreen, TooSmall
+from tui.widgets import Inspector, LayerTable, detect_color_mode
+from tui.widgets.header import StatusHeader
+from tui.widgets.training_pane import TrainingPane
+
+if TYPE_CHECKING:
+    from tui.app import AppOptions
+
+TEST_SAMPLES = 10_000  # the MNIST test split
+MANY_DIGITS = 6  # rows shown by "several digits at once"
+LIVE_REFRESH_S = 0.3  # inspector refresh period while training (at most ~3 per second)
+QUIT_TIMEOUT_S = 120.0  # give up waiting for a stopping run after this long
+ACTIVE = ("training", "paused", "stopping")
+
+# Optional tabs: (tab id, title, module, widget class); each joins when its module exists.
+EXTRA_TABS = (
+    ("conv", "Conv lab", "tui.conv_lab", "ConvLab"),
+    ("evaluate", "Evaluate", "tui.evaluate", "EvaluatePane"),
+)
+TRAIN_TAB_ACTIONS = {"layer", "sample", "random_sample", "misclassified", "inspect"}
+
+
+def optional_widget(module: str, name: str) -> type | None:
+    """The widget class ``module.name``, or None while that module does not exist."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def has_kernels(row: dict[str, Any] | None) -> bool:
+    return bool(row) and str(row.get("type", "")).startswith(("Conv", "Linear"))
+
+
+class MainScreen(Screen):
+    """Everything the user sees between start and quit."""
+
+    BINDINGS = bindings()
+
+    def __init__(self, options: AppOptions) -> None:
+        super().__init__(id="main")
+        self.options = options
+        self.next_config: TrainConfig = options.config
+        self.previous_config: TrainConfig | None = None  # kept until a new model loads
+        self.state = "starting"
+        self.loaded_model: str | None = None  # the model the engine holds (its load name)
+        self.layer_name: str | None = None
+        self.layer_row: dict[str, Any] | None = None
+        self.sample_index = 0
+        self.quitting = False
+        self.engine_starts = 0
+        self.image_pending = bool(options.image)
+        self.train_after_load = False
+        self.random = random.Random(options.seed)
+        self.tabs = [(tab_id, title, cls) for tab_id, title, module, name in EXTRA_TABS
+                     if (cls := optional_widget(module, name)) is not None]
+
+    @property
+    def link(self):
+        return self.app.link
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        with TabbedContent(id="tabs", initial="train"):
+            with TabPane("1 Train & inspect", id="train"), Horizontal(id="workbench"):
+                with Vertical(id="left"):
+                    yield LayerTable(id="layers")
+                    yield TrainingPane(id="training")
+                yield Inspector(id="inspector")
+            for number, (tab_id, title, cls) in enumerate(self.tabs, start=2):
+                with TabPane(f"{number} {title}", id=tab_id):
+                    yield cls(id=f"{tab_id}-widget", **self.tab_options(cls))
+        yield TooSmall()
+        yield Footer()
+
+    def tab_options(self, cls: type) -> dict[str, Any]:
+        """The options a tab's widget accepts among data_dir and color_mode."""
+        offered = {"data_dir": self.options.data_dir, "color_mode": self.color_mode}
+        accepted = inspect.signature(cls).parameters
+        return {k: v for k, v in offered.items() if k in accepted}
+
+    @property
+    def color_mode(self) -> str:
+        return self.options.color_mode or detect_color_mode(force_ascii=self.options.ascii)
+
+    def on_mount(self) -> None:
+        header = self.query_one(StatusHeader)
+        header.update_status(model=self.options.checkpoint and Path(self.options.checkpoint).name
+                             or self.options.model or self.next_config.model,
+                             device=self.next_config.device)
+        inspector = self.query_one(Inspector)
+        inspector.set_color_mode(self.color_mode)
+        inspector.set_message("Starting the engine (loading PyTorch)…")
+        self.query_one(LayerTable).border_title = "Layers"
+        inspector.border_title = "Inspector"
+        self.query_one(LayerTable).focus()
+        self.set_interval(LIVE_REFRESH_S, self.live_refresh)
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in TRAIN_TAB_ACTIONS and self.active_tab != "train":
+            return False
+        if action == "show_tab":
+            return parameters[0] == "train" or any(t[0] == parameters[0] for t in self.tabs)
+        return True
+
+    # ----------------------------------------------------------------- helpers
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self.query_one(StatusHeader).update_status(state=state)
+
+    def error(self, message: str, title: str = "Problem") -> None:
+        self.notify(message, title=title, severity="error", timeout=8)
+
+    def engine_started(self) -> None:
+        """Called by the app once the child is spawning: open the model."""
+        self.loaded_model = None
+        self.set_state("starting")
+        self.engine_starts += 1
+        o = self.options
+        if self.engine_starts > 1:  # a restart: open what the next run trains
+            self.request_load(model=self.next_config.model, weights=o.weights)
+        elif o.checkpoint:
+            self.request_load(checkpoint=o.checkpoint)
+        else:
+            self.request_load(model=o.model or self.next_config.model, weights=o.weights)
+
+    def engine_failed_to_start(self, error: str) -> None:
+        self.set_state("failed")
+        self.query_one(Inspector).set_message(error)
+        self.error(error, title="Engine")
+
+    def request_load(self, **kwargs: Any) -> None:
+        self.link.want("load", "load", **{k: v for k, v in kwargs.items() if v})
+
+    # ------------------------------------------------------------- selection
+
+    def refresh_inspector(self, *, kernels: bool = True, activations: bool = True,
+                          sample: bool = True, only_idle: bool = False) -> None:
+        """Ask for what the inspector shows; ``only_idle`` skips kinds already in flight."""
+        if self.layer_name is None or self.loaded_model is None:
+            return
+        link = self.link
+
+        def ask(purpose: str, op: str, **kwargs: Any) -> None:
+            if not (only_idle and link.busy(purpose)):
+                link.want(purpose, op, **kwargs)
+
+        inspector = self.query_one(Inspector)
+        if kernels:
+            if has_kernels(self.layer_row):
+                ask("kernels", "kernels", layer=self.layer_name)
+            elif not only_idle:
+                inspector.set_kernels(None)
+        if activations:
+            ask("activations", "activations", layer=self.layer_name, index=self.sample_index)
+            if inspector.many:
+                ask("many", "activations_many", layer=self.layer_name, indices=self.many_indices())
+        if sample:
+            ask("sample", "sample", index=self.sample_index)
+
+    def many_indices(self) -> list[int]:
+        start = max(self.sample_index, 0)
+        return [(start + i) % TEST_SAMPLES for i in range(MANY_DIGITS)]
+
+    def select_sample(self, index: int) -> None:
+        self.sample_index = index
+        self.refresh_inspector(kernels=False)
+
+    def live_refresh(self) -> None:
+        if self.state == "training" and self.active_tab == "train":
+            self.refresh_inspector(only_idle=True)
+
+    @on(LayerTable.LayerSelected)
+    def layer_selected(self, message: LayerTable.LayerSelected) -> None:
+        if message.name == self.layer_name:
+            return
+        self.layer_name, self.layer_row = message.name, message.row
+        self.query_one(Inspector).set_layer(message.row)
+        self.refresh_inspector(sample=False)
+
+    @on(Inspector.ManyToggled)
+    def many_toggled(self, message: Inspector.ManyToggled) -> None:
+        if message.enabled and self.layer_name is not None:
+            self.link.want("many", "activations_many", layer=self.layer_name,
+                           indices=self.many_indices())
+
+    # ----------------------------------------------------------------- actions
+
+    def action_layer(self, step: int) -> None:
+        table = self.query_one(LayerTable)
+        table.select_next() if step > 0 else table.select_previous()
+
+    def action_sample(self, step: int) -> None:
+        index = 0 if self.sample_index < 0 else (self.sample_index + step) % TEST_SAMPLES
+        self.select_sample(index)
+
+    def action_random_sample(self) -> None:
+        self.select_sample(self.random.randrange(TEST_SAMPLES))
+
+    def action_misclassified(self) -> None:
+        if self.loaded_model is None:
+            self.notify("The model is still loading.")
+            return
+        self.link.want("misclassified", "misclassified", after=self.sample_index)
+
+    def action_inspect(self, name: str) -> None:
+        getattr(self.query_one(Inspector), name)()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Give the shown tab's main widget the focus, so its own keys work at once."""
+        pane = event.pane
+        if pane.id == "train":
+            self.query_one(LayerTable).focus()
+        else:
+            widget = pane.query_one(f"#{pane.id}-widget")
+            if widget.can_focus:
+                widget.focus()
+            else:
+                self.focus_next()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_toggle_training(self) -> None:
+        if self.state in ("training", "paused"):
+            self.link.stop()
+            self.set_state("stopping")
+            self.query_one(TrainingPane).set_message("Stopping: the run saves a checkpoint…")
+        elif self.state == "stopping":
+            self.notify("The run is stopping; it saves a checkpoint first.")
+        else:
+            self.start_training()
+
+    def start_training(self) -> None:
+        config = self.next_config
+        if not self.link.alive:
+            self.notify("Restarting the engine…")
+            self.train_after_load = True
+            self.app.start_engine()
+            return
+        if self.loaded_model != config.model:
+            self.train_after_load = True
+            self.request_load(model=config.model)
+            self.set_state("starting")
+            return
+        self.train_after_load = False
+        if self.link.train(config) is None:
+            self.error("The engine is not running; restart cnn-tui.")
+            return
+        self.set_state("starting")
+        self.query_one(TrainingPane).set_message(
+            f"Starting {config.model}: {config.epochs} epoch(s), batch {config.batch_size}, "
+            f"lr {config.lr:g}, device {config.device}…")
+
+    def action_toggle_pause(self) -> None:
+        if self.state == "training":
+            self.link.pause()
+        elif self.state == "paused":
+            self.link.resume()
+        else:
+            self.notify("Nothing is training; press t to start.")
+
+    def action_save(self) -> None:
+        if self.loaded_model is None:
+            self.notify("The model is still loading.")
+            return
+        self.link.want("save", "save")
+        if self.state in ACTIVE:
+            self.notify("Saving at the next training step…")
+
+    def action_configure(self) -> None:
+        def apply(config: TrainConfig | None) -> None:
+            if config is None:
+                return
+            previous, self.next_config = self.next_config, config
+            self.notify(f"Next run: {config.model}, recipe {config.recipe}, {config.epochs} "
+                        f"epoch(s), batch {config.batch_size}, lr {config.lr:g}, "
+                        f"device {config.device}. Press t to train.", title="Run set up")
+            if config.model != previous.model and self.state not in ACTIVE:
+                self.request_load(model=config.model)
+                self.previous_config = previous
+
+        self.app.push_screen(RunConfigScreen(self.next_config), apply)
+
+    async def action_quit(self) -> None:
+        if self.state not in ACTIVE:
+            self.app.exit()
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.quitting = True
+            if self.state != "stopping":
+                self.link.stop()
+                self.set_state("stopping")
+            self.query_one(TrainingPane).set_message("Stopping and saving, then quitting…")
+            self.set_timer(QUIT_TIMEOUT_S, self.app.exit)
+
+        self.app.push_screen(QuitScreen(), answer)
+
+    # ----------------------------------------------------------- engine replies
+
+    @on(EngineReply)
+    def engine_reply(self, message: EngineReply) -> None:
+        reply = message.reply
+        purpose, kwargs = self.link.resolve(reply)
+        if not reply.ok:
+            self.reply_failed(purpose, reply.error or f"{reply.op} failed")
+            return
+        payload = reply.payload or {}
+        handler = getattr(self, f"got_{purpose}", None)
+        if handler is not None:
+            handler(payload, kwargs)
+
+    def reply_failed(self, purpose: str | None, error: str) -> None:
+        if purpose == "load":
+            self.train_after_load = False
+            previous = self.previous_config
+            if previous is not None:  # a model typed into the form that does not build
+                self.next_config, self.previous_config = previous, None
+                self.error(f"{error}. The next run keeps {previous.model}.",
+                           title="Cannot build that model")
+            else:
+                self.error(error, title="Cannot open the model")
+                self.query_one(Inspector).set_message(
+                    f"{error}\nPress c to choose another model.")
+            self.set_state("idle" if self.state == "starting" else self.state)
+            return
+        if purpose == "train":
+            self.set_state("idle")
+            self.query_one(TrainingPane).set_message(error)
+        self.error(error)
+
+    def got_load(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        info, summary = payload.get("info", {}), payload.get("summary", {})
+        self.loaded_model = kwargs.get("model") or info.get("name")
+        self.previous_config = None
+        if kwargs.get("checkpoint") and info.get("name"):
+            self.next_config = replace(self.next_config, model=info["name"])
+            self.loaded_model = info["name"]
+        self.query_one(StatusHeader).update_status(model=self.loaded_model or "?")
+        inspector = self.query_one(Inspector)
+        inspector.set_message("")
+        inspector.set_model(info, summary)
+        self.layer_name = None
+        table = self.query_one(LayerTable)
+        table.load_summary(summary)
+        if table.selected_name and table.selected_name != self.layer_name:
+            self.layer_name, self.layer_row = table.selected_name, table.selected_row
+            inspector.set_layer(table.selected_row)
+        if self.image_pending:  # --image: the picture replaces the digits once loaded
+            self.image_pending = False
+            self.link.want("image", "image", path=self.options.image)
+        self.refresh_inspector()
+        if self.state == "starting" and not self.train_after_load:
+            self.set_state("idle")
+        if self.train_after_load:
+            self.start_training()
+
+    def got_kernels(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("layer") == self.layer_name:
+            self.query_one(Inspector).set_kernels(payload)
+
+    def got_activations(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("layer") == self.layer_name and payload.get("index") == self.sample_index:
+            self.query_one(Inspector).set_activations(payload)
+
+    def got_many(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("layer") == self.layer_name:
+            self.query_one(Inspector).set_many(payload)
+
+    def got_sample(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("index") == self.sample_index:
+            self.query_one(Inspector).set_sample(payload)
+
+    def got_image(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        self.sample_index = payload.get("index", -1)
+        self.query_one(Inspector).set_sample(payload)
+        self.refresh_inspector(kernels=False, sample=False)
+
+    def got_misclassified(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        index = payload.get("index")
+        if index is None:
+            self.notify("The model gets every test digit right.")
+            return
+        self.notify(f"Test digit {index} is misclassified ({payload.get('count', '?')} of "
+                    f"{TEST_SAMPLES:,} are).", timeout=3)
+        self.select_sample(int(index))
+
+    def got_save(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        self.notify(f"Saved checkpoint to {payload.get('path')}", title="Saved", timeout=6)
+
+    def got_train(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        pass  # accepted; Started follows
+
+    # ----------------------------------------------------------- engine events
+
+    @on(EngineEvent)
+    def engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        pane = self.query_one(TrainingPane)
+        header = self.query_one(StatusHeader)
+        if isinstance(event, Progress):
+            pane.progress(event)
+            header.update_status(epoch=event.epoch + 1, step=event.step,
+                                 steps=event.steps_per_epoch,
+                                 samples_per_sec=event.samples_per_sec)
+        elif isinstance(event, Started):
+            pane.start(event)
+            header.update_status(model=event.model, device=event.device, epochs=event.epochs,
+                                 epoch=event.start_epoch + 1, step=0,
+                                 steps=event.steps_per_epoch, test_acc=None,
+                                 samples_per_sec=None)
+            if self.state != "stopping":
+                self.set_state("training")
+            self.refresh_inspector()
+        elif isinstance(event, EpochEnd):
+            pane.epoch_end(event)
+            header.update_status(test_acc=event.test_acc)
+        elif isinstance(event, Paused):
+            if self.state != "stopping":
+                self.set_state("paused")
+            self.refresh_inspector(only_idle=True)
+        elif isinstance(event, Resumed):
+            if self.state != "stopping":
+                self.set_state("training")
+        elif isinstance(event, CheckpointSaved):
+            self.notify(f"Checkpoint saved to {event.path}", timeout=3)
+        elif isinstance(event, Finished):
+            self.run_ended("finished", event.checkpoint, f"Run {event.reason}"
+                           + (f": test accuracy {100 * event.test_acc:.2f}%"
+                              if event.test_acc is not None else "") + ".")
+            if event.test_acc is not None:
+                header.update_status(test_acc=event.test_acc)
+        elif isinstance(event, Failed):
+            self.run_ended("failed", event.checkpoint, f"Training failed: {event.message}")
+            self.error(event.message, title="Training failed")
+
+    def run_ended(self, state: str, checkpoint: str | None, text: str) -> None:
+        if not self.link.alive:
+            text += " Press t to restart the engine."
+        if checkpoint:
+            text += f" Checkpoint: {checkpoint}"
+            self.notify(f"Checkpoint saved to {checkpoint}", title="Saved", timeout=6)
+        self.set_state(state)
+        self.query_one(TrainingPane).finish(text)
+        if self.quitting:
+            self.app.exit()
+            return
+        self.refresh_inspector()
+
+    @on(EngineLost)
+    def engine_lost(self, message: EngineLost) -> None:
+        self.set_state("failed")
+        self.error(f"{message.error}. Press t to restart it.", title="Engine stopped")
+        if self.quitting:
+            self.app.exit()
