@@ -79,11 +79,13 @@ class FakeEngine:
     def __init__(self, steps_per_epoch: int = 8, step_delay: float = 0.0,
                  models: tuple[str, ...] = ("fast-net", "tiny", "lenet5", "basic-cnn",
                                             "c8-p-c16-p-f10"),
-                 fail_training: str | None = None, run_dir: str = "/tmp/cnn-tui-fake-run"):
+                 fail_training: str | None = None, run_dir: str = "/tmp/cnn-tui-fake-run",
+                 stall_after: int | None = None):
         self.steps_per_epoch = steps_per_epoch
         self.step_delay = step_delay
         self.models = models
         self.fail_training = fail_training
+        self.stall_after = stall_after  # steps after which training makes no progress
         self.run_dir = run_dir
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.closed = False
@@ -186,7 +188,7 @@ class FakeEngine:
                     return
                 loss = 2.3 / (1 + 0.5 * global_step)
                 acc = min(0.99, 0.1 + 0.08 * global_step)
-                yield Progress(epoch=epoch, step=step, steps_per_epoch=steps,
+                yield Progress(epoch=epoch + 1, step=step, steps_per_epoch=steps,
                                global_step=global_step, loss=loss, acc=acc, lr=config.lr,
                                samples_per_sec=1234.0, elapsed=0.1 * global_step)
             yield EpochEnd(epoch=epoch + 1, train_loss=0.5 / (epoch + 1),
@@ -197,6 +199,9 @@ class FakeEngine:
 
     def _next_training_event(self) -> Any:
         if self._training is None or self._paused:
+            return None
+        if self.stall_after is not None and self.weights_version >= self.stall_after \
+                and not self._stop:
             return None
         now = time.monotonic()
         if self.step_delay and now - self._last_step < self.step_delay:

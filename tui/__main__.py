@@ -61,6 +61,9 @@ def build_parser() -> OneLineParser:
     p.add_argument("--weights", metavar="PATH", help="weights file for --model (e.g. AlexNet's)")
     p.add_argument("--ascii", action="store_true",
                    help="draw heatmaps with ASCII shading instead of colour")
+    p.add_argument("--compare", nargs="+", metavar="RUN_DIR",
+                   help="compare runs: their curves overlaid, final accuracy, parameters and "
+                        "training time side by side")
     # Hidden: small runs for tests and demos.
     p.add_argument("--epochs", type=positive_int, help=argparse.SUPPRESS)
     p.add_argument("--batch-size", type=positive_int, help=argparse.SUPPRESS)
@@ -83,6 +86,13 @@ def check_paths(args: argparse.Namespace) -> str | None:
         return f"--run-dir {args.run_dir}: exists and is not a folder"
     if not DEVICE_RE.match(args.device):
         return f"--device {args.device}: use auto, cpu, cuda or cuda:N"
+    from engine.history import check_run_dir  # torch-free
+
+    for run_dir in getattr(args, "compare", None) or ():
+        try:
+            check_run_dir(run_dir)
+        except EngineError as exc:
+            return f"--compare: {exc}"
     return None
 
 
@@ -100,7 +110,8 @@ def options_from_args(args: argparse.Namespace):
                          test_subset=args.test_subset, seed=args.seed)
     return AppOptions(config=config, model=args.model, checkpoint=path(args.checkpoint),
                       weights=path(args.weights), image=path(args.image),
-                      data_dir=path(args.data_dir), ascii=args.ascii, seed=args.seed)
+                      data_dir=path(args.data_dir), ascii=args.ascii, seed=args.seed,
+                      compare=tuple(path(d) for d in getattr(args, "compare", None) or ()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

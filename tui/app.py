@@ -35,6 +35,7 @@ class AppOptions:
     color_mode: str | None = None  # "truecolor" | "256" | "ascii"; None: from the terminal
     seed: int | None = None  # of the random sample picker (tests)
     log_file: str | None = None  # the engine child's stdout/stderr; None: a temp file
+    compare: tuple[str, ...] = ()  # run directories to open in the compare view (--compare)
 
 
 class CnnTuiApp(App[None]):
@@ -44,7 +45,8 @@ class CnnTuiApp(App[None]):
     TITLE = "cnn-tui"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     # Breakpoint classes on every screen; app.tcss shows the too-small notice with them.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MIN_WIDTH, "-normal-width"), (140, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MIN_WIDTH, "-normal-width"), (110, "-medium"),
+                              (140, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-normal-height"), (40, "-tall")]
 
     def __init__(self, options: AppOptions | None = None,
@@ -60,6 +62,14 @@ class CnnTuiApp(App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.start_engine)
+        if self.options.compare:
+            self.call_after_refresh(self.open_compare)
+
+    def open_compare(self) -> None:
+        """Show the compare-runs view (tui.compare) over the workbench."""
+        from tui.compare import CompareScreen
+
+        self.push_screen(CompareScreen(self.options.compare))
 
     def start_engine(self) -> None:
         """Spawn the child (after the first frame, so the screen paints at once); also

@@ -105,7 +105,8 @@ class WorkbenchCommands(Provider):
         screen = self.screen
         if not hasattr(screen, "action_toggle_training"):  # opened over a dialog
             return []
-        return [(k.label, k.help, partial(screen.run_action, k.action)) for k in KEYS]
+        return [(k.label, k.help, partial(screen.run_action, k.action)) for k in KEYS
+                if screen.offers(k)]
 
     async def discover(self) -> Hits:
         for label, help_text, callback in self._commands():

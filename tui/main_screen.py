@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -36,7 +36,7 @@ from engine.events import (
     Resumed,
     Started,
 )
-from tui.commands import bindings
+from tui.commands import KEYS, Key, bindings
 from tui.link import EngineEvent, EngineLost, EngineReply
 from tui.screens import HelpScreen, QuitScreen, RunConfigScreen, TooSmall
 from tui.widgets import Inspector, LayerTable, detect_color_mode
@@ -52,10 +52,11 @@ LIVE_REFRESH_S = 0.3  # inspector refresh period while training (at most ~3 per 
 QUIT_TIMEOUT_S = 120.0  # give up waiting for a stopping run after this long
 ACTIVE = ("training", "paused", "stopping")
 
-# Optional tabs: (tab id, title, module, widget class); each joins when its module exists.
+# Optional tabs: (tab id, title with its key, module, widget class); each joins when its
+# module exists. The keys are bound in tui.commands (show_tab).
 EXTRA_TABS = (
-    ("conv", "Conv lab", "tui.conv_lab", "ConvLab"),
-    ("evaluate", "Evaluate", "tui.evaluate", "EvaluatePane"),
+    ("conv", "2 Conv lab", "tui.conv_lab", "ConvLab"),
+    ("evaluate", "3 Evaluate", "tui.evaluate", "EvaluatePane"),
 )
 TRAIN_TAB_ACTIONS = {"layer", "sample", "random_sample", "misclassified", "inspect"}
 
@@ -111,8 +112,8 @@ class MainScreen(Screen):
                     yield LayerTable(id="layers")
                     yield TrainingPane(id="training")
                 yield Inspector(id="inspector")
-            for number, (tab_id, title, cls) in enumerate(self.tabs, start=2):
-                with TabPane(f"{number} {title}", id=tab_id):
+            for tab_id, title, cls in self.tabs:
+                with TabPane(title, id=tab_id):
                     yield cls(id=f"{tab_id}-widget", **self.tab_options(cls))
         yield TooSmall()
         yield Footer()
@@ -148,7 +149,7 @@ class MainScreen(Screen):
         if action in TRAIN_TAB_ACTIONS and self.active_tab != "train":
             return False
         if action == "show_tab":
-            return parameters[0] == "train" or any(t[0] == parameters[0] for t in self.tabs)
+            return self.has_tab(str(parameters[0]))
         return True
 
     # ----------------------------------------------------------------- helpers
@@ -271,8 +272,20 @@ class MainScreen(Screen):
             else:
                 self.focus_next()
 
+    def offers(self, key: Key) -> bool:
+        """Whether ``key``'s action exists here (a tab key only when its tab joined)."""
+        if key.action.startswith("show_tab("):
+            return self.has_tab(key.action.split("'")[1])
+        return True
+
+    def has_tab(self, tab: str) -> bool:
+        return tab == "train" or any(t[0] == tab for t in self.tabs)
+
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen([k for k in KEYS if self.offers(k)]))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(TooSmall).show_size(event.size.width, event.size.height)
 
     def action_toggle_training(self) -> None:
         if self.state in ("training", "paused"):
@@ -358,6 +371,10 @@ class MainScreen(Screen):
     def engine_reply(self, message: EngineReply) -> None:
         reply = message.reply
         purpose, kwargs = self.link.resolve(reply)
+        owner = self.reply_owner(purpose)
+        if owner is not None:  # a tab's or screen's own request ("evaluate.gallery", ...)
+            owner.engine_reply(purpose, reply, kwargs)
+            return
         if not reply.ok:
             self.reply_failed(purpose, reply.error or f"{reply.op} failed")
             return
@@ -365,6 +382,22 @@ class MainScreen(Screen):
         handler = getattr(self, f"got_{purpose}", None)
         if handler is not None:
             handler(payload, kwargs)
+
+    def reply_owner(self, purpose: str | None) -> Any:
+        """Who asked for purpose "OWNER.kind": a screen whose reply_prefix is OWNER, or the
+        tab widget #OWNER-widget; None for the main screen's own purposes."""
+        owner, dot, _ = (purpose or "").partition(".")
+        if not dot:
+            return None
+        for screen in reversed(self.app.screen_stack):
+            if getattr(screen, "reply_prefix", None) == owner:
+                return screen
+        return next(iter(self.query(f"#{owner}-widget")), None)
+
+    def on_evaluate_pane_show_in_inspector(self, message: Any) -> None:
+        """The Evaluate tab picked a digit: show it in the layer inspector."""
+        self.action_show_tab("train")
+        self.select_sample(int(message.index))
 
     def reply_failed(self, purpose: str | None, error: str) -> None:
         if purpose == "load":
@@ -456,7 +489,7 @@ class MainScreen(Screen):
         header = self.query_one(StatusHeader)
         if isinstance(event, Progress):
             pane.progress(event)
-            header.update_status(epoch=event.epoch + 1, step=event.step,
+            header.update_status(epoch=event.epoch, step=event.step,
                                  steps=event.steps_per_epoch,
                                  samples_per_sec=event.samples_per_sec)
         elif isinstance(event, Started):
@@ -481,9 +514,8 @@ class MainScreen(Screen):
         elif isinstance(event, CheckpointSaved):
             self.notify(f"Checkpoint saved to {event.path}", timeout=3)
         elif isinstance(event, Finished):
-            self.run_ended("finished", event.checkpoint, f"Run {event.reason}"
-                           + (f": test accuracy {100 * event.test_acc:.2f}%"
-                              if event.test_acc is not None else "") + ".")
+            accuracy = "" if event.test_acc is None else f" · test acc {100 * event.test_acc:.2f}%"
+            self.run_ended("finished", event.checkpoint, f"Run {event.reason}{accuracy}")
             if event.test_acc is not None:
                 header.update_status(test_acc=event.test_acc)
         elif isinstance(event, Failed):
@@ -492,9 +524,9 @@ class MainScreen(Screen):
 
     def run_ended(self, state: str, checkpoint: str | None, text: str) -> None:
         if not self.link.alive:
-            text += " Press t to restart the engine."
+            text += " · t restarts the engine"
         if checkpoint:
-            text += f" Checkpoint: {checkpoint}"
+            text += f"\nsaved {checkpoint}"
             self.notify(f"Checkpoint saved to {checkpoint}", title="Saved", timeout=6)
         self.set_state(state)
         self.query_one(TrainingPane).finish(text)

@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import RECIPES, TrainConfig, make_config
 from engine.errors import EngineError
-from tui.commands import KEYS
+from tui.commands import KEYS, Key
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 DEVICES = ("auto", "cpu", "cuda")
@@ -25,19 +25,22 @@ class TooSmall(Static):
     """Shown instead of the workbench while the terminal is smaller than 80x24 (app.tcss)."""
 
     def __init__(self) -> None:
-        super().__init__(f"cnn-tui needs a terminal of at least {MIN_WIDTH}x{MIN_HEIGHT}.\n"
-                         "Please make the window larger (or the font smaller).\n\nq quits.",
-                         id="too-small")
+        super().__init__(id="too-small")
+
+    def show_size(self, width: int, height: int) -> None:
+        self.update(f"cnn-tui needs a terminal of at least {MIN_WIDTH}x{MIN_HEIGHT}; this one "
+                    f"is {width}x{height}.\nPlease make the window larger (or the font "
+                    "smaller).\n\nq quits.")
 
 
-def keys_table() -> Table:
-    """Every key, grouped, as a Rich table."""
+def keys_table(keys: list[Key] = KEYS) -> Table:
+    """The keys, grouped, as a Rich table."""
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
     table.add_column("key", style="bold", no_wrap=True)
     table.add_column("action", ratio=1)
-    for group, keys in groupby(KEYS, key=lambda k: k.group):
+    for group, grouped in groupby(keys, key=lambda k: k.group):
         table.add_row(Text(group, style="bold underline"), "")
-        for key in keys:
+        for key in grouped:
             table.add_row(key.display, key.help)
     table.add_row("", "")
     table.add_row("tab / shift+tab", "move the focus between panes")
@@ -50,11 +53,15 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
+    def __init__(self, keys: list[Key] = KEYS) -> None:
+        super().__init__()
+        self.keys = keys
+
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(keys_table(), id="help-keys")
+                yield Static(keys_table(self.keys), id="help-keys")
             yield Label("escape closes", classes="dialog-hint")
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]

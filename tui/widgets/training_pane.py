@@ -68,7 +68,7 @@ class TrainingPane(Vertical):
         with Horizontal(classes="bar-row"):
             yield Label("Run", classes="bar-label")
             yield ProgressBar(total=1, show_eta=False, id="run-bar")
-        yield Static("t trains the next run · c sets it up", id="train-message")
+        yield Static("t: train · c: set up the run", id="train-message")
         with Horizontal(id="curves"):
             yield PlotextPlot(id="loss-plot")
             yield PlotextPlot(id="acc-plot")
@@ -98,12 +98,13 @@ class TrainingPane(Vertical):
     def progress(self, event: Progress) -> None:
         steps = max(1, event.steps_per_epoch)
         self.steps_per_epoch = steps
-        # Progress.epoch counts from 0 (epochs completed before this batch).
+        # Progress.epoch is the epoch in progress, from 1; step counts within it, from 1.
+        done = event.epoch - 1 + event.step / steps
         self.query_one("#epoch-bar", ProgressBar).update(total=steps, progress=event.step)
         self.query_one("#run-bar", ProgressBar).update(
-            total=self.epochs * steps, progress=event.epoch * steps + event.step
+            total=self.epochs * steps, progress=round(done * steps)
         )
-        self.curves.add_step(event.epoch + event.step / steps, event.loss, event.acc)
+        self.curves.add_step(done, event.loss, event.acc)
         self._dirty = True
 
     def epoch_end(self, event: EpochEnd) -> None:
@@ -163,7 +164,7 @@ class TrainingPane(Vertical):
             plt.plot(list(xs), list(ys), marker="braille", color="cyan")
         if test:
             xs, ys = zip(*test, strict=True)
-            plt.plot(list(xs), list(ys), marker="dot", color="orange")
+            plt.scatter(list(xs), list(ys), marker="dot", color="orange")
         if ylim is not None and train:
             low = min(y for _, y in train + test)
             plt.ylim(max(0.0, min(low, 90.0) - 1), ylim[1])
