@@ -21,7 +21,7 @@ from engine.events import Progress
 from engine.protocol import Reply
 from tui import __main__ as cli
 from tui.app import AppOptions, CnnTuiApp
-from tui.commands import KEYS, WorkbenchCommands
+from tui.commands import WorkbenchCommands, all_keys
 from tui.link import EngineProgress, EngineReply, Link
 from tui.screens import HelpScreen, QuitScreen, RunConfigScreen
 from tui.widgets import Inspector, LayerTable
@@ -163,7 +163,7 @@ async def test_inspector_keys_reach_the_inspector(monkeypatch) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         inspector = app.main.query_one(Inspector)
-        inspector_keys = [k for k in KEYS if k.group == "Inspector"]
+        inspector_keys = [k for k in all_keys() if k.group == "Inspector"]
         assert {k.action for k in inspector_keys} >= {
             "inspect('next_page')", "inspect('previous_page')", "inspect('toggle_scale')",
             "inspect('next_channel')", "inspect('previous_channel')", "inspect('toggle_mean')",
@@ -208,7 +208,7 @@ async def test_help_screen_lists_every_key() -> None:
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#help-keys", Static).content)
         text = console.export_text()
-        for key in KEYS:
+        for key in app.screen.shown_keys:
             assert key.display in text and key.help[:40] in text.replace("\n", " ")
         assert "j / down" in text and "? " in text and "[ " in text
         await pilot.press("escape")
@@ -518,11 +518,12 @@ def test_ui_process_never_imports_torch() -> None:
 
 @pytest.mark.slow
 async def test_real_training_run_on_a_subset(tmp_path) -> None:
-    """The real child process trains on 2048 digits; the app shows it and saves a checkpoint."""
+    """The real child process trains on 8192 digits; the app shows it and saves a checkpoint."""
     from engine.remote import prepare_for_spawn
 
     prepare_for_spawn()
-    config = make_config("fast", epochs=1, train_subset=2048, test_subset=1000, device="cpu",
+    # Two short epochs: long enough for a few Progress events (sent every 0.25 s).
+    config = make_config("fast", epochs=2, train_subset=8192, test_subset=1000, device="cpu",
                          run_dir=str(tmp_path / "run"), batch_size=128)
     app = CnnTuiApp(AppOptions(config=config, color_mode="256",
                                log_file=str(tmp_path / "engine.log")))
@@ -534,7 +535,7 @@ async def test_real_training_run_on_a_subset(tmp_path) -> None:
                        what="the run to finish")
         assert app.main.state == "finished", [n.message for n in app._notifications]
         pane = app.main.query_one(TrainingPane)
-        assert pane.curves.train_loss and len(pane.curves.test_acc) == 1
+        assert pane.curves.train_loss and len(pane.curves.test_acc) == 2
         assert "test acc" in header(app)
         await pilot.press("j", "j")
         await wait_for(pilot, lambda: not app.link.pending, timeout=60)

@@ -61,7 +61,7 @@ class CnnTuiApp(App[None]):
         return self.main
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.start_engine)
+        # The main screen starts the engine once its widgets are in (after the first frame).
         if self.options.compare:
             self.call_after_refresh(self.open_compare)
 

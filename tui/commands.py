@@ -4,12 +4,10 @@ palette are all made from it, so they cannot disagree."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-from tui.widgets import INSPECTOR_KEYS
 
 # Characters that cannot stand in a comma-separated binding string, by Textual key name.
 _KEY_NAMES = {",": "comma", ".": "full_stop", "[": "left_square_bracket",
@@ -58,6 +56,12 @@ MAIN_KEYS: list[Key] = [
         "batch size, learning rate, device", footer=True, group="Training"),
     Key("s", "save", "Save", "save a checkpoint of the current training state", footer=True,
         group="Training"),
+    Key("e", "snapshot(-1)", "Earlier kernels", "kernels: step back through the run's "
+        "per-epoch snapshots", group="Kernel history"),
+    Key("E", "snapshot(1)", "Later kernels", "kernels: step forward through the snapshots "
+        "(past the last one: the live weights)", group="Kernel history"),
+    Key("x", "snapshot_delta", "Kernel change", "kernels: how each kernel changed since the "
+        "previous snapshot, or the weights again", group="Kernel history"),
     Key("1", "show_tab('train')", "Train & inspect", "show the Train & inspect tab",
         group="Tabs"),
     Key("2", "show_tab('conv')", "Conv lab", "show the convolution lab tab", group="Tabs"),
@@ -78,22 +82,32 @@ INSPECTOR_HELP = {
 }
 
 
-def _inspector_keys() -> list[Key]:
+@cache
+def inspector_keys() -> tuple[Key, ...]:
+    """The inspector's keys (tui.widgets.inspector.INSPECTOR_KEYS), as main-screen actions.
+
+    Imported on first use, not with this module: the inspector brings numpy, and the main
+    screen paints its first frame before it loads the widgets."""
+    from tui.widgets.inspector import INSPECTOR_KEYS
+
     by_action: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     for keys, action, description in INSPECTOR_KEYS:
         by_action.setdefault(action, []).extend(
             _KEY_NAMES.get(key, key) for key in keys.split(","))
         labels.setdefault(action, description)
-    return [Key(",".join(keys), f"inspect('{action}')", labels[action],
-                INSPECTOR_HELP.get(action, labels[action]), priority=True, group="Inspector")
-            for action, keys in by_action.items()]
+    return tuple(Key(",".join(keys), f"inspect('{action}')", labels[action],
+                     INSPECTOR_HELP.get(action, labels[action]), priority=True,
+                     group="Inspector")
+                 for action, keys in by_action.items())
 
 
-KEYS: list[Key] = MAIN_KEYS + _inspector_keys()
+def all_keys() -> list[Key]:
+    """Every key of the main screen: its own and the inspector's."""
+    return MAIN_KEYS + list(inspector_keys())
 
 
-def bindings(keys: list[Key] = KEYS) -> list[Binding]:
+def bindings(keys: list[Key] | tuple[Key, ...]) -> list[Binding]:
     return [Binding(k.keys, k.action, k.label, show=k.footer, priority=k.priority)
             for k in keys]
 
@@ -105,7 +119,7 @@ class WorkbenchCommands(Provider):
         screen = self.screen
         if not hasattr(screen, "action_toggle_training"):  # opened over a dialog
             return []
-        return [(k.label, k.help, partial(screen.run_action, k.action)) for k in KEYS
+        return [(k.label, k.help, partial(screen.run_action, k.action)) for k in all_keys()
                 if screen.offers(k)]
 
     async def discover(self) -> Hits:

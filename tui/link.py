@@ -16,6 +16,8 @@ one is replaced by a newer one (``Message.can_replace``).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from engine.events import Event, Progress
 from engine.protocol import Reply
 
 POLL_S = 0.05  # how long one poll waits; also how quickly the pump notices it should stop
+ENGINE_NICENESS = 5  # the engine child runs this much nicer than the interface
 
 
 class EngineHandle(Protocol):
@@ -121,6 +124,7 @@ class Link:
         self.closed = self.lost = False
         self._stop = threading.Event()
         self.proc = self.factory(data_dir, log_file)
+        lower_priority(getattr(self.proc, "pid", None))
 
     @property
     def alive(self) -> bool:
@@ -223,6 +227,15 @@ class Link:
                 post(wrap(item))
             else:  # after the child's end poll answers None at once: do not spin
                 stop.wait(max(0.0, POLL_S - (time.monotonic() - started)))
+
+
+def lower_priority(pid: int | None, step: int = ENGINE_NICENESS) -> None:
+    """Make the engine child ``step`` nicer than this process, so that when both want a core
+    the interface wins (keys answer at once) and training takes the rest."""
+    if not pid or not hasattr(os, "setpriority"):
+        return
+    with contextlib.suppress(OSError):  # not permitted: the child keeps our priority
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + step))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -13,8 +13,10 @@ widget updates. What to ask the engine for, and when, is decided here:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import random
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,19 +38,21 @@ from engine.events import (
     Resumed,
     Started,
 )
-from tui.commands import KEYS, Key, bindings
+from tui.commands import MAIN_KEYS, Key, all_keys, bindings, inspector_keys
 from tui.link import EngineEvent, EngineLost, EngineReply
 from tui.screens import HelpScreen, QuitScreen, RunConfigScreen, TooSmall
-from tui.widgets import Inspector, LayerTable, detect_color_mode
 from tui.widgets.header import StatusHeader
-from tui.widgets.training_pane import TrainingPane
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the widgets load after the first frame (build_workbench)
     from tui.app import AppOptions
+    from tui.compare import KernelSnapshots
+    from tui.widgets import Inspector, LayerTable
+    from tui.widgets.training_pane import TrainingPane
 
 TEST_SAMPLES = 10_000  # the MNIST test split
 MANY_DIGITS = 6  # rows shown by "several digits at once"
-LIVE_REFRESH_S = 0.3  # inspector refresh period while training (at most ~3 per second)
+LIVE_REFRESH_S = 0.5  # inspector refresh period while training (twice a second at most)
+NAVIGATION_QUIET_S = 1.0  # no live refresh this soon after a layer or sample change
 QUIT_TIMEOUT_S = 120.0  # give up waiting for a stopping run after this long
 ACTIVE = ("training", "paused", "stopping")
 
@@ -58,27 +62,19 @@ EXTRA_TABS = (
     ("conv", "2 Conv lab", "tui.conv_lab", "ConvLab"),
     ("evaluate", "3 Evaluate", "tui.evaluate", "EvaluatePane"),
 )
-TRAIN_TAB_ACTIONS = {"layer", "sample", "random_sample", "misclassified", "inspect"}
+TRAIN_TAB_ACTIONS = {"layer", "sample", "random_sample", "misclassified", "inspect", "snapshot",
+                     "snapshot_delta"}
 
 
-def optional_widget(module: str, name: str) -> type | None:
-    """The widget class ``module.name``, or None while that module does not exist."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-
-
-def has_kernels(row: dict[str, Any] | None) -> bool:
-    return bool(row) and str(row.get("type", "")).startswith(("Conv", "Linear"))
+def module_exists(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (tabs load when first shown)."""
+    return importlib.util.find_spec(module) is not None
 
 
 class MainScreen(Screen):
     """Everything the user sees between start and quit."""
 
-    BINDINGS = bindings()
+    BINDINGS = bindings(MAIN_KEYS)  # the inspector's join when the widgets load
 
     def __init__(self, options: AppOptions) -> None:
         super().__init__(id="main")
@@ -90,13 +86,17 @@ class MainScreen(Screen):
         self.layer_name: str | None = None
         self.layer_row: dict[str, Any] | None = None
         self.sample_index = 0
+        self.snapshots: KernelSnapshots  # the kernel history the inspector shows (e, E, x)
         self.quitting = False
+        self.built = False  # the workbench widgets are mounted (build_workbench)
+        self.navigated = 0.0  # time.monotonic() of the last layer or sample change
         self.engine_starts = 0
         self.image_pending = bool(options.image)
         self.train_after_load = False
         self.random = random.Random(options.seed)
-        self.tabs = [(tab_id, title, cls) for tab_id, title, module, name in EXTRA_TABS
-                     if (cls := optional_widget(module, name)) is not None]
+        # The optional tabs whose modules exist; each widget is made when its tab first shows.
+        self.tabs = [(tab_id, title, module, name) for tab_id, title, module, name in EXTRA_TABS
+                     if module_exists(module)]
 
     @property
     def link(self):
@@ -107,14 +107,10 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
         with TabbedContent(id="tabs", initial="train"):
-            with TabPane("1 Train & inspect", id="train"), Horizontal(id="workbench"):
-                with Vertical(id="left"):
-                    yield LayerTable(id="layers")
-                    yield TrainingPane(id="training")
-                yield Inspector(id="inspector")
-            for tab_id, title, cls in self.tabs:
-                with TabPane(title, id=tab_id):
-                    yield cls(id=f"{tab_id}-widget", **self.tab_options(cls))
+            with TabPane("1 Train & inspect", id="train"):
+                yield Horizontal(id="workbench")  # filled by build_workbench
+            for tab_id, title, _, _ in self.tabs:
+                yield TabPane(title, id=tab_id)
         yield TooSmall()
         yield Footer()
 
@@ -126,26 +122,61 @@ class MainScreen(Screen):
 
     @property
     def color_mode(self) -> str:
+        from tui.widgets import detect_color_mode
+
         return self.options.color_mode or detect_color_mode(force_ascii=self.options.ascii)
+
+    @property
+    def table(self) -> LayerTable:
+        return self.query_one("#layers")  # type: ignore[return-value]
+
+    @property
+    def inspector(self) -> Inspector:
+        return self.query_one("#inspector")  # type: ignore[return-value]
+
+    @property
+    def training(self) -> TrainingPane:
+        return self.query_one("#training")  # type: ignore[return-value]
 
     def on_mount(self) -> None:
         header = self.query_one(StatusHeader)
         header.update_status(model=self.options.checkpoint and Path(self.options.checkpoint).name
                              or self.options.model or self.next_config.model,
                              device=self.next_config.device)
-        inspector = self.query_one(Inspector)
+        # First the frame (header, tabs, footer) paints; then the widgets, which bring numpy
+        # and plotext, load and the engine starts.
+        self.call_after_refresh(self.build_workbench)
+
+    async def build_workbench(self) -> None:
+        from tui.compare import KernelSnapshots
+        from tui.widgets import Inspector, LayerTable
+        from tui.widgets.training_pane import TrainingPane
+
+        self.snapshots = KernelSnapshots()
+        table, inspector = LayerTable(id="layers"), Inspector(id="inspector")
+        await self.query_one("#workbench").mount_all(
+            [Vertical(table, TrainingPane(id="training"), id="left"), inspector])
+        for key in inspector_keys():
+            self._bindings.bind(key.keys, key.action, key.label, show=key.footer,
+                                priority=key.priority)
         inspector.set_color_mode(self.color_mode)
         inspector.set_message("Starting the engine (loading PyTorch)…")
-        self.query_one(LayerTable).border_title = "Layers"
+        table.border_title = "Layers"
         inspector.border_title = "Inspector"
-        self.query_one(LayerTable).focus()
+        if self.active_tab == "train":
+            table.focus()
+        self.built = True
+        self.refresh_bindings()
         self.set_interval(LIVE_REFRESH_S, self.live_refresh)
+        self.app.start_engine()
 
     @property
     def active_tab(self) -> str:
         return self.query_one(TabbedContent).active
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.built and action not in ("help", "quit", "show_tab"):
+            return False  # the widgets are not in yet (the first frame has just painted)
         if action in TRAIN_TAB_ACTIONS and self.active_tab != "train":
             return False
         if action == "show_tab":
@@ -176,7 +207,7 @@ class MainScreen(Screen):
 
     def engine_failed_to_start(self, error: str) -> None:
         self.set_state("failed")
-        self.query_one(Inspector).set_message(error)
+        self.inspector.set_message(error)
         self.error(error, title="Engine")
 
     def request_load(self, **kwargs: Any) -> None:
@@ -187,6 +218,8 @@ class MainScreen(Screen):
     def refresh_inspector(self, *, kernels: bool = True, activations: bool = True,
                           sample: bool = True, only_idle: bool = False) -> None:
         """Ask for what the inspector shows; ``only_idle`` skips kinds already in flight."""
+        from tui.widgets.views import has_weights
+
         if self.layer_name is None or self.loaded_model is None:
             return
         link = self.link
@@ -195,10 +228,11 @@ class MainScreen(Screen):
             if not (only_idle and link.busy(purpose)):
                 link.want(purpose, op, **kwargs)
 
-        inspector = self.query_one(Inspector)
+        inspector = self.inspector
         if kernels:
-            if has_kernels(self.layer_row):
-                ask("kernels", "kernels", layer=self.layer_name)
+            if has_weights(self.layer_row):
+                op, kernel_kwargs = self.snapshots.kernels_request(self.layer_name)
+                ask("kernels", op, **kernel_kwargs)
             elif not only_idle:
                 inspector.set_kernels(None)
         if activations:
@@ -214,22 +248,25 @@ class MainScreen(Screen):
 
     def select_sample(self, index: int) -> None:
         self.sample_index = index
+        self.navigated = time.monotonic()
         self.refresh_inspector(kernels=False)
 
     def live_refresh(self) -> None:
-        if self.state == "training" and self.active_tab == "train":
+        """While training, refresh what the inspector shows; not while the user is moving
+        through layers and samples (their own requests come first)."""
+        if self.state == "training" and self.active_tab == "train" \
+                and time.monotonic() - self.navigated > NAVIGATION_QUIET_S:
             self.refresh_inspector(only_idle=True)
 
-    @on(LayerTable.LayerSelected)
-    def layer_selected(self, message: LayerTable.LayerSelected) -> None:
+    def on_layer_table_layer_selected(self, message: LayerTable.LayerSelected) -> None:
         if message.name == self.layer_name:
             return
         self.layer_name, self.layer_row = message.name, message.row
-        self.query_one(Inspector).set_layer(message.row)
+        self.navigated = time.monotonic()
+        self.inspector.set_layer(message.row)
         self.refresh_inspector(sample=False)
 
-    @on(Inspector.ManyToggled)
-    def many_toggled(self, message: Inspector.ManyToggled) -> None:
+    def on_inspector_many_toggled(self, message: Inspector.ManyToggled) -> None:
         if message.enabled and self.layer_name is not None:
             self.link.want("many", "activations_many", layer=self.layer_name,
                            indices=self.many_indices())
@@ -237,7 +274,7 @@ class MainScreen(Screen):
     # ----------------------------------------------------------------- actions
 
     def action_layer(self, step: int) -> None:
-        table = self.query_one(LayerTable)
+        table = self.table
         table.select_next() if step > 0 else table.select_previous()
 
     def action_sample(self, step: int) -> None:
@@ -254,7 +291,25 @@ class MainScreen(Screen):
         self.link.want("misclassified", "misclassified", after=self.sample_index)
 
     def action_inspect(self, name: str) -> None:
-        getattr(self.query_one(Inspector), name)()
+        getattr(self.inspector, name)()
+
+    def action_snapshot(self, step: int) -> None:
+        """Step through the run's per-epoch kernel snapshots (once listed by the engine)."""
+        self.snapshots.pending = step
+        self.link.want("snapshots", "snapshots", run_dir=self.snapshots.run_dir)
+
+    def action_snapshot_delta(self) -> None:
+        self.snapshots.delta = not self.snapshots.delta
+        self.action_snapshot(0 if self.snapshots.epoch is not None else -1)
+
+    def got_snapshots(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        self.snapshots.epochs = list(payload.get("epochs") or [])
+        self.snapshots.run_dir = payload.get("run_dir") or self.snapshots.run_dir
+        self.snapshots.step(self.snapshots.pending)
+        self.inspector.set_message(
+            self.snapshots.note() if self.snapshots.epochs else "This run has no kernel "
+            "snapshots yet: they are saved at the end of every epoch.")
+        self.refresh_inspector(activations=False, sample=False)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -264,13 +319,19 @@ class MainScreen(Screen):
         """Give the shown tab's main widget the focus, so its own keys work at once."""
         pane = event.pane
         if pane.id == "train":
-            self.query_one(LayerTable).focus()
-        else:
-            widget = pane.query_one(f"#{pane.id}-widget")
-            if widget.can_focus:
-                widget.focus()
-            else:
-                self.focus_next()
+            if self.built:
+                self.table.focus()
+            return
+        widgets = pane.query(f"#{pane.id}-widget")
+        if widgets:
+            widget = widgets.first()
+        else:  # first visit: import the tab's module and make its widget
+            _, _, module, name = next(t for t in self.tabs if t[0] == pane.id)
+            cls = getattr(importlib.import_module(module), name)
+            widget = cls(id=f"{pane.id}-widget", **self.tab_options(cls))
+            pane.mount(widget)
+        if widget.can_focus:
+            widget.call_after_refresh(widget.focus)
 
     def offers(self, key: Key) -> bool:
         """Whether ``key``'s action exists here (a tab key only when its tab joined)."""
@@ -282,7 +343,7 @@ class MainScreen(Screen):
         return tab == "train" or any(t[0] == tab for t in self.tabs)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen([k for k in KEYS if self.offers(k)]))
+        self.app.push_screen(HelpScreen([k for k in all_keys() if self.offers(k)]))
 
     def on_resize(self, event: events.Resize) -> None:
         self.query_one(TooSmall).show_size(event.size.width, event.size.height)
@@ -291,7 +352,7 @@ class MainScreen(Screen):
         if self.state in ("training", "paused"):
             self.link.stop()
             self.set_state("stopping")
-            self.query_one(TrainingPane).set_message("Stopping: the run saves a checkpoint…")
+            self.training.set_message("Stopping: the run saves a checkpoint…")
         elif self.state == "stopping":
             self.notify("The run is stopping; it saves a checkpoint first.")
         else:
@@ -314,7 +375,7 @@ class MainScreen(Screen):
             self.error("The engine is not running; restart cnn-tui.")
             return
         self.set_state("starting")
-        self.query_one(TrainingPane).set_message(
+        self.training.set_message(
             f"Starting {config.model}: {config.epochs} epoch(s), batch {config.batch_size}, "
             f"lr {config.lr:g}, device {config.device}…")
 
@@ -360,7 +421,7 @@ class MainScreen(Screen):
             if self.state != "stopping":
                 self.link.stop()
                 self.set_state("stopping")
-            self.query_one(TrainingPane).set_message("Stopping and saving, then quitting…")
+            self.training.set_message("Stopping and saving, then quitting…")
             self.set_timer(QUIT_TIMEOUT_S, self.app.exit)
 
         self.app.push_screen(QuitScreen(), answer)
@@ -409,13 +470,13 @@ class MainScreen(Screen):
                            title="Cannot build that model")
             else:
                 self.error(error, title="Cannot open the model")
-                self.query_one(Inspector).set_message(
+                self.inspector.set_message(
                     f"{error}\nPress c to choose another model.")
             self.set_state("idle" if self.state == "starting" else self.state)
             return
         if purpose == "train":
             self.set_state("idle")
-            self.query_one(TrainingPane).set_message(error)
+            self.training.set_message(error)
         self.error(error)
 
     def got_load(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
@@ -426,11 +487,13 @@ class MainScreen(Screen):
             self.next_config = replace(self.next_config, model=info["name"])
             self.loaded_model = info["name"]
         self.query_one(StatusHeader).update_status(model=self.loaded_model or "?")
-        inspector = self.query_one(Inspector)
+        inspector = self.inspector
         inspector.set_message("")
         inspector.set_model(info, summary)
+        checkpoint = kwargs.get("checkpoint")
+        self.snapshots.reset(str(Path(checkpoint).parent) if checkpoint else None)
         self.layer_name = None
-        table = self.query_one(LayerTable)
+        table = self.table
         table.load_summary(summary)
         if table.selected_name and table.selected_name != self.layer_name:
             self.layer_name, self.layer_row = table.selected_name, table.selected_row
@@ -446,23 +509,23 @@ class MainScreen(Screen):
 
     def got_kernels(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if payload.get("layer") == self.layer_name:
-            self.query_one(Inspector).set_kernels(payload)
+            self.inspector.set_kernels(payload)
 
     def got_activations(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if payload.get("layer") == self.layer_name and payload.get("index") == self.sample_index:
-            self.query_one(Inspector).set_activations(payload)
+            self.inspector.set_activations(payload)
 
     def got_many(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if payload.get("layer") == self.layer_name:
-            self.query_one(Inspector).set_many(payload)
+            self.inspector.set_many(payload)
 
     def got_sample(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if payload.get("index") == self.sample_index:
-            self.query_one(Inspector).set_sample(payload)
+            self.inspector.set_sample(payload)
 
     def got_image(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         self.sample_index = payload.get("index", -1)
-        self.query_one(Inspector).set_sample(payload)
+        self.inspector.set_sample(payload)
         self.refresh_inspector(kernels=False, sample=False)
 
     def got_misclassified(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
@@ -485,7 +548,7 @@ class MainScreen(Screen):
     @on(EngineEvent)
     def engine_event(self, message: EngineEvent) -> None:
         event = message.event
-        pane = self.query_one(TrainingPane)
+        pane = self.training
         header = self.query_one(StatusHeader)
         if isinstance(event, Progress):
             pane.progress(event)
@@ -494,6 +557,7 @@ class MainScreen(Screen):
                                  samples_per_sec=event.samples_per_sec)
         elif isinstance(event, Started):
             pane.start(event)
+            self.snapshots.reset(event.run_dir)
             header.update_status(model=event.model, device=event.device, epochs=event.epochs,
                                  epoch=event.start_epoch + 1, step=0,
                                  steps=event.steps_per_epoch, test_acc=None,
@@ -529,7 +593,7 @@ class MainScreen(Screen):
             text += f"\nsaved {checkpoint}"
             self.notify(f"Checkpoint saved to {checkpoint}", title="Saved", timeout=6)
         self.set_state(state)
-        self.query_one(TrainingPane).finish(text)
+        self.training.finish(text)
         if self.quitting:
             self.app.exit()
             return

@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import RECIPES, TrainConfig, make_config
 from engine.errors import EngineError
-from tui.commands import KEYS, Key
+from tui.commands import Key, all_keys
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 DEVICES = ("auto", "cpu", "cuda")
@@ -33,7 +33,7 @@ class TooSmall(Static):
                     "smaller).\n\nq quits.")
 
 
-def keys_table(keys: list[Key] = KEYS) -> Table:
+def keys_table(keys: list[Key]) -> Table:
     """The keys, grouped, as a Rich table."""
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
     table.add_column("key", style="bold", no_wrap=True)
@@ -53,15 +53,15 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
-    def __init__(self, keys: list[Key] = KEYS) -> None:
+    def __init__(self, keys: list[Key] | None = None) -> None:
         super().__init__()
-        self.keys = keys
+        self.shown_keys = all_keys() if keys is None else keys
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(keys_table(self.keys), id="help-keys")
+                yield Static(keys_table(self.shown_keys), id="help-keys")
             yield Label("escape closes", classes="dialog-hint")
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
