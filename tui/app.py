@@ -60,11 +60,6 @@ class CnnTuiApp(App[None]):
     def get_default_screen(self) -> MainScreen:
         return self.main
 
-    def on_mount(self) -> None:
-        # The main screen starts the engine once its widgets are in (after the first frame).
-        if self.options.compare:
-            self.call_after_refresh(self.open_compare)
-
     def open_compare(self) -> None:
         """Show the compare-runs view (tui.compare) over the workbench."""
         from tui.compare import CompareScreen
@@ -72,8 +67,8 @@ class CnnTuiApp(App[None]):
         self.push_screen(CompareScreen(self.options.compare))
 
     def start_engine(self) -> None:
-        """Spawn the child (after the first frame, so the screen paints at once); also
-        restarts one that died."""
+        """Spawn the child; the main screen calls this once its widgets are in (after the
+        first frame, so the screen paints at once), and again to restart one that died."""
         log_file = self.options.log_file or str(
             Path(tempfile.gettempdir()) / "cnn-tui-engine.log")
         try:
@@ -83,6 +78,8 @@ class CnnTuiApp(App[None]):
             return
         self.pump_engine()
         self.main.engine_started()
+        if self.options.compare and self.main.engine_starts == 1:
+            self.open_compare()  # --compare: its view asks the engine to read the runs
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def pump_engine(self) -> None:

@@ -29,7 +29,6 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from engine.config import TrainConfig
 from engine.events import (
-    CheckpointSaved,
     EpochEnd,
     Failed,
     Finished,
@@ -400,14 +399,21 @@ class MainScreen(Screen):
             if config is None:
                 return
             previous, self.next_config = self.next_config, config
-            self.notify(f"Next run: {config.model}, recipe {config.recipe}, {config.epochs} "
-                        f"epoch(s), batch {config.batch_size}, lr {config.lr:g}, "
-                        f"device {config.device}. Press t to train.", title="Run set up")
             if config.model != previous.model and self.state not in ACTIVE:
+                # Build the new model now: a bad spec says so at once (and is undone), and
+                # the layer table shows the new network. got_load announces the run.
                 self.request_load(model=config.model)
                 self.previous_config = previous
+            else:
+                self.announce_next_run()
 
         self.app.push_screen(RunConfigScreen(self.next_config), apply)
+
+    def announce_next_run(self) -> None:
+        c = self.next_config
+        self.notify(f"Next run: {c.model}, recipe {c.recipe}, {c.epochs} epoch(s), batch "
+                    f"{c.batch_size}, lr {c.lr:g}, device {c.device}. Press t to train.",
+                    title="Run set up")
 
     async def action_quit(self) -> None:
         if self.state not in ACTIVE:
@@ -482,7 +488,9 @@ class MainScreen(Screen):
     def got_load(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         info, summary = payload.get("info", {}), payload.get("summary", {})
         self.loaded_model = kwargs.get("model") or info.get("name")
-        self.previous_config = None
+        if self.previous_config is not None:  # the model chosen in the form builds
+            self.previous_config = None
+            self.announce_next_run()
         if kwargs.get("checkpoint") and info.get("name"):
             self.next_config = replace(self.next_config, model=info["name"])
             self.loaded_model = info["name"]
@@ -567,7 +575,7 @@ class MainScreen(Screen):
             self.refresh_inspector()
         elif isinstance(event, EpochEnd):
             pane.epoch_end(event)
-            header.update_status(test_acc=event.test_acc)
+            header.update_status(test_acc=event.test_acc, step=header.status.steps)
         elif isinstance(event, Paused):
             if self.state != "stopping":
                 self.set_state("paused")
@@ -575,8 +583,6 @@ class MainScreen(Screen):
         elif isinstance(event, Resumed):
             if self.state != "stopping":
                 self.set_state("training")
-        elif isinstance(event, CheckpointSaved):
-            self.notify(f"Checkpoint saved to {event.path}", timeout=3)
         elif isinstance(event, Finished):
             accuracy = "" if event.test_acc is None else f" · test acc {100 * event.test_acc:.2f}%"
             self.run_ended("finished", event.checkpoint, f"Run {event.reason}{accuracy}")
