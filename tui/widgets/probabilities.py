@@ -19,7 +19,8 @@ MIN_BAR = 4
 
 def bar_text(fraction: float, cells: int, ascii_mode: bool = False) -> str:
     """A bar ``fraction`` (0..1) of ``cells`` long, in eighths of a cell (``#`` in ASCII)."""
-    fraction = min(max(float(fraction), 0.0), 1.0)
+    fraction = float(fraction)
+    fraction = min(max(fraction, 0.0), 1.0) if fraction == fraction else 0.0  # NaN: empty bar
     if cells <= 0:
         return ""
     if ascii_mode:
@@ -61,7 +62,7 @@ class Probabilities(Widget):
     """
     COMPONENT_CLASSES = {"probabilities--bar", "probabilities--true", "probabilities--wrong"}
 
-    color_mode: reactive[str] = reactive("256")
+    color_mode: reactive[str] = reactive("256", init=False)
 
     def __init__(
         self,
