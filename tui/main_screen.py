@@ -6,7 +6,7 @@ widget updates. What to ask the engine for, and when, is decided here:
 - selection changes (layer, sample) ask for the layer's kernels, its activations for the
   sample, and the sample's prediction; at most one request of each kind is in flight and only
   the newest ask waits behind it (``Link.want``);
-- while training, a timer refreshes the inspector a few times a second, asking only for what
+- while training, a timer refreshes the inspector twice a second, asking only for what
   is not already on its way, so kernels can be watched as they form.
 """
 
