@@ -22,7 +22,7 @@ from engine.protocol import Reply
 from tui import __main__ as cli
 from tui.app import AppOptions, CnnTuiApp
 from tui.commands import WorkbenchCommands, all_keys
-from tui.link import EngineProgress, EngineReply, Link
+from tui.link import EngineLost, EngineProgress, EngineReply, Link
 from tui.screens import HelpScreen, QuitScreen, RunConfigScreen
 from tui.widgets import Inspector, LayerTable
 from tui.widgets.header import Status, StatusHeader, status_text
@@ -267,6 +267,23 @@ async def test_failed_run_shows_message_and_app_stays_usable() -> None:
         await wait_for(pilot, lambda: app.main.layer_name == "relu1")
 
 
+async def test_t_restarts_an_engine_that_died() -> None:
+    engines = [FakeEngine(), FakeEngine(steps_per_epoch=3)]
+    first, second = engines
+    app = CnnTuiApp(AppOptions(config=make_config("fast", model="tiny", epochs=1), seed=1),
+                    engine_factory=lambda data_dir, log_file: engines.pop(0))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        first.closed = True  # the child died
+        app.main.post_message(EngineLost("the engine process stopped: killed by SIGKILL"))
+        await wait_for(pilot, lambda: app.main.state == "failed", what="the failure")
+        assert any("Press t to restart" in n.message for n in app._notifications)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: app.main.state == "finished", what="the run after restart")
+        assert ops(second)[0] == "load" and "train" in ops(second)
+        assert "train" not in ops(first)
+
+
 async def test_save_key_before_and_during_training() -> None:
     app, fake = make_app(FakeEngine(steps_per_epoch=200, step_delay=0.01))
     async with app.run_test(size=SIZE) as pilot:
@@ -409,6 +426,23 @@ def test_link_keeps_one_request_per_purpose_and_the_newest_ask() -> None:
     assert [kw for op, kw in fake.sent if op == "kernels"] == [{"layer": "conv1"},
                                                                {"layer": "conv2"}]
     assert link.resolve(Reply(999, "sample", True, {}))[0] is None
+
+
+def test_link_reports_a_dead_child_once_and_restarts() -> None:
+    class Dead(FakeEngine):
+        def send(self, op, **kwargs):
+            raise OSError("[Errno 32] Broken pipe")
+
+    engines = [Dead(), FakeEngine()]
+    told: list[str] = []
+    link = Link(factory=lambda data_dir, log_file: engines.pop(0), on_lost=told.append)
+    link.start()
+    assert link.request("kernels", "kernels", layer="conv1") is None
+    link.stop()
+    assert link.train(make_config("fast")) is None
+    assert len(told) == 1 and "Broken pipe" in told[0] and not link.alive
+    link.start()  # a fresh child
+    assert link.alive and link.request("load", "load", model="tiny") is not None
 
 
 def test_progress_messages_merge() -> None:

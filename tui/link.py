@@ -6,7 +6,7 @@ thread only, what each outstanding request is for (its *purpose*, e.g. "kernels"
 
 - at most one request per purpose is in flight; asking again while one is outstanding keeps
   only the newest ask, sent as soon as the answer arrives (``want``);
-- the app can refresh the inspector during training without piling up requests (``idle``).
+- the app can refresh the inspector during training without piling up requests (``busy``).
 
 ``Link.pump`` is the body of the app's thread worker: it polls the process and hands each
 event or reply to ``post`` wrapped in a Textual message (``EngineEvent``, ``EngineProgress``,
@@ -184,31 +184,22 @@ class Link:
             self.request(purpose, op, **wanted_kwargs)
         return purpose, kwargs
 
-    def forget(self, purpose: str) -> None:
-        """Drop a queued ask (the answer to an outstanding one is still delivered)."""
-        self.wanted.pop(purpose, None)
-
     # ------------------------------------------------------------------- control
 
     def train(self, config: Any, resume: str | None = None) -> int | None:
-        if self.proc is None or self.closed:
-            return None
-        rid = self.proc.train(config, resume)
+        rid = self._call(lambda proc: proc.train(config, resume))
         if rid is not None:
             self.pending[rid] = ("train", "train", {})
         return rid
 
     def pause(self) -> None:
-        if self.proc is not None and not self.closed:
-            self.proc.pause()
+        self._call(lambda proc: proc.pause())
 
     def resume(self) -> None:
-        if self.proc is not None and not self.closed:
-            self.proc.resume()
+        self._call(lambda proc: proc.resume())
 
     def stop(self) -> None:
-        if self.proc is not None and not self.closed:
-            self.proc.stop()
+        self._call(lambda proc: proc.stop())
 
     def close(self) -> None:
         """Stop the pump and the child (which stops any training cleanly and saves)."""
