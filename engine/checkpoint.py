@@ -36,8 +36,11 @@ def _plain(value: Any) -> Any:
     scheduler's bound anneal function, which the scheduler's constructor recreates)."""
     if isinstance(value, torch.Tensor):
         return value.detach().cpu()
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
+    if value is None:
+        return None
+    for kind in (bool, int, float, str):  # plain types, not subclasses such as TorchVersion
+        if isinstance(value, kind):
+            return kind(value)
     if isinstance(value, (list, tuple)):
         items = [_plain(v) for v in value]
         return type(value)(items) if isinstance(value, tuple) else items
@@ -88,7 +91,7 @@ def checkpoint_payload(state: Any) -> dict[str, Any]:
         "metrics": _plain(list(state.metrics)),
         "info": _plain(info),
         "rng_state": rng_state(),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
     }
 
 

@@ -37,8 +37,9 @@ def export_dir(run_dir: str | Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot create {folder} ({exc.strerror or exc}); pass a writable "
-                          "--run-dir") from None
+        raise ExportError(
+            f"cannot create {folder} ({exc.strerror or exc}); pass a writable --run-dir"
+        ) from None
     return folder
 
 
@@ -77,16 +78,26 @@ def _as_maps(values01: np.ndarray) -> np.ndarray:
     return array
 
 
-def save_heatmap(values01: np.ndarray, path: str | Path, cmap: str | np.ndarray = "sequential",
-                 scale: int = HEATMAP_SCALE) -> Path:
+def save_heatmap(
+    values01: np.ndarray,
+    path: str | Path,
+    cmap: str | np.ndarray = "sequential",
+    scale: int = HEATMAP_SCALE,
+) -> Path:
     """One (H, W) map as a PNG of (H * scale) x (W * scale) pixels."""
     maps = _as_maps(values01)
     save_image(_enlarge(colorize(maps[0], cmap), scale), str(path))
     return Path(path)
 
 
-def save_grid(maps01: np.ndarray, path: str | Path, cmap: str | np.ndarray = "sequential",
-              nrow: int = 8, scale: int = GRID_SCALE, padding: int = 2) -> Path:
+def save_grid(
+    maps01: np.ndarray,
+    path: str | Path,
+    cmap: str | np.ndarray = "sequential",
+    nrow: int = 8,
+    scale: int = GRID_SCALE,
+    padding: int = 2,
+) -> Path:
     """(N, H, W) maps tiled ``nrow`` per row with ``padding`` pixels between, as one PNG."""
     maps = _as_maps(maps01)
     tiles = _enlarge(colorize(maps, cmap), scale)
@@ -95,21 +106,30 @@ def save_grid(maps01: np.ndarray, path: str | Path, cmap: str | np.ndarray = "se
     return Path(path)
 
 
-def save_overlay(image01: np.ndarray, heat01: np.ndarray, path: str | Path,
-                 cmap: str | np.ndarray = "sequential", alpha: float = 0.5,
-                 scale: int = HEATMAP_SCALE) -> Path:
+def save_overlay(
+    image01: np.ndarray,
+    heat01: np.ndarray,
+    path: str | Path,
+    cmap: str | np.ndarray = "sequential",
+    alpha: float = 0.5,
+    scale: int = HEATMAP_SCALE,
+) -> Path:
     """A heatmap blended over a grey picture of the same H x W (saliency, Grad-CAM)."""
     grey = colorize(_as_maps(image01)[0], "gray")
     heat = colorize(_as_maps(heat01)[0], cmap)
     if grey.shape != heat.shape:
-        raise ExportError(f"overlay needs equal sizes, got {tuple(grey.shape[-2:])} and "
-                          f"{tuple(heat.shape[-2:])}")
+        raise ExportError(
+            f"overlay needs equal sizes, got {tuple(grey.shape[-2:])} and {tuple(heat.shape[-2:])}"
+        )
     save_image(_enlarge((1 - alpha) * grey + alpha * heat, scale), str(path))
     return Path(path)
 
 
-def save_csv(rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]], path: str | Path,
-             header: Sequence[str] | None = None) -> Path:
+def save_csv(
+    rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
+    path: str | Path,
+    header: Sequence[str] | None = None,
+) -> Path:
     """Rows of dicts (columns in first-seen order) or of lists (with ``header``) as CSV."""
     rows = list(rows)
     with open(path, "w", newline="") as handle:
@@ -131,25 +151,35 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def export_view(run_dir: str | Path, name: str, *, heatmaps: Mapping[str, np.ndarray] | None
-                = None, grids: Mapping[str, np.ndarray] | None = None,
-                overlays: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
-                tables: Mapping[str, Any] | None = None, cmap: str = "sequential"
-                ) -> list[str]:
+def export_view(
+    run_dir: str | Path,
+    name: str,
+    *,
+    heatmaps: Mapping[str, np.ndarray] | None = None,
+    grids: Mapping[str, np.ndarray] | None = None,
+    overlays: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    tables: Mapping[str, Any] | None = None,
+    cmap: str = "sequential",
+    cmaps: Mapping[str, str] | None = None,
+) -> list[str]:
     """Write a view's pictures and tables as ``NAME-PART.png`` / ``.csv``; returns the paths.
 
     ``heatmaps``: part -> (H, W) in [0, 1]; ``grids``: part -> (N, H, W); ``overlays``:
-    part -> (image, heat); ``tables``: part -> rows (dicts) or {"header", "rows"}.
+    part -> (image, heat); ``tables``: part -> rows (dicts) or {"header", "rows"}. Pictures
+    use ``cmap``, or ``cmaps[part]`` when given.
     """
     folder = export_dir(run_dir)
     written: list[Path] = []
+
+    def png(part: str) -> tuple[Path, str]:
+        return unique_path(folder, f"{name}-{part}", ".png"), (cmaps or {}).get(part, cmap)
+
     for part, values in (heatmaps or {}).items():
-        written.append(save_heatmap(values, unique_path(folder, f"{name}-{part}", ".png"), cmap))
+        written.append(save_heatmap(values, *png(part)))
     for part, values in (grids or {}).items():
-        written.append(save_grid(values, unique_path(folder, f"{name}-{part}", ".png"), cmap))
+        written.append(save_grid(values, *png(part)))
     for part, (image, heat) in (overlays or {}).items():
-        path = unique_path(folder, f"{name}-{part}", ".png")
-        written.append(save_overlay(image, heat, path, cmap))
+        written.append(save_overlay(image, heat, *png(part)))
     for part, table in (tables or {}).items():
         path = unique_path(folder, f"{name}-{part}", ".csv")
         if isinstance(table, Mapping):

@@ -8,8 +8,9 @@ end of every epoch)::
     history/epoch-0003.npz    one array per layer with weights (conv (out, in, kh, kw),
                               dense (out, in)); dense matrices over 65,536 entries as float16
 
-Reading needs only numpy and json (no torch), so it is cheap anywhere. A folder that does not
-exist, or holds no history index, raises EngineError with one line naming it and the fix.
+Reading needs only numpy and json (torch only to count the parameters of a run that has no
+index). A folder that does not exist, or holds neither a history index nor the trainer's
+metrics.jsonl, raises EngineError with one line naming it and the fix.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ FORMAT = "cnn-tui-history"
 VERSION = 1
 HISTORY_DIR = "history"
 INDEX_FILE = "index.json"
+METRICS_FILE = "metrics.jsonl"  # written by engine.trainer, one JSON object per epoch
+CONFIG_FILE = "config.json"
 HALF_PRECISION_ABOVE = 65_536  # big dense matrices are stored as float16 to keep runs small
 CURVE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 RUN_HINT = "pass a run directory written by `python -m engine train` or cnn-tui"
@@ -84,8 +87,13 @@ def model_kernels(model: Any) -> dict[str, np.ndarray]:
     return kernels
 
 
-def write_snapshot(run_dir: str | Path, epoch: int, kernels: dict[str, np.ndarray],
-                   metrics: dict[str, Any], header: dict[str, Any]) -> Path:
+def write_snapshot(
+    run_dir: str | Path,
+    epoch: int,
+    kernels: dict[str, np.ndarray],
+    metrics: dict[str, Any],
+    header: dict[str, Any],
+) -> Path:
     """Write one epoch's kernels and add its metrics to the run's index; returns the .npz."""
     folder = Path(run_dir) / HISTORY_DIR
     snapshot = folder / f"epoch-{int(epoch):04d}.npz"
@@ -120,7 +128,13 @@ def record_epoch(state: Any) -> Path | None:
         "params": int(sum(p.numel() for p in model.parameters())),
         "config": config.to_dict() if hasattr(config, "to_dict") else {},
     }
-    return write_snapshot(run_dir, int(state.epoch), model_kernels(model), metrics, header)
+    try:
+        return write_snapshot(run_dir, int(state.epoch), model_kernels(model), metrics, header)
+    except OSError as exc:
+        raise HistoryError(
+            f"cannot write the epoch snapshot in {run_dir}: "
+            f"{exc.strerror or exc}; choose a writable --run-dir"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- reading
@@ -166,36 +180,102 @@ class RunHistory:
 
     @property
     def seconds(self) -> float:
+        """Training seconds: the trainer's running total, else the sum over epochs."""
+        if self.epochs and self.epochs[-1].get("elapsed") is not None:
+            return float(self.epochs[-1]["elapsed"])
         return float(sum(e.get("seconds") or 0.0 for e in self.epochs))
 
     def summary(self) -> dict[str, Any]:
         """Plain values for a table row and the curves for plotting."""
-        return {"run_dir": str(self.run_dir), "name": self.run_dir.name, "model": self.model,
-                "params": self.params, "epochs": len(self.epochs),
-                "final_acc": self.final_acc, "best_acc": self.best_acc,
-                "seconds": self.seconds, "epoch": self.epoch_numbers,
-                "curves": {key: self.curve(key) for key in CURVE_KEYS}}
+        return {
+            "run_dir": str(self.run_dir),
+            "name": self.run_dir.name,
+            "model": self.model,
+            "params": self.params,
+            "epochs": len(self.epochs),
+            "final_acc": self.final_acc,
+            "best_acc": self.best_acc,
+            "seconds": self.seconds,
+            "epoch": self.epoch_numbers,
+            "curves": {key: self.curve(key) for key in CURVE_KEYS},
+        }
 
 
-def load_history(run_dir: str | Path) -> RunHistory:
-    """The run's history; HistoryError for a missing or foreign directory."""
+def check_run_dir(run_dir: str | Path) -> Path:
+    """The folder if it holds a run (cheap: no file is parsed); HistoryError otherwise."""
     folder = Path(run_dir).expanduser()
     if not folder.is_dir():
         raise HistoryError(f"run directory {folder} does not exist; {RUN_HINT}")
+    markers = (folder / HISTORY_DIR / INDEX_FILE, folder / METRICS_FILE, folder / CONFIG_FILE)
+    if not any(marker.is_file() for marker in markers):
+        raise HistoryError(
+            f"{folder} is not a cnn-tui run directory (no {HISTORY_DIR}/"
+            f"{INDEX_FILE} or {METRICS_FILE}); {RUN_HINT}"
+        )
+    return folder
+
+
+def load_history(run_dir: str | Path) -> RunHistory:
+    """The run's history; HistoryError for a missing or foreign directory.
+
+    A run without snapshots (history/index.json) is still read from the trainer's
+    metrics.jsonl and config.json; it then lists no snapshots.
+    """
+    folder = check_run_dir(run_dir)
     index = folder / HISTORY_DIR / INDEX_FILE
-    if not index.is_file():
-        raise HistoryError(f"{folder} is not a cnn-tui run directory (no {HISTORY_DIR}/"
-                           f"{INDEX_FILE}); {RUN_HINT}")
-    data = _read_index(index)
-    return RunHistory(folder, str(data.get("model") or "?"), int(data.get("params") or 0),
-                      dict(data.get("config") or {}), list(data.get("epochs") or []))
+    data = _read_index(index) if index.is_file() else _trainer_files(folder)
+    return RunHistory(
+        folder,
+        str(data.get("model") or "?"),
+        int(data.get("params") or 0),
+        dict(data.get("config") or {}),
+        list(data.get("epochs") or []),
+    )
+
+
+def _trainer_files(folder: Path) -> dict[str, Any]:
+    """A history index rebuilt from the trainer's config.json and metrics.jsonl."""
+    try:
+        config_path = folder / CONFIG_FILE
+        config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+        metrics_path = folder / METRICS_FILE
+        lines = metrics_path.read_text().splitlines() if metrics_path.is_file() else []
+        epochs = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise HistoryError(
+            f"{folder} has an unreadable {CONFIG_FILE} or {METRICS_FILE} "
+            f"({type(exc).__name__}); {RUN_HINT}"
+        ) from None
+    model = config.get("model") if isinstance(config, dict) else None
+    return {
+        "model": model,
+        "params": _count_params(model),
+        "config": config,
+        "epochs": [e for e in epochs if isinstance(e, dict) and "epoch" in e],
+    }
+
+
+def _count_params(model: str | None) -> int:
+    """Parameters of a registry model or spec (builds it, so this imports torch); 0 if it
+    cannot be built."""
+    if not model:
+        return 0
+    try:
+        from engine.models import build_model, count_params
+
+        return count_params(build_model(model)[0])
+    except Exception:  # an unknown or custom model: the table shows no count
+        return 0
 
 
 def list_snapshots(run_dir: str | Path) -> list[int]:
     """The epochs with a kernel snapshot on disk, in order."""
     history = load_history(run_dir)
-    return [int(e["epoch"]) for e in history.epochs
-            if (history.run_dir / str(e.get("snapshot", ""))).is_file()]
+    return [
+        int(e["epoch"])
+        for e in history.epochs
+        if (history.run_dir / str(e.get("snapshot", ""))).is_file()
+    ]
 
 
 def step_snapshot(epochs: list[int], current: int | None, step: int) -> int | None:
@@ -213,23 +293,29 @@ def load_snapshot(run_dir: str | Path, epoch: int) -> dict[str, np.ndarray]:
     history = load_history(run_dir)
     entry = next((e for e in history.epochs if int(e["epoch"]) == int(epoch)), None)
     if entry is None:
-        raise HistoryError(f"{history.run_dir} has no snapshot for epoch {epoch}; epochs: "
-                           f"{', '.join(map(str, history.epoch_numbers)) or 'none'}")
+        raise HistoryError(
+            f"{history.run_dir} has no snapshot for epoch {epoch}; epochs: "
+            f"{', '.join(map(str, history.epoch_numbers)) or 'none'}"
+        )
     path = history.run_dir / str(entry.get("snapshot", ""))
     try:
         with np.load(path) as archive:
             return {name: archive[name].astype(np.float32) for name in archive.files}
     except (OSError, ValueError) as exc:
-        raise HistoryError(f"snapshot {path} is unreadable ({type(exc).__name__}); it may "
-                           "have been cut short: train again or pick another epoch") from None
+        raise HistoryError(
+            f"snapshot {path} is unreadable ({type(exc).__name__}); it may "
+            "have been cut short: train again or pick another epoch"
+        ) from None
 
 
 def snapshot_layer(run_dir: str | Path, epoch: int, layer: str) -> np.ndarray:
     """One layer's weights at the end of ``epoch``."""
     kernels = load_snapshot(run_dir, epoch)
     if layer not in kernels:
-        raise HistoryError(f"the snapshot has no layer {layer!r}; layers with weights: "
-                           f"{', '.join(kernels) or 'none'}")
+        raise HistoryError(
+            f"the snapshot has no layer {layer!r}; layers with weights: "
+            f"{', '.join(kernels) or 'none'}"
+        )
     return kernels[layer]
 
 

@@ -105,8 +105,13 @@ def evaluate_batches(
     def joined(key: str, dtype: Any) -> np.ndarray:
         return np.concatenate(parts[key]) if parts[key] else np.empty(0, dtype=dtype)
 
-    return EvalResult(joined("labels", np.int64), joined("preds", np.int64),
-                      joined("conf", np.float32), joined("loss", np.float32), classes)
+    return EvalResult(
+        joined("labels", np.int64),
+        joined("preds", np.int64),
+        joined("conf", np.float32),
+        joined("loss", np.float32),
+        classes,
+    )
 
 
 def _layer_module(model: nn.Module, layer: str) -> nn.Module:
@@ -125,8 +130,10 @@ def require_conv(model: nn.Module, layer: str | None) -> str:
     """``layer`` if it is a conv layer, the last conv layer when None; else SpecError."""
     convs = conv_layers(model)
     if not convs:
-        raise SpecError("this model has no conv layers; Grad-CAM and activation maximisation "
-                        "need a CNN (e.g. --model convnet)")
+        raise SpecError(
+            "this model has no conv layers; Grad-CAM and activation maximisation "
+            "need a CNN (e.g. --model convnet)"
+        )
     if layer is None:
         return convs[-1]
     if layer not in convs:
@@ -143,8 +150,9 @@ def _target(logits: torch.Tensor, target: int | None) -> int:
     return int(target)
 
 
-def saliency(model: nn.Module, x: torch.Tensor, target: int | None = None
-             ) -> tuple[np.ndarray, int]:
+def saliency(
+    model: nn.Module, x: torch.Tensor, target: int | None = None
+) -> tuple[np.ndarray, int]:
     """|d score_target / d input| (max over input channels) as float32 (H, W), and the target.
 
     The score is the target class's logit (before softmax), the prediction when None.
@@ -159,8 +167,9 @@ def saliency(model: nn.Module, x: torch.Tensor, target: int | None = None
     return values, chosen
 
 
-def _forward_capturing(model: nn.Module, module: nn.Module, x: torch.Tensor
-                       ) -> tuple[torch.Tensor, torch.Tensor]:
+def _forward_capturing(
+    model: nn.Module, module: nn.Module, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The logits and ``module``'s output (kept in the autograd graph)."""
     captured: list[torch.Tensor] = []
     handle = module.register_forward_hook(lambda _m, _i, out: captured.append(out))
@@ -171,8 +180,9 @@ def _forward_capturing(model: nn.Module, module: nn.Module, x: torch.Tensor
     return logits, captured[0]
 
 
-def grad_cam(model: nn.Module, x: torch.Tensor, layer: str | None = None,
-             target: int | None = None) -> tuple[np.ndarray, np.ndarray, int, str]:
+def grad_cam(
+    model: nn.Module, x: torch.Tensor, layer: str | None = None, target: int | None = None
+) -> tuple[np.ndarray, np.ndarray, int, str]:
     """Grad-CAM of ``layer`` (the last conv layer when None) for one input.
 
     Channel weights are the spatial means of d score / d activation; the map is the ReLU of
@@ -189,17 +199,28 @@ def grad_cam(model: nn.Module, x: torch.Tensor, layer: str | None = None,
         (grads,) = torch.autograd.grad(logits[0, chosen], acts)
     weights = grads[0].mean(dim=(1, 2))
     cam = torch.relu((weights[:, None, None] * acts[0].detach()).sum(dim=0))
-    upsampled = F.interpolate(cam[None, None], size=tuple(x.shape[-2:]), mode="bilinear",
-                              align_corners=False)[0, 0].clamp(min=0)
+    upsampled = F.interpolate(
+        cam[None, None], size=tuple(x.shape[-2:]), mode="bilinear", align_corners=False
+    )[0, 0].clamp(min=0)
     peak = float(upsampled.max())
     scaled = upsampled / peak if peak > 0 else upsampled
-    return (cam.cpu().numpy().astype(np.float32), scaled.cpu().numpy().astype(np.float32),
-            chosen, name)
+    return (
+        cam.cpu().numpy().astype(np.float32),
+        scaled.cpu().numpy().astype(np.float32),
+        chosen,
+        name,
+    )
 
 
-def occlusion(model: nn.Module, x: torch.Tensor, target: int | None = None, patch: int = 6,
-              stride: int = 2, baseline: float = 0.0, batch: int = 128
-              ) -> tuple[np.ndarray, int]:
+def occlusion(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: int | None = None,
+    patch: int = 6,
+    stride: int = 2,
+    baseline: float = 0.0,
+    batch: int = 128,
+) -> tuple[np.ndarray, int]:
     """How much the target's probability drops when a patch x patch square is blanked.
 
     Every position (``stride`` apart) is filled with ``baseline`` (the input value of a blank
@@ -217,23 +238,24 @@ def occlusion(model: nn.Module, x: torch.Tensor, target: int | None = None, patc
         chosen = _target(base_probs, target)
         drops = []
         for start in range(0, len(positions), batch):
-            chunk = positions[start:start + batch]
+            chunk = positions[start : start + batch]
             copies = inp.repeat(len(chunk), 1, 1, 1)
             for i, (r, c) in enumerate(chunk):
-                copies[i, :, r:r + patch, c:c + patch] = baseline
+                copies[i, :, r : r + patch, c : c + patch] = baseline
             probs = torch.softmax(model(copies).float(), dim=1)[:, chosen]
             drops.append(base_probs[0, chosen] - probs)
     return _spread(torch.cat(drops).cpu().numpy(), positions, patch, (height, width)), chosen
 
 
-def _spread(values: np.ndarray, positions: list[tuple[int, int]], patch: int,
-            shape: tuple[int, int]) -> np.ndarray:
+def _spread(
+    values: np.ndarray, positions: list[tuple[int, int]], patch: int, shape: tuple[int, int]
+) -> np.ndarray:
     """Average each patch's value over the pixels it covers."""
     total = np.zeros(shape, dtype=np.float64)
     count = np.zeros(shape, dtype=np.float64)
     for value, (r, c) in zip(values, positions, strict=True):
-        total[r:r + patch, c:c + patch] += value
-        count[r:r + patch, c:c + patch] += 1
+        total[r : r + patch, c : c + patch] += value
+        count[r : r + patch, c : c + patch] += 1
     return np.where(count > 0, total / np.maximum(count, 1), 0.0).astype(np.float32)
 
 
@@ -241,8 +263,9 @@ class _Reached(Exception):
     """Raised by a hook to stop the forward pass once the wanted layer has run."""
 
 
-def channel_activation(model: nn.Module, module: nn.Module, channel: int,
-                       x: torch.Tensor) -> torch.Tensor:
+def channel_activation(
+    model: nn.Module, module: nn.Module, channel: int, x: torch.Tensor
+) -> torch.Tensor:
     """Mean activation of ``channel`` of ``module``'s output; later layers are not run."""
     captured: list[torch.Tensor] = []
 
@@ -270,8 +293,14 @@ class ActMaxResult:
 
 
 def activation_maximisation(
-    model: nn.Module, layer: str | None, channel: int, input_shape: tuple[int, int, int],
-    steps: int = 60, lr: float = 0.1, l2: float = 1e-3, seed: int = 0,
+    model: nn.Module,
+    layer: str | None,
+    channel: int,
+    input_shape: tuple[int, int, int],
+    steps: int = 60,
+    lr: float = 0.1,
+    l2: float = 1e-3,
+    seed: int = 0,
     bounds: tuple[float, float] | None = None,
 ) -> ActMaxResult:
     """Optimise an input from small noise to excite one conv channel (mean activation).
@@ -283,8 +312,9 @@ def activation_maximisation(
     name = require_conv(model, layer)
     module = _layer_module(model, name)
     if not 0 <= channel < module.out_channels:
-        raise SpecError(f"channel {channel} is out of range for {name}; use 0 to "
-                        f"{module.out_channels - 1}")
+        raise SpecError(
+            f"channel {channel} is out of range for {name}; use 0 to {module.out_channels - 1}"
+        )
     generator = torch.Generator().manual_seed(seed)
     start = 0.1 * torch.randn((1, *input_shape), generator=generator)
     image = start.to(model_device(model)).requires_grad_(True)
@@ -306,8 +336,9 @@ def activation_maximisation(
     return ActMaxResult(picture, first, last, name, channel)
 
 
-def batches_of(count: int, batch: int, prepare: Callable[[int, int], torch.Tensor],
-               labels: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches_of(
+    count: int, batch: int, prepare: Callable[[int, int], torch.Tensor], labels: torch.Tensor
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(inputs, labels) batches from ``prepare(start, end)`` over ``count`` samples."""
     for start in range(0, count, batch):
         end = min(start + batch, count)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,8 +46,10 @@ class InterpretOps:
         if cached and cached[0] == version and cached[1] == limit:
             return cached[2]
         if info.name == "alexnet" or info.input_shape[0] != 1:
-            raise InterpretOpError("evaluation needs an MNIST model with 10 classes; "
-                                   f"{info.name} is for inspection only")
+            raise InterpretOpError(
+                "evaluation needs an MNIST model with 10 classes; "
+                f"{info.name} is for inspection only"
+            )
         data = self.split(split).subset(limit)
         device = self._device()
 
@@ -64,28 +65,54 @@ class InterpretOps:
         """Loss, accuracy, the confusion matrix and per-class accuracy over the split."""
         result = self._evaluation(split, limit)
         confusion = result.confusion
-        return {"split": split, "count": len(result.labels), "loss": result.loss,
-                "accuracy": result.accuracy, "confusion": confusion,
-                "per_class": interpret.per_class_accuracy(confusion),
-                "class_counts": confusion.sum(axis=1),
-                "wrong": int((result.preds != result.labels).sum())}
+        return {
+            "split": split,
+            "count": len(result.labels),
+            "loss": result.loss,
+            "accuracy": result.accuracy,
+            "confusion": confusion,
+            "per_class": interpret.per_class_accuracy(confusion),
+            "class_counts": confusion.sum(axis=1),
+            "wrong": int((result.preds != result.labels).sum()),
+        }
 
-    def gallery(self, true: int | None = None, pred: int | None = None, page: int = 0,
-                per_page: int = GALLERY_PAGE, split: str = "test") -> dict[str, Any]:
+    def gallery(
+        self,
+        true: int | None = None,
+        pred: int | None = None,
+        page: int = 0,
+        per_page: int = GALLERY_PAGE,
+        split: str = "test",
+    ) -> dict[str, Any]:
         """One page of the digits in a confusion cell (true, pred); both None: every mistake."""
         result = self._evaluation(split)
         indices = interpret.cell_indices(result.labels, result.preds, true, pred)
         per_page = max(1, int(per_page))
         pages = max(1, math.ceil(len(indices) / per_page))
         page = min(max(0, int(page)), pages - 1)
-        chosen = indices[page * per_page:(page + 1) * per_page]
+        chosen = indices[page * per_page : (page + 1) * per_page]
         data = self.split(split)
         images = data.images[torch.as_tensor(chosen, dtype=torch.long)].cpu().numpy()
-        items = [{"index": int(i), "label": int(result.labels[i]), "pred": int(result.preds[i]),
-                  "confidence": float(result.confidence[i])} for i in chosen]
-        return {"true": true, "pred": pred, "page": page, "pages": pages,
-                "total": int(len(indices)), "per_page": per_page, "split": split,
-                "items": items, "images": np.ascontiguousarray(images, dtype=np.uint8)}
+        items = [
+            {
+                "index": int(i),
+                "label": int(result.labels[i]),
+                "pred": int(result.preds[i]),
+                "confidence": float(result.confidence[i]),
+            }
+            for i in chosen
+        ]
+        return {
+            "true": true,
+            "pred": pred,
+            "page": page,
+            "pages": pages,
+            "total": int(len(indices)),
+            "per_page": per_page,
+            "split": split,
+            "items": items,
+            "images": np.ascontiguousarray(images, dtype=np.uint8),
+        }
 
     # ------------------------------------------------------------- one digit
 
@@ -94,61 +121,115 @@ class InterpretOps:
         x, images, labels = self.inputs([index], split)
         with self.evaluating() as model:
             probs = torch.softmax(model(x).float(), dim=1)[0]
-        return x, {"index": int(index), "split": split, "image": images[0], "label": labels[0],
-                   "pred": int(probs.argmax()), "confidence": float(probs.max())}
+        return x, {
+            "index": int(index),
+            "split": split,
+            "image": images[0],
+            "label": labels[0],
+            "pred": int(probs.argmax()),
+            "confidence": float(probs.max()),
+        }
 
-    def saliency(self, index: int, target: int | None = None,
-                 split: str = "test") -> dict[str, Any]:
+    def saliency(
+        self, index: int, target: int | None = None, split: str = "test"
+    ) -> dict[str, Any]:
         """|d class score / d input| for one digit (the predicted class when target is None)."""
         x, payload = self._digit(index, split)
         model, _ = self.require_model()
         values, chosen = interpret.saliency(model, x, target)
-        return {**payload, "target": chosen, "saliency": values,
-                "range": (float(values.min()), float(values.max()))}
+        return {
+            **payload,
+            "target": chosen,
+            "saliency": values,
+            "range": (float(values.min()), float(values.max())),
+        }
 
-    def gradcam(self, index: int, layer: str | None = None, target: int | None = None,
-                split: str = "test") -> dict[str, Any]:
+    def gradcam(
+        self, index: int, layer: str | None = None, target: int | None = None, split: str = "test"
+    ) -> dict[str, Any]:
         """Grad-CAM of a conv layer (the last one when None) for one digit, scaled to [0, 1]."""
         x, payload = self._digit(index, split)
         model, _ = self.require_model()
         raw, cam, chosen, name = interpret.grad_cam(model, x, layer, target)
-        return {**payload, "target": chosen, "layer": name, "cam": cam, "raw": raw,
-                "layers": interpret.conv_layers(model)}
+        return {
+            **payload,
+            "target": chosen,
+            "layer": name,
+            "cam": cam,
+            "raw": raw,
+            "layers": interpret.conv_layers(model),
+        }
 
-    def occlusion(self, index: int, target: int | None = None, patch: int = 6, stride: int = 2,
-                  split: str = "test") -> dict[str, Any]:
+    def occlusion(
+        self,
+        index: int,
+        target: int | None = None,
+        patch: int = 6,
+        stride: int = 2,
+        split: str = "test",
+    ) -> dict[str, Any]:
         """Drop in the class probability when each patch of the digit is blanked."""
         x, payload = self._digit(index, split)
         model, info = self.require_model()
         blank = (0.0 - info.mean[0]) / info.std[0]  # a black pixel in the model's units
         values, chosen = interpret.occlusion(model, x, target, int(patch), int(stride), blank)
-        return {**payload, "target": chosen, "sensitivity": values, "patch": int(patch),
-                "stride": int(stride), "range": (float(values.min()), float(values.max()))}
+        return {
+            **payload,
+            "target": chosen,
+            "sensitivity": values,
+            "patch": int(patch),
+            "stride": int(stride),
+            "range": (float(values.min()), float(values.max())),
+        }
 
-    def actmax(self, layer: str | None = None, channel: int = 0, steps: int = 60,
-               lr: float = 0.1, l2: float = 1e-3, seed: int = 0) -> dict[str, Any]:
+    def actmax(
+        self,
+        layer: str | None = None,
+        channel: int = 0,
+        steps: int = 60,
+        lr: float = 0.1,
+        l2: float = 1e-3,
+        seed: int = 0,
+    ) -> dict[str, Any]:
         """An input optimised from noise to excite one conv channel, as pixels in [0, 1]."""
         model, info = self.require_model()
         mean = np.asarray(info.mean, dtype=np.float32).reshape(-1, 1, 1)
         std = np.asarray(info.std, dtype=np.float32).reshape(-1, 1, 1)
         bounds = (float((-mean / std).min()), float(((1 - mean) / std).max()))
         result = interpret.activation_maximisation(
-            model, layer, int(channel), tuple(info.input_shape), int(steps), float(lr),
-            float(l2), int(seed), bounds)
+            model,
+            layer,
+            int(channel),
+            tuple(info.input_shape),
+            int(steps),
+            float(lr),
+            float(l2),
+            int(seed),
+            bounds,
+        )
         pixels = np.clip(result.image * std + mean, 0, 1).mean(axis=0).astype(np.float32)
         module = dict(model.named_modules())[result.layer]
-        return {"layer": result.layer, "channel": result.channel,
-                "channels": int(module.out_channels), "layers": interpret.conv_layers(model),
-                "image": pixels, "start": result.start, "end": result.end}
+        return {
+            "layer": result.layer,
+            "channel": result.channel,
+            "channels": int(module.out_channels),
+            "layers": interpret.conv_layers(model),
+            "image": pixels,
+            "start": result.start,
+            "end": result.end,
+        }
 
     # ------------------------------------------------------------ runs and history
 
-    def _run_dir(self, run_dir: str | None) -> str:
-        """The explicit run directory, else the one of the current or last training run."""
-        chosen = run_dir or getattr(getattr(self, "state", None), "run_dir", None)
+    def _run_dir(self, run_dir: str | None, fallback_dir: str | None = None) -> str:
+        """The explicit run directory, else the current or last training run's, else
+        ``fallback_dir`` (e.g. the folder of the checkpoint the UI opened)."""
+        chosen = run_dir or getattr(getattr(self, "state", None), "run_dir", None) or fallback_dir
         if not chosen:
-            raise InterpretOpError("no run directory: train the model first or open a "
-                                   "checkpoint that sits in its run directory")
+            raise InterpretOpError(
+                "no run directory: train the model first or open a "
+                "checkpoint that sits in its run directory"
+            )
         return str(chosen)
 
     def snapshots(self, run_dir: str | None = None) -> dict[str, Any]:
@@ -157,11 +238,17 @@ class InterpretOps:
         run = history.load_history(folder)
         epochs = history.list_snapshots(folder)
         layers = list(history.load_snapshot(folder, epochs[-1])) if epochs else []
-        return {"run_dir": folder, "epochs": epochs, "layers": layers, "model": run.model,
-                "metrics": run.epochs}
+        return {
+            "run_dir": folder,
+            "epochs": epochs,
+            "layers": layers,
+            "model": run.model,
+            "metrics": run.epochs,
+        }
 
-    def snapshot_kernels(self, layer: str, epoch: int, run_dir: str | None = None,
-                         base_epoch: int | None = None) -> dict[str, Any]:
+    def snapshot_kernels(
+        self, layer: str, epoch: int, run_dir: str | None = None, base_epoch: int | None = None
+    ) -> dict[str, Any]:
         """A layer's kernels at an epoch (as the ``kernels`` op gives them), or their change
         since ``base_epoch`` when one is given."""
         from engine.workbench import block_average
@@ -175,19 +262,28 @@ class InterpretOps:
         if weights.ndim == 2:
             weights = block_average(weights)
         lo, hi = (float(weights.min()), float(weights.max())) if weights.size else (0.0, 0.0)
-        return {"layer": layer, "weights": weights.astype(np.float32), "range": (lo, hi),
-                "shape": shape, "epoch": int(epoch), "base_epoch": base_epoch,
-                "delta": base_epoch is not None, "run_dir": folder}
+        return {
+            "layer": layer,
+            "weights": weights.astype(np.float32),
+            "range": (lo, hi),
+            "shape": shape,
+            "epoch": int(epoch),
+            "base_epoch": base_epoch,
+            "delta": base_epoch is not None,
+            "run_dir": folder,
+        }
 
     def compare_runs(self, dirs: Sequence[str]) -> dict[str, Any]:
         """Curves, final accuracy, parameters and training time of several runs."""
         return {"runs": history.compare_runs(list(dirs))}
 
-    def export(self, name: str, run_dir: str | None = None, **parts: Any) -> dict[str, Any]:
+    def export(
+        self, name: str, run_dir: str | None = None, fallback_dir: str | None = None, **parts: Any
+    ) -> dict[str, Any]:
         """Write the view's heatmaps, grids, overlays and tables (see export.export_view)."""
         from engine.export import export_dir, export_view
 
-        folder = self._run_dir(run_dir)
+        folder = self._run_dir(run_dir, fallback_dir)
         paths = export_view(folder, name, **parts)
         return {"paths": paths, "folder": str(export_dir(folder))}
 
@@ -195,14 +291,23 @@ class InterpretOps:
 # ------------------------------------------------------------------ headless eval
 
 
-def eval_report(bench: Any, confusion: bool = False, misclassified: int = 0,
-                saliency: int | None = None, split: str = "test",
-                limit: int | None = None) -> dict[str, Any]:
+def eval_report(
+    bench: Any,
+    confusion: bool = False,
+    misclassified: int = 0,
+    saliency: int | None = None,
+    split: str = "test",
+    limit: int | None = None,
+) -> dict[str, Any]:
     """What ``python -m engine eval`` prints, from a Workbench with a model loaded."""
     result = bench.evaluate(split, limit)
-    report: dict[str, Any] = {"split": split, "count": result["count"], "loss": result["loss"],
-                              "accuracy": result["accuracy"],
-                              "per_class": [_finite(v) for v in result["per_class"]]}
+    report: dict[str, Any] = {
+        "split": split,
+        "count": result["count"],
+        "loss": result["loss"],
+        "accuracy": result["accuracy"],
+        "per_class": [_finite(v) for v in result["per_class"]],
+    }
     if confusion:
         report["confusion"] = result["confusion"].tolist()
     if misclassified:
@@ -211,9 +316,37 @@ def eval_report(bench: Any, confusion: bool = False, misclassified: int = 0,
         report["misclassified_total"] = page["total"]
     if saliency is not None:
         sal = bench.saliency(int(saliency), None, split)
-        report["saliency"] = {"index": sal["index"], "label": sal["label"],
-                              "pred": sal["pred"], "target": sal["target"],
-                              "values": np.round(sal["saliency"], 6).tolist()}
+        report["saliency"] = {
+            "index": sal["index"],
+            "label": sal["label"],
+            "pred": sal["pred"],
+            "target": sal["target"],
+            "values": np.round(sal["saliency"], 6).tolist(),
+        }
+    return report
+
+
+def eval_details(
+    model: Any,
+    info: Any,
+    data_dir: str | None = None,
+    confusion: bool = False,
+    misclassified: int = 0,
+    saliency: int | None = None,
+) -> dict[str, Any] | None:
+    """``eval_report`` for a model already built (the CLI's ``eval`` extras); None when no
+    extra was asked for."""
+    if not confusion and not misclassified and saliency is None:
+        return None
+    if misclassified < 0:
+        raise InterpretOpError(f"--misclassified {misclassified}: use a count of 0 or more")
+    from engine.workbench import Workbench
+
+    bench = Workbench(data_dir)
+    bench.set_model(model, info)
+    report = eval_report(bench, confusion, misclassified, saliency)
+    for key in ("split", "count", "loss", "accuracy"):  # the caller prints these already
+        report.pop(key)
     return report
 
 
@@ -222,22 +355,40 @@ def _finite(value: float) -> float | None:
 
 
 def format_eval_report(report: dict[str, Any], mode: str = "256") -> str:
-    """The report as terminal text: summary, per-class table, matrix, mistakes, saliency."""
-    lines = [f"{report['split']} split: {report['count']} samples, loss {report['loss']:.4f}, "
-             f"accuracy {100 * report['accuracy']:.2f}%", "",
-             "class  " + " ".join(f"{c:>6}" for c in range(len(report["per_class"]))),
-             "acc %  " + " ".join("     -" if v is None else f"{100 * v:6.1f}"
-                                   for v in report["per_class"])]
+    """The report as terminal text: summary (when in it), per-class accuracy, matrix,
+    mistakes, saliency."""
+    lines = []
+    if "loss" in report:
+        lines += [
+            f"{report['split']} split: {report['count']} samples, loss "
+            f"{report['loss']:.4f}, accuracy {100 * report['accuracy']:.2f}%",
+            "",
+        ]
+    lines += [
+        "class  " + " ".join(f"{c:>6}" for c in range(len(report["per_class"]))),
+        "acc %  "
+        + " ".join("     -" if v is None else f"{100 * v:6.1f}" for v in report["per_class"]),
+    ]
     if "confusion" in report:
-        lines += ["", "confusion (rows: true class, columns: predicted)",
-                  "      " + "".join(f"{c:>6}" for c in range(len(report["confusion"])))]
-        lines += [f"{r:>6}" + "".join(f"{n:>6}" for n in row)
-                  for r, row in enumerate(report["confusion"])]
+        lines += [
+            "",
+            "confusion (rows: true class, columns: predicted)",
+            "      " + "".join(f"{c:>6}" for c in range(len(report["confusion"]))),
+        ]
+        lines += [
+            f"{r:>6}" + "".join(f"{n:>6}" for n in row) for r, row in enumerate(report["confusion"])
+        ]
     if "misclassified" in report:
-        lines += ["", f"misclassified: {report['misclassified_total']} (first "
-                      f"{len(report['misclassified'])})", " index  true  pred  confidence"]
-        lines += [f"{m['index']:>6} {m['label']:>5} {m['pred']:>5}  {100 * m['confidence']:9.1f}%"
-                  for m in report["misclassified"]]
+        lines += [
+            "",
+            f"misclassified: {report['misclassified_total']} (first "
+            f"{len(report['misclassified'])})",
+            " index  true  pred  confidence",
+        ]
+        lines += [
+            f"{m['index']:>6} {m['label']:>5} {m['pred']:>5}  {100 * m['confidence']:9.1f}%"
+            for m in report["misclassified"]
+        ]
     if "saliency" in report:
         lines += ["", _saliency_text(report["saliency"], mode)]
     return "\n".join(lines)
@@ -251,7 +402,9 @@ def _saliency_text(saliency: dict[str, Any], mode: str) -> str:
     values = np.asarray(saliency["values"], dtype=np.float32)
     scaled = scale_maps(values[None], shared=True)
     lo, hi = scaled.shared_range
-    head = (f"saliency of test digit {saliency['index']} (true {saliency['label']}, pred "
-            f"{saliency['pred']}): |d score[{saliency['target']}] / d input|")
+    head = (
+        f"saliency of test digit {saliency['index']} (true {saliency['label']}, pred "
+        f"{saliency['pred']}): |d score[{saliency['target']}] / d input|"
+    )
     body = heatmap_lines(scaled.values[0], SEQUENTIAL, mode)
     return "\n".join([head, *body, *legend(lo, hi, SEQUENTIAL, mode, values.shape[1])])

@@ -138,6 +138,9 @@ class EngineProcess:
         )
         try:
             process.start()
+        except Exception as exc:
+            parent_conn.close()
+            raise EngineError(one_line(f"cannot start the engine process: {exc}")) from exc
         finally:
             child_conn.close()  # the child has its copy; ours would hide the child's EOF
         return cls(process, parent_conn)
@@ -148,7 +151,7 @@ class EngineProcess:
         while True:
             try:
                 message = self._conn.recv()
-            except (EOFError, OSError, ValueError, TypeError):
+            except (EOFError, OSError):
                 break
             except Exception as exc:  # a message that cannot be unpickled: report, go on
                 message = Failed(message=one_line(f"unreadable message from the engine: {exc}"))

@@ -51,6 +51,7 @@ from engine.events import (
     Resumed,
     Started,
 )
+from engine.history import record_epoch
 from engine.models import ModelInfo, build_model, count_params
 
 logger = logging.getLogger(__name__)
@@ -141,9 +142,9 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
     """The learning-rate schedule, stepped after every batch."""
     total = max(1, config.epochs * steps_per_epoch)
     sched = torch.optim.lr_scheduler
-    if config.schedule == "onecycle":
+    if config.schedule == "onecycle" and total >= 3:  # fewer steps cannot make a cycle
         return sched.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total,
-                                pct_start=ONECYCLE_PCT, div_factor=ONECYCLE_DIV,
+                                pct_start=max(ONECYCLE_PCT, 1.5 / total), div_factor=ONECYCLE_DIV,
                                 final_div_factor=ONECYCLE_FINAL_DIV)
     if config.schedule == "cosine":
         return sched.CosineAnnealingLR(optimizer, T_max=total)
@@ -312,6 +313,9 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
     test = load_split("test", config.data_dir).subset(config.test_subset)
 
     torch.manual_seed(config.seed)
+    if config.model.strip() == "alexnet":  # known without building its 61 M parameters
+        raise ConfigError("model 'alexnet' takes 3x224x224 images, not MNIST digits; it is for "
+                          "inspection only: train an MNIST model or a spec")
     model, info = build_model(config.model)
     if tuple(info.input_shape) != (1, 28, 28):
         raise ConfigError(f"model {config.model!r} takes {info.input_shape} inputs, not MNIST "
@@ -422,24 +426,24 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
                   start_epoch=state.epoch, params=count_params(state.model), config=cfg.to_dict())
 
     device = state.device
-    win_loss = torch.zeros((), device=device)
-    win_correct = torch.zeros((), dtype=torch.long, device=device)
+    # The epoch's running sums stay on the device (float64, added step by step in order), so
+    # they are the same however often Progress reads them, and no step waits for a GPU.
+    run_loss = torch.zeros((), dtype=torch.float64, device=device)
+    run_correct = torch.zeros((), dtype=torch.long, device=device)
     win = {"seen": 0, "seconds": 0.0}
     last_emit = time.perf_counter()
 
     def flush() -> tuple[float, float, int, float]:
-        """Move the window's sums into the epoch totals; returns the window's averages."""
-        seen = win["seen"]
-        loss_sum, correct = float(win_loss), int(win_correct)
-        if seen and not math.isfinite(loss_sum):
-            raise _diverged(state, loss_sum / seen, run)
+        """Read the running sums into the epoch totals; returns the window's averages."""
         totals = state.epoch_totals
-        totals["loss_sum"] += loss_sum
-        totals["correct"] += correct
+        seen, seconds = win["seen"], win["seconds"]
+        loss_total, correct_total = float(run_loss), int(run_correct)
+        if not math.isfinite(loss_total):
+            raise _diverged(state, loss_total, run)
+        loss_sum = loss_total - totals["loss_sum"]
+        correct = correct_total - int(totals["correct"])
+        totals["loss_sum"], totals["correct"] = loss_total, correct_total
         totals["seen"] += seen
-        seconds = win["seconds"]
-        win_loss.zero_()
-        win_correct.zero_()
         win["seen"], win["seconds"] = 0, 0.0
         return (loss_sum / seen if seen else 0.0, correct / seen if seen else 0.0, seen, seconds)
 
@@ -457,6 +461,8 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
     while state.epoch < cfg.epochs:
         order = batches(state.train, cfg.batch_size, shuffle=True, seed=cfg.seed,
                         epoch=state.epoch)
+        run_loss.fill_(float(state.epoch_totals["loss_sum"]))
+        run_correct.fill_(int(state.epoch_totals["correct"]))
         for index, (images, labels) in enumerate(order):
             if index < state.step_in_epoch:
                 continue  # resumed mid-epoch: these batches were trained before the stop
@@ -480,8 +486,8 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
                                            check_finite=check_each_step)
             except TrainingDiverged as exc:
                 raise _diverged(state, getattr(exc, "value", math.nan), run) from None
-            win_loss.add_(loss * len(labels))
-            win_correct.add_(correct)
+            run_loss.add_(loss.double() * len(labels))
+            run_correct.add_(correct)
             win["seen"] += len(labels)
             state.global_step += 1
             state.step_in_epoch += 1
@@ -542,6 +548,7 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
         except OSError as exc:
             raise ConfigError(f"cannot write {run_dir / METRICS_NAME}: {exc.strerror or exc}; "
                               "choose a writable --run-dir") from None
+        record_epoch(state)  # kernel and metric snapshot (engine.history)
         yield EpochEnd(epoch=record["epoch"], train_loss=record["train_loss"],
                        train_acc=record["train_acc"], test_loss=test_loss, test_acc=test_acc,
                        seconds=record["seconds"], lr=record["lr"])

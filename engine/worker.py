@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 import traceback
@@ -226,6 +227,20 @@ def _redirect_output(log_file: str | None) -> None:
     os.close(fd)
 
 
+def _install_signal_handlers(worker: Worker) -> None:
+    """Ctrl+C in the terminal reaches the whole process group: the parent decides, so the
+    child ignores SIGINT. SIGTERM (multiprocessing terminates daemon children when the parent
+    exits without close()) stops a run cleanly, so its checkpoint is saved, then exits."""
+    def on_term(signum: int, frame: Any) -> None:
+        worker.shutting_down = True
+        if worker.control is not None:
+            worker.control.stop()
+
+    with contextlib.suppress(ValueError, OSError):  # not in the main thread: leave them
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, on_term)
+
+
 def main(conn: Any, data_dir: str | None = None, threads: int = 1,
          parent_pid: int | None = None, log_file: str | None = None) -> None:
     """The child's entry point (called through ``engine.remote._child_main``)."""
@@ -233,6 +248,7 @@ def main(conn: Any, data_dir: str | None = None, threads: int = 1,
     if threads and threads > 0:
         torch.set_num_threads(int(threads))
     worker = Worker(conn, data_dir, parent_pid, threads=max(int(threads or 0), 0))
+    _install_signal_handlers(worker)
     try:
         worker.run()
     finally:

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 from rich.color import ColorType
+from textual.app import App, ComposeResult
 
 from engine.colormap import DIVERGING, SEQUENTIAL, rgb_to_xterm256
 from tui.widgets.grid import GridModel
@@ -23,7 +24,7 @@ from tui.widgets.halfblock import (
     map_rows,
     outline,
 )
-from tui.widgets.heatmap import build_time_benchmark
+from tui.widgets.heatmap import HeatmapGrid, build_time_benchmark
 
 
 def rows_for(values: np.ndarray, mode: str, cmap: str = "sequential", levels: int | None = 256):
@@ -229,3 +230,53 @@ def test_empty_grid_shows_message(mode):
     model.clear("no weights")
     strips = model.build(30, 5, 0, mode)
     assert any("no weights" in s.text for s in strips)
+
+
+def colours_in(strips) -> set:
+    return {
+        colour
+        for strip in strips
+        for seg in strip
+        if seg.style is not None
+        for colour in (seg.style.color, seg.style.bgcolor)
+        if colour is not None
+    }
+
+
+class GridApp(App):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pages: list[tuple[int, int]] = []
+
+    def compose(self) -> ComposeResult:
+        yield HeatmapGrid(color_mode="truecolor")
+
+    def on_heatmap_grid_page_changed(self, message: HeatmapGrid.PageChanged) -> None:
+        self.pages.append((message.page, message.page_count))
+
+
+async def test_grid_widget_merges_constant_rows_and_highlights():
+    app = GridApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        grid = app.query_one(HeatmapGrid)
+        grid.set_maps(np.full((3, 10, 10), 0.4), titles=["a", "b", "c"])
+        await pilot.pause()
+        placements = grid.layout_info.placements
+        assert len(placements) == 3 and grid.layout_info.zoom == 1
+        y = placements[0][2] + 1  # first map line, under the titles
+        map_segments = [
+            seg
+            for seg in grid.render_line(y)
+            if seg.style and seg.style.bgcolor and seg.style.bgcolor != grid.rich_style.bgcolor
+        ]
+        assert len(map_segments) == 3 and all(len(seg.text) == 10 for seg in map_segments)
+        grid.set_highlight(1, (2, 2, 5, 5))
+        await pilot.pause()
+        outlined = colours_in(grid.render_line(y) for y in range(grid.size.height))
+        assert any(c.triplet is not None and tuple(c.triplet) == (255, 0, 255) for c in outlined)
+        grid.set_maps(np.random.default_rng(0).random((40, 10, 10)))
+        await pilot.pause()
+        assert grid.next_page()
+        await pilot.pause()
+        assert grid.page == 1 and grid.page_label.startswith("page 2/")
+        assert app.pages == [(1, grid.page_count)]

@@ -17,12 +17,28 @@ from engine.models import build_model
 from engine.workbench import Workbench
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine more threads only contend."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def fake_state(run_dir: Path, model_name: str = "lenet5", seed: int = 0) -> SimpleNamespace:
     """What the trainer's TrainState offers record_epoch, without training."""
     torch.manual_seed(seed)
     model, info = build_model(model_name)
-    return SimpleNamespace(model=model, info=info, config=make_config("fast", model=model_name),
-                           epoch=0, global_step=0, metrics=[], run_dir=str(run_dir))
+    return SimpleNamespace(
+        model=model,
+        info=info,
+        config=make_config("fast", model=model_name),
+        epoch=0,
+        global_step=0,
+        metrics=[],
+        run_dir=str(run_dir),
+    )
 
 
 def finish_epoch(state: SimpleNamespace, test_acc: float, seconds: float = 2.0) -> Path:
@@ -32,10 +48,17 @@ def finish_epoch(state: SimpleNamespace, test_acc: float, seconds: float = 2.0) 
             p.add_(0.01 * (state.epoch + 1))
     state.epoch += 1
     state.global_step += 100
-    state.metrics.append({"epoch": state.epoch, "train_loss": 1.0 / state.epoch,
-                          "train_acc": test_acc - 0.01, "test_loss": 0.9 / state.epoch,
-                          "test_acc": test_acc, "seconds": seconds,
-                          "lr": np.float32(0.01)})  # numpy scalars are stored as plain floats
+    state.metrics.append(
+        {
+            "epoch": state.epoch,
+            "train_loss": 1.0 / state.epoch,
+            "train_acc": test_acc - 0.01,
+            "test_loss": 0.9 / state.epoch,
+            "test_acc": test_acc,
+            "seconds": seconds,
+            "lr": np.float32(0.01),
+        }
+    )  # numpy scalars are stored as plain floats
     return history.record_epoch(state)
 
 
@@ -59,8 +82,9 @@ def test_big_dense_layers_are_half_precision(tmp_path: Path) -> None:
     finish_epoch(state, 0.97)
     saved = history.load_snapshot(state.run_dir, 1)
     assert saved["fc1"].dtype == np.float32 and saved["fc1"].shape == (512, 784)
-    np.testing.assert_allclose(saved["fc1"], state.model.fc1.weight.detach().numpy(),
-                               rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(
+        saved["fc1"], state.model.fc1.weight.detach().numpy(), rtol=1e-3, atol=1e-4
+    )
     with np.load(Path(state.run_dir) / "history" / "epoch-0001.npz") as raw:
         assert raw["fc1"].dtype == np.float16 and raw["fc3"].dtype == np.float32
 
@@ -79,8 +103,9 @@ def test_listing_stepping_and_kernel_delta(tmp_path: Path) -> None:
     delta = history.kernel_delta(state.run_dir, "conv2", 1, 3)
     # epoch 2 added 0.02 and epoch 3 added 0.03 to every weight
     np.testing.assert_allclose(delta, np.full(before.shape, 0.05), atol=1e-6)
-    np.testing.assert_allclose(history.snapshot_layer(state.run_dir, 1, "conv2"),
-                               (before + 0.01).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        history.snapshot_layer(state.run_dir, 1, "conv2"), (before + 0.01).numpy(), atol=1e-6
+    )
     with pytest.raises(EngineError, match="no snapshot for epoch 7; epochs: 1, 2, 3"):
         history.load_snapshot(state.run_dir, 7)
     with pytest.raises(EngineError, match="no layer 'relu1'"):
@@ -157,3 +182,47 @@ def test_snapshot_ops_on_the_workbench(tmp_path: Path) -> None:
     assert dense["weights"].shape == (120, 400) and dense["shape"] == (120, 400)
     wb.state = SimpleNamespace(run_dir=state.run_dir)  # after training: the run's own folder
     assert wb.snapshots()["epochs"] == [1, 2]
+
+
+def test_a_run_without_snapshots_is_read_from_the_trainer_files(tmp_path: Path) -> None:
+    run = tmp_path / "old-run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"model": "lenet5", "epochs": 2}))
+    lines = [
+        {"epoch": 1, "test_acc": 0.9, "train_loss": 0.5, "seconds": 4.0, "elapsed": 4.0},
+        {"epoch": 2, "test_acc": 0.95, "train_loss": 0.2, "seconds": 4.5, "elapsed": 8.5},
+    ]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    (summary,) = history.compare_runs([run])
+    assert summary["model"] == "lenet5" and summary["params"] == 61_706
+    assert summary["final_acc"] == 0.95 and summary["seconds"] == pytest.approx(8.5)
+    assert summary["curves"]["train_loss"] == [0.5, 0.2]
+    assert history.list_snapshots(run) == []
+
+
+def test_the_trainer_snapshots_every_epoch(tmp_path: Path) -> None:
+    from engine.trainer import Control, train_events
+
+    config = make_config(
+        "seed-lenet5",
+        epochs=2,
+        train_subset=256,
+        test_subset=100,
+        batch_size=64,
+        device="cpu",
+        threads=1,
+        run_dir=str(tmp_path / "run"),
+    )
+    states = []
+    control = Control(between_steps=states.append)
+    events = list(train_events(config, control))
+    assert events[-1].kind == "finished", events[-1]
+    assert history.list_snapshots(config.run_dir) == [1, 2]
+    run = history.load_history(config.run_dir)
+    written = [
+        json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [e["test_acc"] for e in run.epochs] == [w["test_acc"] for w in written]
+    final = states[-1].model.conv1.weight.detach().cpu().numpy()  # after the last step
+    np.testing.assert_array_equal(history.snapshot_layer(config.run_dir, 2, "conv1"), final)
+    assert np.abs(history.kernel_delta(config.run_dir, "conv1", 1, 2)).max() > 0

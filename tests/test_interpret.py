@@ -1,4 +1,4 @@
-"""engine.interpret and the Evaluate ops: confusion counts, saliency, Grad-CAM, occlusion, act-max."""
+"""engine.interpret and the Evaluate ops: confusion, saliency, Grad-CAM, occlusion, act-max."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def direct_predictions(bench: Workbench, count: int) -> tuple[np.ndarray, np.nda
             x = (data.images[i].float() / 255 - 0.1307) / 0.3081
             logits = bench.model(x[None, None])
             preds.append(int(logits.argmax()))
-            losses.append(float(F.cross_entropy(logits, data.labels[i:i + 1])))
+            losses.append(float(F.cross_entropy(logits, data.labels[i : i + 1])))
     return data.labels[:count].numpy(), np.array(preds), float(np.mean(losses))
 
 
@@ -62,8 +62,9 @@ def test_confusion_matrix_counts_every_pair() -> None:
 
 
 def test_per_class_accuracy_is_nan_for_absent_classes() -> None:
-    confusion = interpret.confusion_matrix(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]),
-                                           classes=3)
+    confusion = interpret.confusion_matrix(
+        np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), classes=3
+    )
     acc = interpret.per_class_accuracy(confusion)
     assert acc[0] == pytest.approx(0.5) and acc[1] == pytest.approx(2 / 3)
     assert np.isnan(acc[2])
@@ -122,8 +123,7 @@ def test_saliency_op_matches_autograd(bench: Workbench) -> None:
     logits = bench.model(x)
     assert out["pred"] == int(logits.argmax()) == out["target"]
     logits[0, out["target"]].backward()
-    np.testing.assert_allclose(out["saliency"], x.grad[0, 0].abs().numpy(), rtol=1e-5,
-                               atol=1e-8)
+    np.testing.assert_allclose(out["saliency"], x.grad[0, 0].abs().numpy(), rtol=1e-5, atol=1e-8)
     assert out["image"].dtype == np.uint8 and out["image"].shape == (28, 28)
 
 
@@ -146,7 +146,7 @@ def two_blob_net() -> nn.Sequential:
         conv.weight.copy_(torch.eye(2).reshape(2, 2, 1, 1))
         fc.weight.zero_()
         fc.weight[0, : 16 * 16] = 1.0
-        fc.weight[1, 16 * 16:] = 1.0
+        fc.weight[1, 16 * 16 :] = 1.0
     return nn.Sequential(OrderedDict(conv=conv, relu=nn.ReLU(), flatten=nn.Flatten(), fc=fc))
 
 
@@ -158,8 +158,7 @@ def two_blob_input() -> torch.Tensor:
     return x
 
 
-@pytest.mark.parametrize(("target", "rows", "cols"), [(0, (2, 6), (2, 6)),
-                                                      (1, (10, 14), (10, 14))])
+@pytest.mark.parametrize(("target", "rows", "cols"), [(0, (2, 6), (2, 6)), (1, (10, 14), (10, 14))])
 def test_grad_cam_peaks_where_the_class_evidence_is(target, rows, cols) -> None:
     raw, cam, chosen, layer = interpret.grad_cam(two_blob_net(), two_blob_input(), None, target)
     assert layer == "conv" and chosen == target
@@ -167,15 +166,15 @@ def test_grad_cam_peaks_where_the_class_evidence_is(target, rows, cols) -> None:
     assert (cam >= 0).all() and (raw >= 0).all() and cam.max() == pytest.approx(1.0)
     r, c = np.unravel_index(int(cam.argmax()), cam.shape)
     assert rows[0] <= r < rows[1] and cols[0] <= c < cols[1]
-    other = cam[14 - rows[0]:14 - rows[0] + 4, 14 - cols[0]:14 - cols[0] + 4]
+    other = cam[14 - rows[0] : 14 - rows[0] + 4, 14 - cols[0] : 14 - cols[0] + 4]
     assert other.max() < 0.05  # the other class's blob gets no credit
 
 
-@pytest.mark.parametrize(("target", "rows", "cols"), [(0, (2, 6), (2, 6)),
-                                                      (1, (10, 14), (10, 14))])
+@pytest.mark.parametrize(("target", "rows", "cols"), [(0, (2, 6), (2, 6)), (1, (10, 14), (10, 14))])
 def test_occlusion_is_most_sensitive_on_the_class_blob(target, rows, cols) -> None:
-    values, chosen = interpret.occlusion(two_blob_net(), two_blob_input(), target, patch=4,
-                                         stride=2, baseline=0.0)
+    values, chosen = interpret.occlusion(
+        two_blob_net(), two_blob_input(), target, patch=4, stride=2, baseline=0.0
+    )
     assert chosen == target and values.shape == (16, 16)
     r, c = np.unravel_index(int(values.argmax()), values.shape)
     assert rows[0] <= r < rows[1] and cols[0] <= c < cols[1]
@@ -232,8 +231,18 @@ def test_activation_maximisation_excites_the_channel(bench: Workbench) -> None:
 
 
 def test_interpret_ops_are_served_by_handle(bench: Workbench) -> None:
-    for op in ("evaluate", "gallery", "saliency", "gradcam", "occlusion", "actmax",
-               "snapshots", "snapshot_kernels", "compare_runs", "export"):
+    for op in (
+        "evaluate",
+        "gallery",
+        "saliency",
+        "gradcam",
+        "occlusion",
+        "actmax",
+        "snapshots",
+        "snapshot_kernels",
+        "compare_runs",
+        "export",
+    ):
         assert op in OPS
     reply = bench.handle(Request(1, "gradcam", {"index": 1, "layer": "pool1"}))
     assert not reply.ok and "not a conv layer" in reply.error and "\n" not in reply.error
@@ -248,3 +257,74 @@ def test_alexnet_cannot_be_evaluated_on_mnist() -> None:
     wb.load(model="alexnet")
     with pytest.raises(EngineError, match="inspection only"):
         wb.evaluate(limit=10)
+
+
+# ---------------------------------------------------------------------- headless eval
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> str:
+    """A lenet5 checkpoint after a few dozen steps on a subset (seconds on a CPU)."""
+    from engine.config import make_config
+    from engine.trainer import train_events
+
+    run_dir = tmp_path_factory.mktemp("tiny-run")
+    config = make_config(
+        "seed-lenet5",
+        epochs=1,
+        train_subset=1024,
+        test_subset=100,
+        batch_size=32,
+        device="cpu",
+        threads=1,
+        run_dir=str(run_dir),
+    )
+    events = list(train_events(config))
+    assert events[-1].kind == "finished", events[-1]
+    return str(run_dir / "checkpoint.pt")
+
+
+def test_eval_command_prints_the_same_numbers_as_json(tiny_checkpoint, capsys) -> None:
+    import json
+
+    from engine.checkpoint import model_from_checkpoint
+    from engine.cli import main
+
+    code = main(
+        [
+            "eval",
+            "--checkpoint",
+            tiny_checkpoint,
+            "--confusion",
+            "--misclassified",
+            "4",
+            "--saliency",
+            "3",
+            "--json",
+        ]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    wb = Workbench()
+    model, info, _ = model_from_checkpoint(tiny_checkpoint)
+    wb.set_model(model, info)
+    expected = wb.evaluate()
+    np.testing.assert_array_equal(np.array(out["confusion"]), expected["confusion"])
+    assert out["test_acc"] == pytest.approx(expected["accuracy"])
+    assert sum(map(sum, out["confusion"])) == out["samples"] == 10_000
+    assert len(out["misclassified"]) == 4 and out["misclassified_total"] == expected["wrong"]
+    assert all(m["label"] != m["pred"] for m in out["misclassified"])
+    np.testing.assert_allclose(
+        np.array(out["saliency"]["values"]), wb.saliency(3)["saliency"], atol=1e-6
+    )
+
+
+def test_eval_command_text_and_bad_index(tiny_checkpoint, capsys) -> None:
+    from engine.cli import main
+
+    assert main(["eval", "--checkpoint", tiny_checkpoint, "--confusion"]) == 0
+    text = capsys.readouterr().out
+    assert "confusion (rows: true class, columns: predicted)" in text and "acc %" in text
+    assert main(["eval", "--checkpoint", tiny_checkpoint, "--saliency", "10000"]) == 2
+    err = capsys.readouterr().err
+    assert "out of range" in err and len(err.strip().splitlines()) == 1

@@ -56,5 +56,6 @@ def test_wheel_carries_bundled_mnist(tmp_path: Path, repo_root: Path) -> None:
     wheel = next(tmp_path.glob("cnn_tui-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.endswith("data/share/cnn-tui/mnist/t10k-images-idx3-ubyte.gz") for n in names)
-    assert "tui/app.tcss" in names or not (repo_root / "tui" / "app.tcss").exists()
+    assert "tui/app.tcss" in names
     assert any(n.startswith("engine/") for n in names)
+    assert "tui/widgets/heatmap.py" in names

@@ -57,11 +57,17 @@ def collect(proc: EngineProcess, until: Callable[[object], bool], timeout: float
 
 
 def _process_gone(pid: int) -> bool:
+    """True when the process no longer runs (an unreaped zombie counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    return False
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return any(line.startswith("State:") and "Z" in line.split()[1]
+               for line in status.splitlines())
 
 
 def test_load_and_inspect(engine: EngineProcess) -> None:
@@ -215,21 +221,61 @@ def test_child_death_gives_one_failed_event() -> None:
     assert _process_gone(proc.pid)
 
 
-def test_start_works_when_stderr_has_no_descriptor(tmp_path: Path) -> None:
-    """Inside a running Textual app sys.stderr.fileno() is -1; spawning must still work."""
+def test_start_works_inside_a_running_textual_app(tmp_path: Path) -> None:
+    """Inside a running Textual app sys.stderr.fileno() is -1; spawning must still work.
+
+    Runs in a fresh interpreter, where multiprocessing's resource tracker is not yet running
+    (the case that fails with "bad value(s) in fds_to_keep" without prepare_for_spawn).
+    """
     script = textwrap.dedent("""
-        import sys
-        class NoFd:
-            def write(self, text): return len(text)
-            def flush(self): pass
-            def fileno(self): return -1
-        sys.stderr = NoFd()
+        import asyncio, sys
+        from textual.app import App
         from engine.remote import EngineProcess
-        proc = EngineProcess.start()
-        proc.close(timeout=60)
-        print("ok", proc.exitcode, "torch" in sys.modules)
+
+        async def main():
+            async with App().run_test() as pilot:
+                assert sys.stderr.fileno() == -1
+                proc = EngineProcess.start()
+                try:
+                    payload = await asyncio.to_thread(proc.request, "load", 120, model="lenet5")
+                finally:
+                    await asyncio.to_thread(proc.close, 60)
+                await pilot.pause()
+            return payload["summary"]["total_params"], proc.exitcode
+
+        print(*asyncio.run(main()), "torch" in sys.modules)
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, cwd=tmp_path)
+                            timeout=180, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["61706", "0", "False"]
+
+
+@pytest.mark.parametrize("ending", ["os._exit(0)", "raise SystemExit(0)"])
+def test_child_exits_when_the_parent_dies(tmp_path: Path, ending: str) -> None:
+    """A parent that ends mid-training without close() must not leave its child running:
+    killed (os._exit: the child sees EOF) or exiting normally (multiprocessing's atexit sends
+    SIGTERM). Either way the stopped run saves its checkpoint."""
+    script = textwrap.dedent(f"""
+        import os
+        from engine.config import make_config
+        from engine.events import Progress
+        from engine.remote import EngineProcess
+        proc = EngineProcess.start()
+        proc.request("load", timeout=120, model="lenet5")
+        proc.train(make_config("seed-lenet5", epochs=3, device="cpu",
+                               run_dir={str(tmp_path / "run")!r}))
+        while not isinstance(proc.poll(1), Progress):
+            pass
+        print(proc.pid, flush=True)
+        {ending}
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=180)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["ok", "0", "False"]
+    child = int(result.stdout.split()[-1])
+    deadline = time.monotonic() + 20
+    while not _process_gone(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _process_gone(child)
+    assert (tmp_path / "run" / "checkpoint.pt").is_file()  # the stopped run saved its state

@@ -33,7 +33,7 @@ class ColorBar(Widget):
     """
     COMPONENT_CLASSES = {"color-bar--label"}
 
-    color_mode: reactive[str] = reactive("256")
+    color_mode: reactive[str] = reactive("256", init=False)
 
     def __init__(
         self,

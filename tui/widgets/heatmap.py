@@ -53,9 +53,9 @@ class HeatmapGrid(Widget):
     """
     COMPONENT_CLASSES = {"heatmap-grid--title", "heatmap-grid--caption", "heatmap-grid--label"}
 
-    color_mode: reactive[str] = reactive("256")
-    page: reactive[int] = reactive(0)
-    zoom: reactive[int] = reactive(0)
+    color_mode: reactive[str] = reactive("256", init=False)
+    page: reactive[int] = reactive(0, init=False)
+    zoom: reactive[int] = reactive(0, init=False)
 
     class PageChanged(Message):
         """The visible page changed (by a key, or clamped after a resize or new data)."""
@@ -86,6 +86,7 @@ class HeatmapGrid(Widget):
         self._layout_key: tuple | None = None
         self._layout: Layout | None = None
         self.builds = 0  # number of full line builds (tests and benchmarks)
+        self._shape: tuple | None = None  # geometry of the last maps, see _shape_changed
         self.set_reactive(HeatmapGrid.color_mode, color_mode or detect_color_mode())
 
     # -- data -------------------------------------------------------------------------------
@@ -116,14 +117,24 @@ class HeatmapGrid(Widget):
         )
         if not keep_page:
             self.set_reactive(HeatmapGrid.page, 0)
-        self.invalidate(relayout=True)
+        self.invalidate(relayout=self._shape_changed())
+
+    def _shape_changed(self) -> bool:
+        """Whether the maps' geometry changed (new values alone keep an auto height)."""
+        model = self.model
+        codes = model.codes
+        shape = (None if codes is None else codes.shape, model.vector, model.row_labels is None,
+                 model.show_titles, model.stretch, bool(model.message))  # fmt: skip
+        changed = shape != self._shape
+        self._shape = shape
+        return changed
 
     def clear(self, message: str = "", caption: str = "") -> None:
         """Remove the maps; show ``message`` in the middle (e.g. "no weights")."""
         self.model.clear(message)
         self.model.caption = caption
         self.set_reactive(HeatmapGrid.page, 0)
-        self.invalidate(relayout=True)
+        self.invalidate(relayout=self._shape_changed())
 
     def set_caption(self, caption: str) -> None:
         if caption != self.model.caption:
@@ -329,6 +340,12 @@ def build_time_benchmark(
     result["bytes_truecolor_merged"] = float(_frame_bytes(merged, "truecolor"))
     result["bytes_truecolor_naive"] = float(_frame_bytes(naive, "truecolor"))
     result["bytes_256_merged"] = float(_frame_bytes(model.build(width, height, 0, "256"), "256"))
+    result["naive_over_merged_bytes"] = result["bytes_truecolor_naive"] / max(
+        1.0, result["bytes_truecolor_merged"]
+    )
+    result["naive_over_merged_ms"] = result["build_ms_naive_truecolor"] / max(
+        1e-9, result["build_ms_truecolor"]
+    )
     return result
 
 

@@ -15,16 +15,8 @@ from textual.widgets import Static
 from tui.widgets.colorbar import ColorBar
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
 from tui.widgets.layer_table import format_count, format_shape
-from tui.widgets.probabilities import Probabilities
-from tui.widgets.views import (
-    MapView,
-    activation_view,
-    has_weights,
-    kernel_view,
-    many_view,
-    sample_caption,
-    sample_image,
-)
+from tui.widgets.sample_panel import SamplePanel
+from tui.widgets.views import MapView, activation_view, has_weights, kernel_view, many_view
 
 INSPECTOR_KEYS: list[tuple[str, str, str]] = [
     ("pagedown,full_stop", "next_page", "Next maps"),
@@ -93,10 +85,6 @@ class Inspector(Widget, can_focus=True):
     Inspector #activations {
         height: 1fr;
     }
-    Inspector #digit {
-        height: 15;
-        max-height: 60%;
-    }
     Inspector.-no-weights #kernels, Inspector.-no-weights #kernels-scale,
     Inspector.-many #kernels, Inspector.-many #kernels-scale {
         display: none;
@@ -158,13 +146,9 @@ class Inspector(Widget, can_focus=True):
                 yield ColorBar(id="kernels-scale", color_mode=mode)
                 yield HeatmapGrid(id="activations", color_mode=mode)
                 yield ColorBar(id="activations-scale", color_mode=mode)
-            with Vertical(id="inspector-sample"):
-                yield HeatmapGrid(id="digit", color_mode=mode)
-                yield Probabilities(id="probs", color_mode=mode)
+            yield SamplePanel(id="inspector-sample", color_mode=mode)
 
     def on_mount(self) -> None:
-        digit = self.query_one("#digit", HeatmapGrid)
-        digit.model.show_titles = False
         self._refresh_all()
 
     def on_resize(self) -> None:
@@ -303,6 +287,7 @@ class Inspector(Widget, can_focus=True):
 
     def watch_color_mode(self, mode: str) -> None:
         if self.is_mounted:
+            self.query_one(SamplePanel).color_mode = mode
             for widget in self.query("HeatmapGrid, ColorBar, Probabilities"):
                 widget.color_mode = mode  # type: ignore[attr-defined]
 
@@ -335,43 +320,45 @@ class Inspector(Widget, can_focus=True):
         if not self.is_mounted:
             return
         grid = self.query_one("#kernels", HeatmapGrid)
-        bar = self.query_one("#kernels-scale", ColorBar)
-        if self.kernels is None:
-            self.kernel_view = None
-            grid.clear("no weights" if self.layer_row and not has_weights(self.layer_row) else "")
-            bar.clear()
-            return
-        view = kernel_view(self.kernels, self.channel, self.mean_channels, self.shared_scale)
+        view = None
+        if self.kernels is not None:
+            view = kernel_view(self.kernels, self.channel, self.mean_channels, self.shared_scale)
         self.kernel_view = view
-        grid.model.stretch = view.stretch
-        grid.model.show_titles = not view.stretch
-        grid.set_maps(
-            view.maps, titles=view.titles, cmap=view.cmap, caption=view.caption, keep_page=keep_page
-        )
-        bar.set_scale(view.lo, view.hi, view.cmap, view.scale_label)
+        waiting = "loading…" if has_weights(self.layer_row) else "no weights"
+        if view is not None:
+            grid.model.stretch = view.stretch
+            grid.model.show_titles = not view.stretch
+        self._show(grid, self.query_one("#kernels-scale", ColorBar), view, keep_page, waiting)
 
     def _refresh_activations(self, keep_page: bool = False) -> None:
         if not self.is_mounted:
             return
-        grid = self.query_one("#activations", HeatmapGrid)
-        bar = self.query_one("#activations-scale", ColorBar)
         view: MapView | None = None
+        waiting = "loading…" if self.many or self.layer_row is not None else ""
         try:
-            if self.many:
-                if self.many_payload is not None:
-                    view = many_view(self.many_payload, self.shared_scale)
-            elif self.activations is not None:
+            if self.many and self.many_payload is not None:
+                view = many_view(self.many_payload, self.shared_scale)
+            elif not self.many and self.activations is not None:
                 view = activation_view(self.activations, self.shared_scale)
         except ValueError as error:
-            grid.clear(str(error))
-            bar.clear()
-            return
+            waiting = str(error)
         self.activation_view = view
+        grid = self.query_one("#activations", HeatmapGrid)
+        bar = self.query_one("#activations-scale", ColorBar)
+        self._show(grid, bar, view, keep_page, waiting, "several digits" if self.many else "")
+
+    @staticmethod
+    def _show(
+        grid: HeatmapGrid,
+        bar: ColorBar,
+        view: MapView | None,
+        keep_page: bool,
+        waiting: str,
+        caption: str = "",
+    ) -> None:
+        """Draw ``view`` in the grid and its range in the bar, or ``waiting`` when there is none."""
         if view is None:
-            grid.clear(
-                "loading…" if self.many or self.layer_row is not None else "",
-                caption="several digits" if self.many else "",
-            )
+            grid.clear(waiting, caption=caption)
             bar.clear()
             return
         grid.set_maps(
@@ -386,25 +373,5 @@ class Inspector(Widget, can_focus=True):
         bar.set_scale(view.lo, view.hi, view.cmap, view.scale_label)
 
     def _refresh_sample(self) -> None:
-        if not self.is_mounted:
-            return
-        digit = self.query_one("#digit", HeatmapGrid)
-        probs = self.query_one("#probs", Probabilities)
-        if self.sample is None:
-            digit.clear()
-            probs.set_probs(None)
-            return
-        image, rgb = sample_image(self.sample)
-        digit.set_maps(
-            image,
-            titles=[""],
-            cmap="gray",
-            rgb=rgb,
-            caption=sample_caption(self.sample, self.class_names),
-        )
-        probs.set_probs(
-            self.sample.get("probs"),
-            self.sample.get("label"),
-            self.sample.get("pred"),
-            self.class_names,
-        )
+        if self.is_mounted:
+            self.query_one(SamplePanel).show(self.sample, self.class_names)

@@ -110,33 +110,13 @@ class LayerTable(DataTable):
         self._keys = []
         for index, row in enumerate(self.layer_rows):
             name = str(row.get("name", index))
-            key = name if name not in self._keys else f"{name}#{index}"
+            key = name if name not in self._keys else f"{name}#{index}"  # keys must be unique
             self._keys.append(key)
-            self.add_row(
-                name,
-                str(row.get("type", "")),
-                format_shape(row.get("output_shape")),
-                Text(format_count(row.get("params", 0)), justify="right"),
-                Text(format_macs(row.get("macs", 0)), justify="right"),
-                key=key,
-            )
-        total_params = summary.get("total_params")
-        if total_params is None:
-            total_params = sum(int(r.get("params", 0) or 0) for r in self.layer_rows)
-        total_macs = summary.get("total_macs")
-        if total_macs is None:
-            total_macs = sum(int(r.get("macs", 0) or 0) for r in self.layer_rows)
-        self.add_row(
-            Text("total", style="bold"),
-            Text(f"{len(self.layer_rows)} layers", style="dim"),
-            Text(format_trainable(summary), style="dim"),
-            Text(format_count(total_params), style="bold", justify="right"),
-            Text(format_macs(total_macs), style="bold", justify="right"),
-            key=TOTAL_KEY,
-        )
+            self.add_row(*layer_cells(row), key=key)
+        self.add_row(*totals_cells(summary, self.layer_rows), key=TOTAL_KEY)
         self._last_posted = None
-        target = self._keys.index(previous) if previous in self._keys else 0
         if self.layer_rows:
+            target = self._keys.index(previous) if previous in self._keys else 0
             self.move_cursor(row=target)
             self._post_selected(target)
 
@@ -203,3 +183,30 @@ def format_trainable(summary: dict[str, Any]) -> str:
     if trainable is None or total is None or trainable == total:
         return ""
     return f"{format_count(trainable)} trainable"
+
+
+def layer_cells(row: dict[str, Any]) -> tuple[str | Text, ...]:
+    return (
+        str(row.get("name", "")),
+        str(row.get("type", "")),
+        format_shape(row.get("output_shape")),
+        Text(format_count(row.get("params", 0)), justify="right"),
+        Text(format_macs(row.get("macs", 0)), justify="right"),
+    )
+
+
+def totals_cells(summary: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[Text, ...]:
+    """The totals row: the summary's totals, or the sums of the rows when it has none."""
+    total_params = summary.get("total_params")
+    if total_params is None:
+        total_params = sum(int(r.get("params", 0) or 0) for r in rows)
+    total_macs = summary.get("total_macs")
+    if total_macs is None:
+        total_macs = sum(int(r.get("macs", 0) or 0) for r in rows)
+    return (
+        Text("total", style="bold"),
+        Text(f"{len(rows)} layers", style="dim"),
+        Text(format_trainable(summary), style="dim"),
+        Text(format_count(total_params), style="bold", justify="right"),
+        Text(format_macs(total_macs), style="bold", justify="right"),
+    )

@@ -53,42 +53,31 @@ def dims(shape: Sequence[int]) -> str:
 def kernel_view(payload: dict[str, Any], channel: int, mean: bool, shared: bool) -> MapView:
     """Conv kernels of one input channel (or their mean over input channels); dense: the matrix.
 
-    The range is symmetric about 0 so the diverging map's white is 0.
+    Ranges are symmetric about 0 so that the diverging map's white is 0.
     """
     weights = np.asarray(payload["weights"], dtype=np.float32)
     shape = tuple(payload.get("shape") or weights.shape)
-    if weights.ndim == 2 or (weights.ndim == 4 and weights.shape[2:] == (1, 1) and len(shape) == 2):
-        matrix = weights.reshape(weights.shape[0], -1)
-        scaled = scale_maps(matrix[None], shared=True, symmetric=True)
-        lo, hi = scaled.shared_range
-        note = "" if tuple(matrix.shape) == tuple(shape) else f", shown {dims(matrix.shape)}"
-        return MapView(
-            scaled.values,
-            [""],
-            "diverging",
-            lo,
-            hi,
-            f"weights {dims(shape)} (out×in{note})",
-            stretch=True,
-        )
+    if weights.ndim == 2 or len(shape) == 2:
+        return _matrix_view(weights.reshape(weights.shape[0], -1), shape)
     if weights.ndim != 4:
         raise ValueError(f"kernels must be (out, in, kh, kw) or (out, in), got {weights.shape}")
     out_ch, in_ch = weights.shape[:2]
     channel = channel % max(1, in_ch)
-    maps = weights.mean(axis=1) if mean else weights[:, channel]
-    scaled = scale_maps(maps, shared=shared, symmetric=True)
+    scaled = scale_maps(weights.mean(axis=1) if mean else weights[:, channel], shared, True)
     lo, hi = scaled.shared_range if shared else (None, None)
     which = "mean of inputs" if mean else f"in {channel + 1}/{in_ch}"
     caption = f"kernels {dims(weights.shape)}" + (f" · {which}" if in_ch > 1 else "")
-    return MapView(
-        scaled.values,
-        [f"#{i}" for i in range(out_ch)],
-        "diverging",
-        lo,
-        hi,
-        caption,
-        channels=in_ch,
-    )
+    titles = [f"#{i}" for i in range(out_ch)]
+    return MapView(scaled.values, titles, "diverging", lo, hi, caption, channels=in_ch)
+
+
+def _matrix_view(matrix: np.ndarray, shape: tuple[int, ...]) -> MapView:
+    """A dense layer's weight matrix as one heatmap (block-averaged by the engine if huge)."""
+    scaled = scale_maps(matrix[None], shared=True, symmetric=True)
+    lo, hi = scaled.shared_range
+    note = "" if tuple(matrix.shape) == tuple(shape) else f", shown {dims(matrix.shape)}"
+    caption = f"weights {dims(shape)} (out×in{note})"
+    return MapView(scaled.values, [""], "diverging", lo, hi, caption, stretch=True)
 
 
 def _scaled_activations(
