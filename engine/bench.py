@@ -169,7 +169,7 @@ def fast_recipe(*, quick: bool, device: str = "auto", data_dir: str | None = Non
 
 
 def run_bench(models: list[str], *, quick: bool = False, device: str = "auto",
-              data_dir: str | None = None,
+              data_dir: str | None = None, efficiency: bool = False,
               log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Everything ``python -m engine bench`` reports, as the --json object."""
     for name in models:
@@ -180,4 +180,9 @@ def run_bench(models: list[str], *, quick: bool = False, device: str = "auto",
     for name in models:
         report["models"][name] = compare_loops(name, split, rounds=rounds, steps=steps, log=log)
     report["fast"] = fast_recipe(quick=quick, device=device, data_dir=data_dir, log=log)
+    if efficiency:  # engine.efficiency documents the FLOP count
+        from engine.efficiency import measure_efficiency
+
+        report["efficiency"] = measure_efficiency(split, rounds=2 if quick else 6,
+                                                  steps=2 if quick else 10, log=log)
     return report

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from engine.config import OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, make_config
+from engine.config import AUGMENTS, OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, make_config
 
 TRAIN_EPILOG = """examples:
   python -m engine train                          # the fast recipe (about 99 % in 2 epochs)
@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--device", metavar="auto|cpu|cuda|cuda:N")
     train.add_argument("--threads", type=int, metavar="N", help="CPU threads (0: measure)")
     train.add_argument("--label-smoothing", type=float, metavar="P")
+    train.add_argument("--augment", choices=AUGMENTS, help="batch augmentation on the device")
     train.add_argument("--train-subset", type=int, metavar="N", help="train on the first N")
     train.add_argument("--test-subset", type=int, metavar="N", help="test on the first N")
     train.add_argument("--run-dir", metavar="DIR")
@@ -79,6 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N",
                        help="device for the fast recipe")
     bench.add_argument("--data-dir", metavar="DIR")
+    bench.add_argument("--efficiency", action="store_true",
+                       help="also convnet's training GFLOP/s against the float32 matmul peak")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench)
 
@@ -89,7 +92,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "model": args.model, "optimizer": args.optimizer, "lr": args.lr,
         "momentum": args.momentum, "weight_decay": args.weight_decay,
-        "schedule": args.schedule, "batch_size": args.batch_size, "epochs": args.epochs,
+        "schedule": args.schedule, "augment": args.augment, "batch_size": args.batch_size,
+        "epochs": args.epochs,
         "seed": args.seed, "device": args.device, "threads": args.threads,
         "label_smoothing": args.label_smoothing, "train_subset": args.train_subset,
         "test_subset": args.test_subset, "run_dir": args.run_dir, "data_dir": args.data_dir,
@@ -316,7 +320,8 @@ def recipe_rows() -> list[dict[str, Any]]:
             optimiser += f" momentum {cfg.momentum:g}"
         if cfg.label_smoothing:
             optimiser += f", smoothing {cfg.label_smoothing:g}"
-        rows.append({"name": name, "model": cfg.model, "optimizer": optimiser,
+        rows.append({"name": name, "model": cfg.model, "augment": cfg.augment,
+                     "optimizer": optimiser,
                      "schedule": cfg.schedule, "batch_size": cfg.batch_size,
                      "epochs": cfg.epochs, "expected_acc": cfg.expected_acc})
     return rows
@@ -332,7 +337,8 @@ def cmd_recipes(args: argparse.Namespace) -> int:
     table = [("recipe", "network", "optimiser", "schedule", "batch", "epochs", "expected")]
     for r in rows:
         expected = f"{r['expected_acc']:.1%}" if r["expected_acc"] else "-"
-        table.append((r["name"], r["model"], r["optimizer"], r["schedule"],
+        network = r["model"] + (f" + {r['augment']}" if r["augment"] != "none" else "")
+        table.append((r["name"], network, r["optimizer"], r["schedule"],
                       str(r["batch_size"]), str(r["epochs"]), expected))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
@@ -354,6 +360,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         raise ConfigError("--models needs at least one model name, e.g. lenet5,convnet")
     report = run_bench(models, quick=args.quick, device=args.device, data_dir=args.data_dir,
+                       efficiency=args.efficiency,
                        log=(lambda _: None) if args.json else (lambda s: print(s, flush=True)))
     if args.json:
         print(json.dumps(report))
@@ -367,4 +374,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                "training" if fast["epochs_to_99"] else "did not reach 99.0 %")
     final = f"{fast['final_test_acc']:.2%}" if fast["final_test_acc"] is not None else "-"
     print(f"fast recipe ({fast['model']}): {reached}; final test accuracy {final}")
+    if eff := report.get("efficiency"):
+        print(f"efficiency ({eff['model']}, batch {eff['batch_size']}): {eff['model_gflops']:.1f} "
+              f"model GFLOP/s / {eff['peak_gflops']:.1f} matmul peak GFLOP/s = "
+              f"{eff['ratio']:.0%} (target >= 60 %)")
     return 0

@@ -7,7 +7,9 @@ across all input channels), outputs (K, Ho, Wo).
 
 The torch-side helpers for trained models (``explain_conv_cell``, ``explain_model_cell``,
 ``receptive_field``, ``fixed_filter_model``) live in ``engine.convlab_torch`` and are reachable
-from here by attribute access, which imports torch only then.
+from here by attribute access, which imports torch only then; the fixed-filter network
+(``fixed_filter_network``, ``Stage``, ...) lives in ``engine.convlab_network``, reachable the same
+way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.convlab_display import (  # noqa: F401  (re-exported: the lab's public names)
+    explanation_lines,
+    format_number,
+    grid_lines,
+    map_factor,
+    shared_range,
+    to_unit,
+    upscale,
+)
 from engine.convlab_inputs import (  # noqa: F401  (re-exported: the lab's public names)
     FILTER_GROUPS,
     FILTERS,
@@ -36,8 +47,16 @@ from engine.convlab_inputs import (  # noqa: F401  (re-exported: the lab's publi
 
 PADDING_HELP = "use valid, same or a number of zeros such as 1"
 POOL_MODES = ("max", "avg")
-_TORCH_NAMES = ("explain_conv_cell", "explain_model_cell", "receptive_field", "RFBox",
-                "fixed_filter_model")
+_TORCH_NAMES = (
+    "explain_conv_cell",
+    "explain_model_cell",
+    "receptive_field",
+    "RFBox",
+    "fixed_filter_model",
+)
+
+
+_NETWORK_NAMES = ("FIXED_FILTERS", "Stage", "fixed_filter_weights", "fixed_filter_network")
 
 
 def __getattr__(name: str):
@@ -45,6 +64,10 @@ def __getattr__(name: str):
         from engine import convlab_torch
 
         return getattr(convlab_torch, name)
+    if name in _NETWORK_NAMES:  # imported late: engine.convlab_network builds on this module
+        from engine import convlab_network
+
+        return getattr(convlab_network, name)
     raise AttributeError(f"module 'engine.convlab' has no attribute {name!r}")
 
 
@@ -56,8 +79,10 @@ def output_size(n: int, f: int, p: int, s: int) -> int:
     """floor((n + 2p - f) / s) + 1, the output side for input n, kernel f, padding p, stride s."""
     check_stride(s)
     if n + 2 * p < f:
-        raise ConvError(f"the {f}-wide kernel is larger than the padded input ({n} + 2*{p} = "
-                        f"{n + 2 * p}); use a smaller kernel or more padding")
+        raise ConvError(
+            f"the {f}-wide kernel is larger than the padded input ({n} + 2*{p} = "
+            f"{n + 2 * p}); use a smaller kernel or more padding"
+        )
     return (n + 2 * p - f) // s + 1
 
 
@@ -81,8 +106,10 @@ def resolve_padding(padding: str | int, kernel_shape: Sequence[int]) -> tuple[in
             return 0, 0
         if text == "same":
             if kh % 2 == 0 or kw % 2 == 0:
-                raise ConvError(f"padding 'same' needs an odd kernel, but this one is {kh}x{kw}; "
-                                "use an odd-sized kernel or a number of zeros as padding")
+                raise ConvError(
+                    f"padding 'same' needs an odd kernel, but this one is {kh}x{kw}; "
+                    "use an odd-sized kernel or a number of zeros as padding"
+                )
             return (kh - 1) // 2, (kw - 1) // 2
         try:
             padding = int(text)
@@ -113,8 +140,10 @@ def as_weights(w: np.ndarray, channels: int) -> np.ndarray:
     if arr.ndim != 4:
         raise ConvError(f"weights must be (kh, kw), (C, kh, kw) or (K, C, kh, kw), not {arr.shape}")
     if arr.shape[1] != channels:
-        raise ConvError(f"the filter has {arr.shape[1]} channels but the input has {channels}; "
-                        "give the filter one slice per input channel")
+        raise ConvError(
+            f"the filter has {arr.shape[1]} channels but the input has {channels}; "
+            "give the filter one slice per input channel"
+        )
     if 0 in arr.shape:
         raise ConvError(f"the filter is empty (shape {arr.shape}); give it at least one weight")
     return arr
@@ -128,8 +157,10 @@ def _prepare(x, w, bias, padding, stride):
     k, _, kh, kw = weights.shape
     _, h, wd = vol.shape
     if h + 2 * ph < kh or wd + 2 * pw < kw:
-        raise ConvError(f"the {kh}x{kw} kernel is larger than the padded {h + 2 * ph}x"
-                        f"{wd + 2 * pw} input; use a smaller kernel or more padding")
+        raise ConvError(
+            f"the {kh}x{kw} kernel is larger than the padded {h + 2 * ph}x"
+            f"{wd + 2 * pw} input; use a smaller kernel or more padding"
+        )
     b = np.zeros(k) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
     if b.shape != (k,):
         raise ConvError(f"bias has {b.size} values for {k} filters; give one per filter")
@@ -142,8 +173,13 @@ def _prepare(x, w, bias, padding, stride):
 # Convolution and pooling
 
 
-def conv2d_by_hand(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None,
-                   padding: str | int = "valid", stride: int = 1) -> np.ndarray:
+def conv2d_by_hand(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    padding: str | int = "valid",
+    stride: int = 1,
+) -> np.ndarray:
     """Slide the window by hand: for each filter and output cell, sum(patch * kernel) + bias."""
     padded, weights, b, s, (out_h, out_w) = _prepare(x, w, bias, padding, stride)
     k, _, kh, kw = weights.shape
@@ -153,24 +189,30 @@ def conv2d_by_hand(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None,
         for i in range(out_h):
             for j in range(out_w):
                 top, left = i * s, j * s
-                patch = padded[:, top:top + kh, left:left + kw]
+                patch = padded[:, top : top + kh, left : left + kw]
                 out[f, i, j] = np.sum(patch * kernel) + b[f]
     return out
 
 
-def conv2d_vectorised(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None,
-                      padding: str | int = "valid", stride: int = 1) -> np.ndarray:
+def conv2d_vectorised(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    padding: str | int = "valid",
+    stride: int = 1,
+) -> np.ndarray:
     """The same result from one view of every window (stride tricks) and one tensordot."""
     padded, weights, b, s, (out_h, out_w) = _prepare(x, w, bias, padding, stride)
     _, _, kh, kw = weights.shape
     windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
-    windows = windows[:, ::s, ::s][:, :out_h, :out_w]          # (C, Ho, Wo, kh, kw)
+    windows = windows[:, ::s, ::s][:, :out_h, :out_w]  # (C, Ho, Wo, kh, kw)
     out = np.tensordot(weights, windows, axes=([1, 2, 3], [0, 3, 4]))  # (K, Ho, Wo)
     return out + b[:, None, None]
 
 
-def pool2d(x: np.ndarray, size: int = 2, stride: int | None = None,
-           mode: str = "max") -> np.ndarray:
+def pool2d(
+    x: np.ndarray, size: int = 2, stride: int | None = None, mode: str = "max"
+) -> np.ndarray:
     """Max or average pooling over size x size windows (no padding, floor), as torch does."""
     if mode not in POOL_MODES:
         raise ConvError(f"pooling {mode!r} is not known; use max or avg")
@@ -182,8 +224,10 @@ def pool2d(x: np.ndarray, size: int = 2, stride: int | None = None,
     vol = as_volume(arr)
     _, h, w = vol.shape
     if size > h or size > w:
-        raise ConvError(f"the {size}x{size} pooling window is larger than the {h}x{w} map; use "
-                        "a smaller pool size")
+        raise ConvError(
+            f"the {size}x{size} pooling window is larger than the {h}x{w} map; use "
+            "a smaller pool size"
+        )
     out_h, out_w = (h - size) // s + 1, (w - size) // s + 1
     windows = np.lib.stride_tricks.sliding_window_view(vol, (size, size), axis=(1, 2))
     windows = windows[:, ::s, ::s][:, :out_h, :out_w]
@@ -212,123 +256,54 @@ class CellExplanation:
     col: int
     rows: tuple[int, int]
     cols: tuple[int, int]
-    patch: np.ndarray = field(repr=False)      # (C, kh, kw)
-    kernel: np.ndarray = field(repr=False)     # (C, kh, kw)
-    products: np.ndarray = field(repr=False)   # (C, kh, kw)
+    patch: np.ndarray = field(repr=False)  # (C, kh, kw)
+    kernel: np.ndarray = field(repr=False)  # (C, kh, kw)
+    products: np.ndarray = field(repr=False)  # (C, kh, kw)
     channel_sums: np.ndarray = field(repr=False)  # (C,)
     sum: float = 0.0
     bias: float = 0.0
     total: float = 0.0
 
 
-def explain_cell(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None,
-                 padding: str | int = "valid", stride: int = 1, out_channel: int = 0,
-                 row: int = 0, col: int = 0) -> CellExplanation:
+def explain_cell(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    padding: str | int = "valid",
+    stride: int = 1,
+    out_channel: int = 0,
+    row: int = 0,
+    col: int = 0,
+) -> CellExplanation:
     """The multiply-adds behind one output cell, as the step mode prints them."""
     padded, weights, b, s, (out_h, out_w) = _prepare(x, w, bias, padding, stride)
     k, _, kh, kw = weights.shape
     if not (0 <= out_channel < k and 0 <= row < out_h and 0 <= col < out_w):
-        raise ConvError(f"output cell ({out_channel}, {row}, {col}) is outside the "
-                        f"{k}x{out_h}x{out_w} output; pick a cell inside it")
+        raise ConvError(
+            f"output cell ({out_channel}, {row}, {col}) is outside the "
+            f"{k}x{out_h}x{out_w} output; pick a cell inside it"
+        )
     ph, pw = resolve_padding(padding, weights.shape)
     top, left = row * s, col * s
-    patch = padded[:, top:top + kh, left:left + kw].copy()
+    patch = padded[:, top : top + kh, left : left + kw].copy()
     kernel = weights[out_channel].copy()
     products = patch * kernel
     channel_sums = products.sum(axis=(1, 2))
     total_sum = float(channel_sums.sum())
-    return CellExplanation(out_channel, row, col, (top - ph, top - ph + kh),
-                           (left - pw, left - pw + kw), patch, kernel, products, channel_sums,
-                           total_sum, float(b[out_channel]), total_sum + float(b[out_channel]))
-
-
-def format_number(value: float, decimals: int = 2) -> str:
-    """Whole numbers without decimals, others rounded: how the grids print values."""
-    value = float(value)
-    if value == 0:
-        return "0"
-    if value == round(value) and abs(value) < 1e9:
-        return str(int(round(value)))
-    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def grid_lines(values: np.ndarray, decimals: int = 2, width: int | None = None) -> list[str]:
-    """A 2-D array as right-aligned numbers, one line per row."""
-    cells = [[format_number(v, decimals) for v in row] for row in np.asarray(values)]
-    width = width or max((len(c) for row in cells for c in row), default=1)
-    return [" ".join(c.rjust(width) for c in row) for row in cells]
-
-
-def _term(value: float) -> str:
-    text = format_number(value, 4)
-    return f"({text})" if text.startswith("-") else text
-
-
-def explanation_lines(exp: CellExplanation, decimals: int = 2) -> list[str]:
-    """The cell's patch, kernel and products side by side per channel, then sum + bias."""
-    lines = [f"output cell [{exp.out_channel}, {exp.row}, {exp.col}]: window rows "
-             f"{exp.rows[0]}..{exp.rows[1] - 1}, cols {exp.cols[0]}..{exp.cols[1] - 1} of the "
-             "input" + (" (outside cells are padding zeros)"
-                        if min(exp.rows[0], exp.cols[0]) < 0 else "")]
-    channels = exp.patch.shape[0]
-    for c in range(channels):
-        blocks = [grid_lines(exp.patch[c], decimals), grid_lines(exp.kernel[c], decimals),
-                  grid_lines(exp.products[c], decimals)]
-        titles = ["patch", "kernel", "products"]
-        if channels > 1:
-            titles[0] = f"patch ch{c}"
-        widths = [max(len(title), *(len(line) for line in block))
-                  for title, block in zip(titles, blocks, strict=True)]
-        header = "     ".join(t.ljust(wd) for t, wd in zip(titles, widths, strict=True)).rstrip()
-        signs = ["  *  ", "  =  "]
-        lines.append(header)
-        for r in range(exp.patch.shape[1]):
-            parts = [blocks[0][r].ljust(widths[0]), signs[0] if r == 0 else "     ",
-                     blocks[1][r].ljust(widths[1]), signs[1] if r == 0 else "     ",
-                     blocks[2][r]]
-            lines.append("".join(parts).rstrip())
-        if channels > 1:
-            lines.append(f"channel {c} sum = {format_number(exp.channel_sums[c], 4)}")
-    terms = " + ".join(_term(v) for v in exp.channel_sums) if channels > 1 else None
-    summed = f"sum of products = {terms} = " if terms else "sum of products = "
-    lines.append(f"{summed}{format_number(exp.sum, 4)};  + bias {_term(exp.bias)} "
-                 f"= {format_number(exp.total, 4)}")
-    return lines
-
-
-def shared_range(arrays: Sequence[np.ndarray]) -> tuple[float, float, bool]:
-    """One colour scale for several arrays: (lo, hi, diverging). With any negative value the
-    range is symmetric about 0 (a diverging map, 0 in the middle), else it runs min..max."""
-    finite = [np.asarray(a, dtype=np.float64) for a in arrays if np.size(a)]
-    if not finite:
-        return 0.0, 1.0, False
-    lo = min(float(np.nanmin(a)) for a in finite)
-    hi = max(float(np.nanmax(a)) for a in finite)
-    if lo < 0:
-        magnitude = max(abs(lo), abs(hi))
-        return -magnitude, magnitude, True
-    return lo, hi, False
-
-
-def to_unit(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """values scaled by (lo, hi) into [0, 1]; a flat range gives 0 (0.5 when symmetric)."""
-    arr = np.asarray(values, dtype=np.float64)
-    if hi <= lo:
-        return np.full(arr.shape, 0.5 if lo < 0 else 0.0)
-    return np.clip((arr - lo) / (hi - lo), 0.0, 1.0)
-
-
-def map_factor(largest_side: int) -> int:
-    """Terminal pixels per value so small maps stay visible (1 for a 28x28 digit)."""
-    return max(1, min(4, 16 // max(1, largest_side)))
-
-
-def upscale(values: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour enlargement by an integer factor."""
-    if factor <= 1:
-        return np.asarray(values)
-    return np.repeat(np.repeat(np.asarray(values), factor, axis=0), factor, axis=1)
+    return CellExplanation(
+        out_channel,
+        row,
+        col,
+        (top - ph, top - ph + kh),
+        (left - pw, left - pw + kw),
+        patch,
+        kernel,
+        products,
+        channel_sums,
+        total_sum,
+        float(b[out_channel]),
+        total_sum + float(b[out_channel]),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,11 +316,11 @@ class LabResult:
 
     input: LabInput
     filters: list[LabFilter]
-    weights: np.ndarray            # (K, C, kh, kw)
+    weights: np.ndarray  # (K, C, kh, kw)
     padding: tuple[int, int]
     padding_name: str
     stride: int
-    output: np.ndarray             # (K, Ho, Wo)
+    output: np.ndarray  # (K, Ho, Wo)
     pool: str | None = None
     pool_size: int = 2
     pool_stride: int = 2
@@ -360,25 +335,33 @@ class LabResult:
         if (h, kh, ph) == (w, kw, pw):
             sizes = f"{formula_text(h, kh, ph, self.stride)}"
         else:
-            sizes = (f"rows {formula_text(h, kh, ph, self.stride)}; "
-                     f"cols {formula_text(w, kw, pw, self.stride)}")
-        lines = [f"output size floor((n + 2p - f) / s) + 1 = {sizes}; actual output "
-                 f"{k}x{oh}x{ow}"]
+            sizes = (
+                f"rows {formula_text(h, kh, ph, self.stride)}; "
+                f"cols {formula_text(w, kw, pw, self.stride)}"
+            )
+        lines = [f"output size floor((n + 2p - f) / s) + 1 = {sizes}; actual output {k}x{oh}x{ow}"]
         if self.pooled is not None:
             _, qh, qw = self.pooled.shape
             f, s = self.pool_size, self.pool_stride
-            lines.append(f"pooled size floor((n - f) / s) + 1 = floor(({oh} - {f}) / {s}) + 1 "
-                         f"= {(oh - f) // s + 1}; actual pooled output {k}x{qh}x{qw}")
+            lines.append(
+                f"pooled size floor((n - f) / s) + 1 = floor(({oh} - {f}) / {s}) + 1 "
+                f"= {(oh - f) // s + 1}; actual pooled output {k}x{qh}x{qw}"
+            )
         return lines
 
 
-def run_lab(input_spec: str | LabInput, filter_specs: Sequence[str] | Sequence[LabFilter],
-            padding: str | int = "valid", stride: int = 1, pool: str | None = None,
-            pool_size: int = 2, pool_stride: int | None = None,
-            data_dir: str | Path | None = None) -> LabResult:
+def run_lab(
+    input_spec: str | LabInput,
+    filter_specs: Sequence[str] | Sequence[LabFilter],
+    padding: str | int = "valid",
+    stride: int = 1,
+    pool: str | None = None,
+    pool_size: int = 2,
+    pool_stride: int | None = None,
+    data_dir: str | Path | None = None,
+) -> LabResult:
     """Load the input and filters, convolve (vectorised) and pool; ConvError on a bad setting."""
-    lab_input = input_spec if isinstance(input_spec, LabInput) else load_input(input_spec,
-                                                                              data_dir)
+    lab_input = input_spec if isinstance(input_spec, LabInput) else load_input(input_spec, data_dir)
     if all(isinstance(f, LabFilter) for f in filter_specs):
         filters = list(filter_specs)
     else:
@@ -391,45 +374,16 @@ def run_lab(input_spec: str | LabInput, filter_specs: Sequence[str] | Sequence[L
     if pool:
         pooled = pool2d(output, pool_size, p_stride, pool)
     name = padding.strip().lower() if isinstance(padding, str) else str(padding)
-    return LabResult(lab_input, list(filters), weights, pad, name, int(stride), output, pool,
-                     pool_size, p_stride, pooled)
-
-
-# ---------------------------------------------------------------------------------------------
-# The fixed-filter network: conv with the four hand-made edge filters, ReLU, max pooling
-
-
-FIXED_FILTERS = FILTER_GROUPS["fixed"]
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    description: str
-    maps: np.ndarray  # (C, H, W)
-
-
-def fixed_filter_weights() -> np.ndarray:
-    """The four hand-made edge filters as conv weights (4, 1, 4, 4)."""
-    return np.stack([FILTERS[name][1] for name in FIXED_FILTERS])[:, None]
-
-
-def fixed_filter_network(image: np.ndarray, padding: str | int = "valid", pool_size: int = 2,
-                         pool_stride: int | None = None) -> list[Stage]:
-    """Each stage of conv(4 edge filters, no bias) -> ReLU -> max pool for one image."""
-    x = as_volume(image)
-    weights = fixed_filter_weights()
-    if x.shape[0] != 1:
-        weights = np.repeat(weights, x.shape[0], axis=1)
-    conv = conv2d_vectorised(x, weights, padding=padding)
-    activated = relu(conv)
-    pooled = pool2d(activated, pool_size, pool_stride, "max")
-    names = ", ".join(FIXED_FILTERS)
-    return [
-        Stage("input", f"input {x.shape[1]}x{x.shape[2]}", x),
-        Stage("conv", f"conv with the four edge filters ({names}) -> {conv.shape[1]}x"
-                      f"{conv.shape[2]}", conv),
-        Stage("relu", "ReLU: negatives become 0", activated),
-        Stage("pool", f"max pool {pool_size}x{pool_size} stride {pool_stride or pool_size} -> "
-                      f"{pooled.shape[1]}x{pooled.shape[2]}", pooled),
-    ]
+    return LabResult(
+        lab_input,
+        list(filters),
+        weights,
+        pad,
+        name,
+        int(stride),
+        output,
+        pool,
+        pool_size,
+        p_stride,
+        pooled,
+    )

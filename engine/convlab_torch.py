@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.convlab import fixed_filter_weights
 from engine.convlab_inputs import ConvError
+from engine.convlab_network import fixed_filter_weights
 
 # Modules that change the spatial grid; everything else (activations, batch norm, dropout,
 # identity, local response norm) keeps every cell where it is.
@@ -45,8 +45,9 @@ class RFBox:
 
     def clip(self, height: int, width: int) -> RFBox:
         """The part of the box inside a height x width input."""
-        return RFBox(max(self.top, 0), max(self.left, 0), min(self.bottom, height),
-                     min(self.right, width))
+        return RFBox(
+            max(self.top, 0), max(self.left, 0), min(self.bottom, height), min(self.right, width)
+        )
 
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.top, self.left, self.bottom, self.right)
@@ -71,8 +72,9 @@ def _conv_padding(layer: nn.Conv2d) -> tuple[int, int, int, int]:
     return ph, ph, pw, pw
 
 
-def explain_conv_cell(layer: nn.Conv2d, layer_input: torch.Tensor, out_channel: int, i: int,
-                      j: int) -> dict:
+def explain_conv_cell(
+    layer: nn.Conv2d, layer_input: torch.Tensor, out_channel: int, i: int, j: int
+) -> dict:
     """The exact multiply-adds behind ``layer(layer_input)[0, out_channel, i, j]``.
 
     Returns a dict of plain values and numpy arrays: ``box`` / ``box_clipped`` (the window on
@@ -83,20 +85,26 @@ def explain_conv_cell(layer: nn.Conv2d, layer_input: torch.Tensor, out_channel: 
     computed by torch, for comparison).
     """
     if not isinstance(layer, nn.Conv2d):
-        raise ConvError(f"only conv layers can be explained cell by cell, not "
-                        f"{type(layer).__name__}; pick a Conv2d layer")
+        raise ConvError(
+            f"only conv layers can be explained cell by cell, not "
+            f"{type(layer).__name__}; pick a Conv2d layer"
+        )
     x = layer_input.detach()
     if x.dim() == 3:
         x = x.unsqueeze(0)
     if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != layer.in_channels:
-        raise ConvError(f"the layer input must be (1, {layer.in_channels}, H, W), not "
-                        f"{tuple(x.shape)}; pass one sample's input to this layer")
+        raise ConvError(
+            f"the layer input must be (1, {layer.in_channels}, H, W), not "
+            f"{tuple(x.shape)}; pass one sample's input to this layer"
+        )
     with torch.no_grad():
         actual = layer(x.to(layer.weight.device, layer.weight.dtype)).cpu()
     _, out_channels, out_h, out_w = actual.shape
     if not (0 <= out_channel < out_channels and 0 <= i < out_h and 0 <= j < out_w):
-        raise ConvError(f"cell ({out_channel}, {i}, {j}) is outside the layer's "
-                        f"{out_channels}x{out_h}x{out_w} output; pick a cell inside it")
+        raise ConvError(
+            f"cell ({out_channel}, {i}, {j}) is outside the layer's "
+            f"{out_channels}x{out_h}x{out_w} output; pick a cell inside it"
+        )
     top_pad, bottom_pad, left_pad, right_pad = _conv_padding(layer)
     pad = (left_pad, right_pad, top_pad, bottom_pad)
     values = x[0].to(torch.float64).cpu()
@@ -110,36 +118,59 @@ def explain_conv_cell(layer: nn.Conv2d, layer_input: torch.Tensor, out_channel: 
     group = out_channel // (layer.out_channels // layer.groups)
     channels = list(range(group * per_group, (group + 1) * per_group))
     top, left = i * sh, j * sw
-    patch = values[channels, top:top + dh * (kh - 1) + 1:dh,
-                   left:left + dw * (kw - 1) + 1:dw].numpy()
+    patch = values[
+        channels, top : top + dh * (kh - 1) + 1 : dh, left : left + dw * (kw - 1) + 1 : dw
+    ].numpy()
     kernel = layer.weight.detach()[out_channel].to(torch.float64).cpu().numpy()
     products = patch * kernel
     contributions = products.sum(axis=(1, 2))
     bias = float(layer.bias.detach()[out_channel]) if layer.bias is not None else 0.0
     total_sum = float(contributions.sum())
-    box = RFBox(top - top_pad, left - left_pad, top - top_pad + dh * (kh - 1) + 1,
-                left - left_pad + dw * (kw - 1) + 1)
+    box = RFBox(
+        top - top_pad,
+        left - left_pad,
+        top - top_pad + dh * (kh - 1) + 1,
+        left - left_pad + dw * (kw - 1) + 1,
+    )
     return {
-        "out_channel": out_channel, "row": i, "col": j,
-        "box": box.as_tuple(), "box_clipped": box.clip(x.shape[2], x.shape[3]).as_tuple(),
-        "channels": channels, "patch": patch, "kernel": kernel, "products": products,
-        "contributions": contributions, "sum": total_sum, "bias": bias,
-        "total": total_sum + bias, "output": float(actual[0, out_channel, i, j]),
-        "stride": (sh, sw), "padding": (top_pad, left_pad), "dilation": (dh, dw),
+        "out_channel": out_channel,
+        "row": i,
+        "col": j,
+        "box": box.as_tuple(),
+        "box_clipped": box.clip(x.shape[2], x.shape[3]).as_tuple(),
+        "channels": channels,
+        "patch": patch,
+        "kernel": kernel,
+        "products": products,
+        "contributions": contributions,
+        "sum": total_sum,
+        "bias": bias,
+        "total": total_sum + bias,
+        "output": float(actual[0, out_channel, i, j]),
+        "stride": (sh, sw),
+        "padding": (top_pad, left_pad),
+        "dilation": (dh, dw),
     }
 
 
 def _leaf_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [(name, module) for name, module in model.named_modules()
-            if name and not list(module.children())]
+    return [
+        (name, module)
+        for name, module in model.named_modules()
+        if name and not list(module.children())
+    ]
 
 
 def _geometry(module: nn.Module) -> tuple[tuple[int, int], ...] | None:
     """(kernel, stride, padding, dilation) pairs for conv and pooling layers, else None."""
     if isinstance(module, nn.Conv2d):
         top, _, left, _ = _conv_padding(module)
-        return (tuple(module.kernel_size), tuple(module.stride), (top, left),
-                tuple(module.dilation))
+        return (
+            tuple(module.kernel_size),
+            tuple(module.stride),
+            (top, left),
+            tuple(module.dilation),
+        )
     if isinstance(module, _POOLS):
         kernel = _pair(module.kernel_size)
         stride = _pair(module.stride if module.stride not in (None, ()) else module.kernel_size)
@@ -148,8 +179,9 @@ def _geometry(module: nn.Module) -> tuple[tuple[int, int], ...] | None:
     return None
 
 
-def receptive_field(model: nn.Module, layer: str, i: int, j: int,
-                    input_size: tuple[int, int] | None = None) -> RFBox:
+def receptive_field(
+    model: nn.Module, layer: str, i: int, j: int, input_size: tuple[int, int] | None = None
+) -> RFBox:
     """The box of network-input pixels that cell (i, j) of ``layer``'s output depends on.
 
     Walks the model's leaf layers in order (Sequential models) up to and including ``layer``;
@@ -161,13 +193,15 @@ def receptive_field(model: nn.Module, layer: str, i: int, j: int,
     names = [name for name, _ in layers]
     if layer not in names:
         raise ConvError(f"no layer named {layer!r}; use one of {', '.join(names)}")
-    chain = layers[:names.index(layer) + 1]
+    chain = layers[: names.index(layer) + 1]
     if i < 0 or j < 0:
         raise ConvError(f"cell ({i}, {j}) has a negative index; use indices from 0")
     if any(isinstance(module, _GLOBAL) for _, module in chain):
         if input_size is None:
-            raise ConvError(f"{layer} comes after a dense or global layer and sees the whole "
-                            "input; pass input_size to get its box")
+            raise ConvError(
+                f"{layer} comes after a dense or global layer and sees the whole "
+                "input; pass input_size to get its box"
+            )
         return RFBox(0, 0, int(input_size[0]), int(input_size[1]))
     geometry = [g for _, module in chain if (g := _geometry(module)) is not None]
     if input_size is not None:
@@ -176,19 +210,25 @@ def receptive_field(model: nn.Module, layer: str, i: int, j: int,
             h = (h + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
             w = (w + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
         if i >= h or j >= w:
-            raise ConvError(f"cell ({i}, {j}) is outside {layer}'s {h}x{w} output; pick a "
-                            "cell inside it")
+            raise ConvError(
+                f"cell ({i}, {j}) is outside {layer}'s {h}x{w} output; pick a cell inside it"
+            )
     rows, cols = [i, i], [j, j]
     for kernel, stride, padding, dilation in reversed(geometry):
-        rows = [rows[0] * stride[0] - padding[0],
-                rows[1] * stride[0] - padding[0] + dilation[0] * (kernel[0] - 1)]
-        cols = [cols[0] * stride[1] - padding[1],
-                cols[1] * stride[1] - padding[1] + dilation[1] * (kernel[1] - 1)]
+        rows = [
+            rows[0] * stride[0] - padding[0],
+            rows[1] * stride[0] - padding[0] + dilation[0] * (kernel[0] - 1),
+        ]
+        cols = [
+            cols[0] * stride[1] - padding[1],
+            cols[1] * stride[1] - padding[1] + dilation[1] * (kernel[1] - 1),
+        ]
     return RFBox(rows[0], cols[0], rows[1] + 1, cols[1] + 1)
 
 
-def explain_model_cell(model: nn.Module, x: torch.Tensor, layer: str, out_channel: int, i: int,
-                       j: int) -> dict:
+def explain_model_cell(
+    model: nn.Module, x: torch.Tensor, layer: str, out_channel: int, i: int, j: int
+) -> dict:
     """explain_conv_cell for ``layer`` of ``model`` run (in eval mode) on ``x`` (1, C, H, W),
     plus its receptive field on the network input (``input_box`` and ``input_box_clipped``)
     and the value the forward pass produced there (``captured``)."""
@@ -233,5 +273,8 @@ def fixed_filter_model(pool_size: int = 2) -> nn.Sequential:
     with torch.no_grad():
         conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(fixed_filter_weights())))
     conv.weight.requires_grad_(False)
-    return nn.Sequential(OrderedDict([("conv", conv), ("relu", nn.ReLU()),
-                                      ("pool", nn.MaxPool2d(pool_size, pool_size))]))
+    return nn.Sequential(
+        OrderedDict(
+            [("conv", conv), ("relu", nn.ReLU()), ("pool", nn.MaxPool2d(pool_size, pool_size))]
+        )
+    )

@@ -12,6 +12,7 @@ seconds: the time spent in training steps, without evaluation, pauses and ``betw
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -29,6 +30,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.accel import (
+    Precision,
+    backward_step,
+    checks_loss_every_step,
+    make_precision,
+    optimizer_options,
+    prepare_device,
+)
+from engine.augment import make_augment
 from engine.checkpoint import (
     CHECKPOINT_NAME,
     load_checkpoint,
@@ -117,6 +127,8 @@ class TrainState:
     memory_format: torch.memory_format = torch.contiguous_format
     train: MnistSplit | None = None
     test: MnistSplit | None = None
+    augment: nn.Module | None = None
+    precision: Precision | None = None
 
     @property
     def lr(self) -> float:
@@ -131,10 +143,12 @@ def _new_totals() -> dict[str, float]:
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    extra = optimizer_options(next(model.parameters()).device)
     if config.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+                               weight_decay=config.weight_decay, **extra)
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                            **extra)
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
@@ -157,22 +171,26 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: An
                images: torch.Tensor, labels: torch.Tensor, *, mean: float = MNIST_MEAN,
                std: float = MNIST_STD, memory_format: torch.memory_format = torch.contiguous_format,
                label_smoothing: float = 0.0, check_finite: bool = False,
+               augment: nn.Module | None = None, precision: Precision | None = None,
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimizer step on a uint8 batch; returns (loss, correct) as tensors on the device.
 
     With check_finite (cheap on the CPU) a NaN or infinite loss raises TrainingDiverged before
-    the weights are touched.
+    the weights are touched. ``augment`` warps the normalised batch on its device; ``precision``
+    (engine.accel) runs the forward pass under autocast and scales fp16 losses.
     """
     x = normalize(images, mean, std, memory_format)
-    logits = model(x)
-    loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+    if augment is not None:
+        x = augment(x).contiguous(memory_format=memory_format)
+    with precision.autocast() if precision is not None else contextlib.nullcontext():
+        logits = model(x)
+    loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
     if check_finite and not math.isfinite(value := loss.item()):
         error = TrainingDiverged(f"training diverged: the loss became {value}; lower --lr")
         error.value = value  # type: ignore[attr-defined]
         raise error
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    backward_step(loss, optimizer, precision)
     if scheduler is not None:
         scheduler.step()
     return loss.detach(), (logits.detach().argmax(1) == labels).sum()
@@ -305,10 +323,9 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
                         ("--test-subset", config.test_subset)):
         if count is not None and count < 1:
             raise ConfigError(f"bad training option: {name} must be at least 1")
-    if config.augment not in ("none", "", None):
-        raise ConfigError(f"bad training option: --augment {config.augment!r} is not supported "
-                          "by this trainer; use none")
+    augment = make_augment(config.augment)  # an unknown name fails before data is loaded
     device = resolve_device(config.device)
+    prepare_device(device)
     train = load_split("train", config.data_dir).subset(config.train_subset)
     test = load_split("test", config.data_dir).subset(config.test_subset)
 
@@ -339,7 +356,11 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
                        config=replace(config, threads=threads, channels_last=channels_last),
                        device=device, steps_per_epoch=steps_per_epoch,
                        epoch_totals=_new_totals(), memory_format=memory_format,
-                       train=train.to(device), test=test.to(device))
+                       train=train.to(device), test=test.to(device),
+                       precision=make_precision(device))
+    if augment is not None:  # uncovered pixels get the normalised value of black
+        augment.background = -float(info.mean[0]) / float(info.std[0])
+        state.augment = augment.to(device)
     if ckpt is None:
         state.scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     else:
@@ -419,7 +440,7 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
     _write_text(run_dir / METRICS_NAME, "".join(json.dumps(m) + "\n" for m in state.metrics))
     if resume is not None:
         run.checkpoint = str(resolve_checkpoint_path(resume))
-    check_each_step = state.device.type == "cpu"  # free there; on a GPU it would sync each step
+    check_each_step = checks_loss_every_step(state.device)
     mean, std = float(state.info.mean[0]), float(state.info.std[0])
     yield Started(run_dir=str(run_dir), model=cfg.model, device=str(state.device),
                   epochs=cfg.epochs, steps_per_epoch=state.steps_per_epoch,
@@ -483,7 +504,8 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
                                            labels, mean=mean, std=std,
                                            memory_format=state.memory_format,
                                            label_smoothing=cfg.label_smoothing,
-                                           check_finite=check_each_step)
+                                           check_finite=check_each_step,
+                                           augment=state.augment, precision=state.precision)
             except TrainingDiverged as exc:
                 raise _diverged(state, getattr(exc, "value", math.nan), run) from None
             run_loss.add_(loss.double() * len(labels))

@@ -21,22 +21,17 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from engine.data import MnistSplit, load_split
+from engine.data import MnistSplit
 from engine.errors import EngineError
 from engine.interpret_ops import InterpretOps
 from engine.models import ModelInfo, build_model, named_layers
 from engine.protocol import CUSTOM_INDEX, OPS, Reply, Request, one_line
+from engine.workbench_inputs import SPLITS, OpError, WorkbenchInputs  # noqa: F401
 
-SPLITS = ("test", "train")
 DENSE_LIMIT = 512  # dense weight matrices are block-averaged down to at most this per side
 PREDICT_BATCH = 1000
-
-
-class OpError(EngineError):
-    """A request the workbench cannot answer (unknown layer, bad index, nothing loaded)."""
 
 
 def block_average(matrix: np.ndarray, limit: int = DENSE_LIMIT) -> np.ndarray:
@@ -65,7 +60,7 @@ def _layer_names_hint(names: Sequence[str], limit: int = 12) -> str:
     return shown + (", ..." if len(names) > limit else "")
 
 
-class Workbench(InterpretOps):
+class Workbench(WorkbenchInputs, InterpretOps):
     """A model, its ModelInfo, the MNIST splits (loaded on first use) and a custom image."""
 
     def __init__(self, data_dir: str | Path | None = None) -> None:
@@ -87,8 +82,7 @@ class Workbench(InterpretOps):
         """Answer one inspection request; every problem becomes Reply(ok=False, one line)."""
         method = getattr(self, request.op, None) if request.op in OPS else None
         if method is None:
-            return Reply.failure(request, f"unknown op {request.op!r}; use one of "
-                                          f"{', '.join(OPS)}")
+            return Reply.failure(request, f"unknown op {request.op!r}; use one of {', '.join(OPS)}")
         kwargs = dict(request.kwargs or {})
         try:
             inspect.signature(method).bind(**kwargs)
@@ -155,92 +149,11 @@ class Workbench(InterpretOps):
             return tensor.device
         return torch.device("cpu")
 
-    # ------------------------------------------------------------------- inputs
-
-    def split(self, name: str = "test") -> MnistSplit:
-        if name not in SPLITS:
-            raise OpError(f"unknown split {name!r}; use 'test' or 'train'")
-        if name not in self._splits:
-            self._splits[name] = load_split(name, self.data_dir)
-        return self._splits[name]
-
-    def _check_index(self, index: Any, split: str) -> int:
-        try:
-            value = operator.index(index)
-        except TypeError:
-            raise OpError(f"sample index {index!r} is not an integer") from None
-        if value == CUSTOM_INDEX:
-            if self.image_path is None:
-                raise OpError("index -1 is the custom image, but none is set; send "
-                              "image(path=...) first")
-            return value
-        count = len(self.split(split))
-        if not 0 <= value < count:
-            raise OpError(f"sample index {value} is out of range for the {split} split; "
-                          f"use 0 to {count - 1}")
-        return value
-
-    def _prepare_mnist(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 (B, 28, 28) digits as the model's normalised input (B, C, H, W)."""
-        _, info = self.require_model()
-        channels, height, width = info.input_shape
-        x = images.to(torch.float32).div(255.0).unsqueeze(1)
-        if tuple(x.shape[-2:]) != (height, width):
-            x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
-        if channels != 1:
-            x = x.expand(-1, channels, -1, -1)
-        mean = torch.tensor(info.mean, dtype=torch.float32).reshape(1, -1, 1, 1)
-        std = torch.tensor(info.std, dtype=torch.float32).reshape(1, -1, 1, 1)
-        return ((x - mean) / std).contiguous()
-
-    def _custom_input(self) -> tuple[torch.Tensor, np.ndarray]:
-        """The custom image as model input (1, C, H, W) and as uint8 for display."""
-        from engine.activations import denormalize, load_image
-
-        _, info = self.require_model()
-        key = (self.image_path, info)
-        if self._custom is None or self._custom[0] != key:
-            x = load_image(self.image_path, info).detach().to("cpu", torch.float32)
-            pixels = np.rint(denormalize(x, info) * 255.0).astype(np.uint8)
-            display = pixels[0] if pixels.shape[0] == 1 else pixels
-            self._custom = (key, x, np.ascontiguousarray(display))
-        return self._custom[1], self._custom[2]
-
-    def inputs(self, indices: Sequence[int], split: str = "test"
-               ) -> tuple[torch.Tensor, list[np.ndarray], list[int | None]]:
-        """Model inputs on the model's device, display images and labels for sample indices."""
-        checked = [self._check_index(i, split) for i in indices]
-        parts, images, labels = [], [], []
-        for index in checked:
-            if index == CUSTOM_INDEX:
-                x, display = self._custom_input()
-                parts.append(x)
-                images.append(display)
-                labels.append(None)
-            else:
-                data = self.split(split)
-                raw = data.images[index:index + 1].cpu()
-                parts.append(self._prepare_mnist(raw))
-                images.append(raw[0].numpy().copy())
-                labels.append(int(data.labels[index]))
-        x = torch.cat(parts) if parts else torch.empty(0)
-        return x.to(self._device()), images, labels
-
-    def class_names(self) -> list[str]:
-        _, info = self.require_model()
-        if info.name == "alexnet":
-            try:
-                from engine.models import imagenet_categories
-
-                return imagenet_categories()
-            except Exception:
-                return [str(i) for i in range(1000)]
-        return [str(i) for i in range(10)]
-
     # ----------------------------------------------------------------------- ops
 
-    def load(self, model: str | None = None, checkpoint: str | None = None,
-             weights: str | None = None) -> dict[str, Any]:
+    def load(
+        self, model: str | None = None, checkpoint: str | None = None, weights: str | None = None
+    ) -> dict[str, Any]:
         """Load a registry model or spec (optionally with weights) or a checkpoint."""
         if self.live:
             raise OpError("cannot load a model while training; stop training first")
@@ -274,8 +187,7 @@ class Workbench(InterpretOps):
         model, _ = self.require_model()
         layers = dict(named_layers(model))
         if layer not in layers:
-            raise OpError(f"unknown layer {layer!r}; use one of "
-                          f"{_layer_names_hint(list(layers))}")
+            raise OpError(f"unknown layer {layer!r}; use one of {_layer_names_hint(list(layers))}")
         return layers[layer]
 
     def sample(self, index: int, split: str = "test") -> dict[str, Any]:
@@ -283,8 +195,14 @@ class Workbench(InterpretOps):
         x, images, labels = self.inputs([index], split)
         with self.evaluating() as model:
             probs = torch.softmax(model(x).float(), dim=1)[0].cpu().numpy().astype(np.float32)
-        return {"index": int(index), "split": split, "image": images[0], "label": labels[0],
-                "pred": int(probs.argmax()), "probs": probs}
+        return {
+            "index": int(index),
+            "split": split,
+            "image": images[0],
+            "label": labels[0],
+            "pred": int(probs.argmax()),
+            "probs": probs,
+        }
 
     def kernels(self, layer: str) -> dict[str, Any]:
         """A conv layer's weights (out, in, kh, kw) or a dense layer's (out, in), as float32."""
@@ -293,8 +211,10 @@ class Workbench(InterpretOps):
         module = self._layer(layer)
         weight = getattr(module, "weight", None)
         if not isinstance(weight, torch.Tensor) or weight.dim() not in (2, 4):
-            raise OpError(f"layer {layer} ({type(module).__name__}) has no kernels; choose a "
-                          "conv or dense layer")
+            raise OpError(
+                f"layer {layer} ({type(module).__name__}) has no kernels; choose a "
+                "conv or dense layer"
+            )
         model, _ = self.require_model()
         with torch.inference_mode():
             tensor = layer_kernels(model, layer)
@@ -302,8 +222,12 @@ class Workbench(InterpretOps):
         if weight.dim() == 2:
             weights = block_average(weights.reshape(weights.shape[0], -1))
         lo, hi = (float(weights.min()), float(weights.max())) if weights.size else (0.0, 0.0)
-        return {"layer": layer, "weights": weights, "range": (lo, hi),
-                "shape": tuple(int(s) for s in weight.shape)}
+        return {
+            "layer": layer,
+            "weights": weights,
+            "range": (lo, hi),
+            "shape": tuple(int(s) for s in weight.shape),
+        }
 
     def _maps(self, layer: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The layer's output and the logits, in one forward pass."""
@@ -325,8 +249,9 @@ class Workbench(InterpretOps):
         item.update(index=int(index), label=labels[0], pred=int(logits[0].argmax()))
         return item
 
-    def activations_many(self, layer: str, indices: Sequence[int],
-                         split: str = "test") -> dict[str, Any]:
+    def activations_many(
+        self, layer: str, indices: Sequence[int], split: str = "test"
+    ) -> dict[str, Any]:
         """The same layer's output for several samples (one batch)."""
         self._layer(layer)
         indices = list(indices)
@@ -352,9 +277,9 @@ class Workbench(InterpretOps):
         device = self._device()
         with self.evaluating() as model:
             for start in range(0, len(data), PREDICT_BATCH):
-                raw = data.images[start:start + PREDICT_BATCH].cpu()
+                raw = data.images[start : start + PREDICT_BATCH].cpu()
                 x = self._prepare_mnist(raw).to(device)
-                preds[start:start + len(raw)] = model(x).argmax(dim=1).cpu().numpy()
+                preds[start : start + len(raw)] = model(x).argmax(dim=1).cpu().numpy()
         self._predictions = (key, preds)
         return preds
 
@@ -389,8 +314,10 @@ class Workbench(InterpretOps):
         """Write a full checkpoint of the training state (the live one while training)."""
         self.require_model()
         if self.state is None:
-            raise OpError("nothing to save: this model has no training state; train it first "
-                          "(a loaded checkpoint is already on disk)")
+            raise OpError(
+                "nothing to save: this model has no training state; train it first "
+                "(a loaded checkpoint is already on disk)"
+            )
         from engine.checkpoint import save_checkpoint
 
         written = save_checkpoint(self.state, path)
@@ -412,8 +339,12 @@ def _quantized(layer: str, output: torch.Tensor) -> dict[str, Any]:
     elif values.ndim > 3:
         values = values.reshape(values.shape[0], values.shape[1], -1)
     maps, ranges = quantize(values)
-    return {"layer": layer, "maps": np.asarray(maps, dtype=np.uint8),
-            "ranges": np.asarray(ranges, dtype=np.float32), "shape": shape}
+    return {
+        "layer": layer,
+        "maps": np.asarray(maps, dtype=np.uint8),
+        "ranges": np.asarray(ranges, dtype=np.float32),
+        "shape": shape,
+    }
 
 
 def _model_from_checkpoint(path: str) -> tuple[nn.Module, ModelInfo]:

@@ -1,12 +1,11 @@
 """The convolution lab's engine: hand and vectorised convolution, pooling, inputs, filters,
-errors, the fixed-filter network, the conv-cell explainer and receptive fields."""
+errors (the torch-side network and explainer: tests/test_convlab_torch.py)."""
 
 from __future__ import annotations
 
 import gzip
 import subprocess
 import sys
-from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -14,21 +13,24 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from torch import nn
 
 from engine import convlab
 from engine.convlab import ConvError
 from engine.errors import DataError, EngineError
 
-PROPERTY = settings(max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def torch_conv(x, w, b, padding, stride):
     """torch's conv2d (float64) with the lab's padding resolved to numbers."""
     pad = convlab.resolve_padding(padding, w.shape)
-    out = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w),
-                   None if b is None else torch.from_numpy(b), stride=stride, padding=pad)
+    out = F.conv2d(
+        torch.from_numpy(x)[None],
+        torch.from_numpy(w),
+        None if b is None else torch.from_numpy(b),
+        stride=stride,
+        padding=pad,
+    )
     return out[0].numpy()
 
 
@@ -38,8 +40,7 @@ def conv_cases(draw):
     filters = draw(st.integers(1, 3))
     kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     odd = kh % 2 == 1 and kw % 2 == 1
-    padding = draw(st.sampled_from(["valid", "same", 0, 1, 2, 3] if odd
-                                   else ["valid", 0, 1, 2, 3]))
+    padding = draw(st.sampled_from(["valid", "same", 0, 1, 2, 3] if odd else ["valid", 0, 1, 2, 3]))
     ph, pw = convlab.resolve_padding(padding, (kh, kw))
     h = draw(st.integers(max(1, kh - 2 * ph), 12))
     w = draw(st.integers(max(1, kw - 2 * pw), 12))
@@ -72,8 +73,11 @@ def test_output_size_formula_matches_the_actual_shape(case):
     x, w, b, padding, stride = case
     ph, pw = convlab.resolve_padding(padding, w.shape)
     out = convlab.conv2d_vectorised(x, w, b, padding, stride)
-    assert out.shape == (w.shape[0], convlab.output_size(x.shape[1], w.shape[2], ph, stride),
-                         convlab.output_size(x.shape[2], w.shape[3], pw, stride))
+    assert out.shape == (
+        w.shape[0],
+        convlab.output_size(x.shape[1], w.shape[2], ph, stride),
+        convlab.output_size(x.shape[2], w.shape[3], pw, stride),
+    )
     assert out.shape == torch_conv(x, w, b, padding, stride).shape
 
 
@@ -123,16 +127,20 @@ def test_several_filters_give_several_output_channels():
     assert result.output.shape == (3, 8, 8)
     for k, name in enumerate(["sobel-x", "sobel-y", "blur"]):
         np.testing.assert_allclose(
-            result.output[k], convlab.conv2d_by_hand(result.input.values,
-                                                     convlab.FILTERS[name][1], None, "same")[0])
+            result.output[k],
+            convlab.conv2d_by_hand(result.input.values, convlab.FILTERS[name][1], None, "same")[0],
+        )
 
 
 def test_same_padding_keeps_the_size_and_stride_shrinks_it():
     image = convlab.load_input("squares8").values
     assert convlab.conv2d_vectorised(image, np.ones((3, 3)), padding="same").shape == (1, 8, 8)
     assert convlab.conv2d_vectorised(image, np.ones((5, 5)), padding="same").shape == (1, 8, 8)
-    assert convlab.conv2d_vectorised(image, np.ones((3, 3)), padding="same",
-                                     stride=2).shape == (1, 4, 4)
+    assert convlab.conv2d_vectorised(image, np.ones((3, 3)), padding="same", stride=2).shape == (
+        1,
+        4,
+        4,
+    )
     assert convlab.conv2d_vectorised(image, np.ones((3, 3)), stride=2).shape == (1, 3, 3)
 
 
@@ -155,8 +163,15 @@ def test_formula_lines_show_the_numbers_and_the_actual_shape():
 
 
 @PROPERTY
-@given(st.integers(1, 3), st.integers(1, 12), st.integers(1, 12), st.integers(1, 4),
-       st.integers(1, 4), st.sampled_from(["max", "avg"]), st.integers(0, 2**31 - 1))
+@given(
+    st.integers(1, 3),
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from(["max", "avg"]),
+    st.integers(0, 2**31 - 1),
+)
 def test_pooling_equals_torch(channels, h, w, size, stride, mode, seed):
     if size > min(h, w):
         with pytest.raises(ConvError):
@@ -175,9 +190,16 @@ def test_pooling_defaults_to_2x2_stride_2_and_keeps_2d_maps_2d():
     np.testing.assert_array_equal(convlab.pool2d(x, mode="avg"), [[2.5, 4.5], [10.5, 12.5]])
 
 
-@pytest.mark.parametrize("kwargs", [{"size": 0}, {"size": 2, "stride": 0},
-                                    {"size": 2, "stride": -1}, {"size": 9},
-                                    {"size": 2, "mode": "median"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"size": 0},
+        {"size": 2, "stride": 0},
+        {"size": 2, "stride": -1},
+        {"size": 9},
+        {"size": 2, "mode": "median"},
+    ],
+)
 def test_bad_pooling_settings_raise_one_line_errors(kwargs):
     with pytest.raises(ConvError) as info:
         convlab.pool2d(np.zeros((4, 4)), **kwargs)
@@ -195,8 +217,9 @@ def test_the_tutorial_inputs():
     small = convlab.load_input("squares6").values[0]
     assert small.shape == (6, 6) and small[1:3, 1:3].all() and small[3:5, 3:5].all()
     assert small.sum() == 8
-    np.testing.assert_array_equal(convlab.load_input("map4").values[0],
-                                  np.arange(1, 17).reshape(4, 4))
+    np.testing.assert_array_equal(
+        convlab.load_input("map4").values[0], np.arange(1, 17).reshape(4, 4)
+    )
     volume = convlab.load_input("volume")
     assert volume.values.shape == (3, 6, 6) and volume.shape_text == "6x6x3"
 
@@ -285,15 +308,18 @@ def test_custom_kernels_parse_and_round_trip():
     assert convlab.parse_kernel(convlab.format_kernel(kernel)).tolist() == kernel.tolist()
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("1,0,-1;1,0", "different lengths"),
-    ("1,a,3", "not a number"),
-    ("", "empty"),
-    ("1,2;;3,4", "empty"),
-    ("1,nan", "finite"),
-    ("1,inf", "finite"),
-    (";".join([",".join(["1"] * 16)] * 16), "at most"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("1,0,-1;1,0", "different lengths"),
+        ("1,a,3", "not a number"),
+        ("", "empty"),
+        ("1,2;;3,4", "empty"),
+        ("1,nan", "finite"),
+        ("1,inf", "finite"),
+        (";".join([",".join(["1"] * 16)] * 16), "at most"),
+    ],
+)
 def test_malformed_custom_kernels_are_one_line_errors(text, fragment):
     with pytest.raises(ConvError, match=fragment) as info:
         convlab.load_filters([f"custom:{text}"])
@@ -312,17 +338,20 @@ def test_unknown_filters_and_mixed_sizes_are_errors():
 # ------------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"w": np.ones((2, 2)), "padding": "same"}, "odd kernel"),
-    ({"w": np.ones((3, 4)), "padding": "same"}, "odd kernel"),
-    ({"stride": 0}, "stride 0"),
-    ({"stride": -2}, "stride -2"),
-    ({"w": np.ones((7, 7))}, "larger than the padded"),
-    ({"w": np.ones((9, 9)), "padding": 0}, "larger than the padded"),
-    ({"padding": -1}, "padding -1"),
-    ({"padding": "wide"}, "not understood"),
-    ({"w": np.ones((2, 3, 3))}, "channels"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"w": np.ones((2, 2)), "padding": "same"}, "odd kernel"),
+        ({"w": np.ones((3, 4)), "padding": "same"}, "odd kernel"),
+        ({"stride": 0}, "stride 0"),
+        ({"stride": -2}, "stride -2"),
+        ({"w": np.ones((7, 7))}, "larger than the padded"),
+        ({"w": np.ones((9, 9)), "padding": 0}, "larger than the padded"),
+        ({"padding": -1}, "padding -1"),
+        ({"padding": "wide"}, "not understood"),
+        ({"w": np.ones((2, 3, 3))}, "channels"),
+    ],
+)
 def test_bad_settings_are_one_line_errors(kwargs, fragment):
     args = {"x": np.zeros((6, 6)), "w": np.ones((3, 3)), "padding": "valid", "stride": 1}
     args.update(kwargs)
@@ -345,8 +374,9 @@ def test_explain_cell_rejects_cells_outside_the_output():
 
 def test_explanation_lines_print_patch_kernel_products_and_sum():
     image = np.array([[10, 10, 10, 0, 0, 0]] * 6, dtype=float)
-    exp = convlab.explain_cell(image, convlab.FILTERS["vertical"][1], np.array([0.5]),
-                               "valid", 1, 0, 0, 1)
+    exp = convlab.explain_cell(
+        image, convlab.FILTERS["vertical"][1], np.array([0.5]), "valid", 1, 0, 0, 1
+    )
     text = "\n".join(convlab.explanation_lines(exp))
     assert "patch" in text and "kernel" in text and "products" in text
     assert "sum of products = 30" in text and "+ bias 0.5 = 30.5" in text
@@ -357,185 +387,14 @@ def test_explanation_lines_print_patch_kernel_products_and_sum():
     assert "patch ch2" in text and "padding zeros" in text and "channel 1 sum" in text
 
 
-# ------------------------------------------------------------------------------- network
-
-
-def test_fixed_filter_network_stages_equal_the_torch_network():
-    digit = convlab.load_input("digit:3").values
-    stages = convlab.fixed_filter_network(digit)
-    assert [s.name for s in stages] == ["input", "conv", "relu", "pool"]
-    assert [s.maps.shape for s in stages] == [(1, 28, 28), (4, 25, 25), (4, 25, 25),
-                                              (4, 12, 12)]
-    model = convlab.fixed_filter_model().double()
-    x = torch.from_numpy(digit)[None]
-    with torch.no_grad():
-        conv = model.conv(x)
-        activated = model.relu(conv)
-        pooled = model.pool(activated)
-    np.testing.assert_allclose(stages[1].maps, conv[0].numpy(), atol=1e-12)
-    np.testing.assert_allclose(stages[2].maps, activated[0].numpy(), atol=1e-12)
-    np.testing.assert_allclose(stages[3].maps, pooled[0].numpy(), atol=1e-12)
-    assert (stages[2].maps >= 0).all()
-
-
 # ------------------------------------------------------------------------------- torch-free
 
 
 def test_the_numpy_lab_imports_without_torch():
-    code = ("import sys; import engine.convlab, engine.convlab_inputs; "
-            "engine.convlab.run_lab('digit:5', ['sobel-x'], 'same', 2, 'max'); "
-            "print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; import engine.convlab, engine.convlab_inputs; "
+        "engine.convlab.run_lab('digit:5', ['sobel-x'], 'same', 2, 'max'); "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-# ------------------------------------------------------------------------------- explainer
-
-
-@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-@settings(max_examples=60, deadline=None)
-@given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 5), st.integers(1, 3),
-       st.sampled_from([0, 1, 2, "same", "valid"]), st.integers(1, 2),
-       st.sampled_from(["zeros", "reflect", "replicate", "circular"]), st.booleans(),
-       st.integers(0, 10_000))
-def test_explain_conv_cell_equals_the_layer_output(in_groups, out_groups, kernel, stride,
-                                                  padding, dilation, padding_mode, bias, seed):
-    torch.manual_seed(seed)
-    groups = 1 if seed % 3 else 2
-    if padding == "same" and stride != 1:
-        stride = 1  # torch allows 'same' only with stride 1
-    layer = nn.Conv2d(in_groups * groups, out_groups * groups, kernel, stride=stride,
-                      padding=padding, dilation=dilation, groups=groups, bias=bias,
-                      padding_mode=padding_mode)
-    size = dilation * (kernel - 1) + 4
-    x = torch.randn(1, in_groups * groups, size, size + 1)
-    with torch.no_grad():
-        out = layer(x)
-    gen = np.random.default_rng(seed)
-    k = int(gen.integers(out.shape[1]))
-    i, j = int(gen.integers(out.shape[2])), int(gen.integers(out.shape[3]))
-    result = convlab.explain_conv_cell(layer, x, k, i, j)
-    assert result["total"] == pytest.approx(float(out[0, k, i, j]), abs=1e-5)
-    assert result["output"] == pytest.approx(float(out[0, k, i, j]), abs=1e-6)
-    assert result["total"] == pytest.approx(sum(result["contributions"]) + result["bias"])
-    assert len(result["contributions"]) == in_groups
-    np.testing.assert_allclose(result["products"], result["patch"] * result["kernel"])
-    top, left, bottom, right = result["box"]
-    assert (bottom - top, right - left) == (dilation * (kernel - 1) + 1,) * 2
-
-
-def test_explain_conv_cell_rejects_bad_requests():
-    layer = nn.Conv2d(2, 3, 3)
-    with pytest.raises(ConvError, match="outside"):
-        convlab.explain_conv_cell(layer, torch.zeros(1, 2, 5, 5), 0, 3, 0)
-    with pytest.raises(ConvError, match="must be"):
-        convlab.explain_conv_cell(layer, torch.zeros(1, 1, 5, 5), 0, 0, 0)
-    with pytest.raises(ConvError, match="conv layers"):
-        convlab.explain_conv_cell(nn.Linear(2, 2), torch.zeros(1, 2, 5, 5), 0, 0, 0)
-
-
-def _captured(model, x, layer):
-    """The layer's output through engine.activations when present, else a forward hook."""
-    try:
-        from engine.activations import capture_activations
-    except ImportError:
-        capture_activations = None
-    if capture_activations is not None:
-        return capture_activations(model, x, [layer])[layer]
-    seen = {}
-    handle = dict(model.named_modules())[layer].register_forward_hook(
-        lambda m, i, o: seen.setdefault("out", o.detach().clone()))
-    with torch.no_grad():
-        model(x)
-    handle.remove()
-    return seen["out"]
-
-
-@pytest.mark.parametrize("name", ["lenet5", "basic-cnn"])
-def test_explain_model_cell_matches_captured_activations(name):
-    from engine.models import build_model
-
-    torch.manual_seed(0)
-    model, _ = build_model(name)
-    model.eval()
-    digit = convlab.load_input("digit:4").values
-    x = ((torch.from_numpy(digit).float() - 0.1307) / 0.3081)[None]
-    for layer in ("conv1", "conv2"):
-        activation = _captured(model, x, layer)
-        _, channels, h, w = activation.shape
-        for k, i, j in [(0, 0, 0), (channels - 1, h - 1, w - 1), (1, h // 2, w // 3)]:
-            result = convlab.explain_model_cell(model, x, layer, k, i, j)
-            assert result["total"] == pytest.approx(float(activation[0, k, i, j]), abs=1e-5)
-            assert result["captured"] == pytest.approx(float(activation[0, k, i, j]), abs=1e-6)
-            box = convlab.receptive_field(model, layer, i, j, (28, 28))
-            assert result["input_box"] == box.as_tuple()
-            assert result["input_box_clipped"] == box.clip(28, 28).as_tuple()
-    with pytest.raises(ConvError, match="pick a conv layer"):
-        convlab.explain_model_cell(model, x, "relu1", 0, 0, 0)
-
-
-# ------------------------------------------------------------------------------- receptive field
-
-
-def _linearised(model):
-    """The model with max pools as average pools, ReLUs as identity and positive conv weights,
-    so an output cell's gradient is non-zero exactly on its receptive field."""
-    layers = OrderedDict()
-    for name, module in model.named_children():
-        if isinstance(module, nn.MaxPool2d):
-            module = nn.AvgPool2d(module.kernel_size, module.stride, module.padding)
-        elif isinstance(module, nn.ReLU):
-            module = nn.Identity()
-        elif isinstance(module, nn.Conv2d):
-            with torch.no_grad():
-                module.weight.copy_(module.weight.abs() + 0.1)
-        layers[name] = module
-    return nn.Sequential(layers).double()
-
-
-@pytest.mark.parametrize("name, layers", [
-    ("lenet5", ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2"]),
-    ("basic-cnn", ["conv1", "pool1", "conv2", "relu2", "pool2"]),
-])
-def test_receptive_field_is_the_gradient_support(name, layers):
-    from engine.models import build_model
-
-    torch.manual_seed(1)
-    model, _ = build_model(name)
-    linear = _linearised(model)
-    for layer in layers:
-        prefix = nn.Sequential(OrderedDict(
-            (n, m) for n, m in list(linear.named_children())[:list(dict(
-                linear.named_children())).index(layer) + 1]))
-        x = torch.ones(1, 1, 28, 28, dtype=torch.float64, requires_grad=True)
-        out = prefix(x)
-        h, w = out.shape[2:]
-        for i, j in {(0, 0), (h - 1, w - 1), (h // 2, w // 2), (1, w - 2)}:
-            if x.grad is not None:
-                x.grad = None
-            out = prefix(x)
-            out[0, 0, i, j].backward()
-            rows, cols = np.nonzero(x.grad[0, 0].numpy())
-            box = convlab.receptive_field(model, layer, i, j, (28, 28)).clip(28, 28)
-            assert (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1) == box.as_tuple(), \
-                (layer, i, j)
-
-
-def test_receptive_field_known_sizes():
-    from engine.models import build_model
-
-    lenet, _ = build_model("lenet5")
-    assert convlab.receptive_field(lenet, "conv1", 0, 0).as_tuple() == (-2, -2, 3, 3)
-    box = convlab.receptive_field(lenet, "conv2", 3, 4)
-    assert (box.height, box.width) == (14, 14) and box.as_tuple() == (4, 6, 18, 20)
-    cnn, _ = build_model("basic-cnn")
-    box = convlab.receptive_field(cnn, "pool2", 2, 2)
-    assert (box.height, box.width) == (10, 10)
-    assert convlab.receptive_field(cnn, "fc1", 0, 0, (28, 28)).as_tuple() == (0, 0, 28, 28)
-    with pytest.raises(ConvError, match="whole input"):
-        convlab.receptive_field(cnn, "fc1", 0, 0)
-    with pytest.raises(ConvError, match="no layer"):
-        convlab.receptive_field(cnn, "conv9", 0, 0)
-    with pytest.raises(ConvError, match="outside"):
-        convlab.receptive_field(cnn, "pool2", 7, 0, (28, 28))

@@ -160,6 +160,12 @@ async def open_tab(pilot) -> EvaluatePane:
     return pane
 
 
+async def open_mistakes(pilot, pane: EvaluatePane, timeout: float = 10.0) -> None:
+    """Press w (every misclassified digit) and wait for the gallery to arrive."""
+    await pilot.press("w")
+    await wait_for(pilot, lambda: pane.gallery is not None, "the gallery", timeout=timeout)
+
+
 def sent(fake: FakeEngine, op: str) -> list[dict]:
     return [kwargs for name, kwargs in fake.sent if name == op]
 
@@ -220,8 +226,7 @@ async def test_mistakes_gallery_pages_with_keys() -> None:
     app, fake = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(pilot)
-        await pilot.press("w")
-        await wait_for(pilot, lambda: pane.gallery is not None, "the gallery")
+        await open_mistakes(pilot, pane)
         first = pane.gallery
         assert sent(fake, "gallery")[-1]["true"] is None and first["pages"] > 1
         await pilot.press("n")
@@ -237,8 +242,7 @@ async def test_explaining_a_digit_and_sending_it_to_the_inspector() -> None:
     app, fake = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(pilot)
-        await pilot.press("w")
-        await wait_for(pilot, lambda: pane.gallery is not None, "the gallery")
+        await open_mistakes(pilot, pane)
         await pilot.press("right", "enter")
         index = pane.gallery["items"][1]["index"]
         await wait_for(pilot, lambda: len(pane.digit) == 3, "saliency, Grad-CAM, occlusion")
@@ -499,8 +503,7 @@ async def test_real_engine_child_answers_the_tab(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: pane.evaluation is not None, "evaluation", timeout=60)
         assert pane.evaluation["count"] == 10_000
         assert pane.evaluation["confusion"].sum() == 10_000
-        await pilot.press("w")
-        await wait_for(pilot, lambda: pane.gallery is not None, "the gallery", timeout=30)
+        await open_mistakes(pilot, pane, timeout=30)
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(pane.digit) == 3, "the digit views", timeout=30)
         assert pane.digit["gradcam"]["layers"] == ["conv1", "conv2"]

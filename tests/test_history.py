@@ -16,14 +16,7 @@ from engine.errors import EngineError
 from engine.models import build_model
 from engine.workbench import Workbench
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine more threads only contend."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def fake_state(run_dir: Path, model_name: str = "lenet5", seed: int = 0) -> SimpleNamespace:

@@ -18,8 +18,9 @@ def _loaded_after(code: str, timeout: float = 180) -> dict[str, bool]:
         import json, sys
         print(json.dumps({name: name in sys.modules for name in ("torch", "textual")}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -32,8 +33,22 @@ def test_engine_leaves_textual_out() -> None:
     assert loaded == {"torch": True, "textual": False}
 
 
-@pytest.mark.parametrize("module", ["engine.remote", "engine.protocol", "engine.events",
-                                    "engine.config", "engine.errors", "engine"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "engine.remote",
+        "engine.protocol",
+        "engine.events",
+        "engine.config",
+        "engine.errors",
+        "engine",
+        # numpy-only helpers the TUI process may import
+        "engine.convlab",
+        "engine.convlab_display",
+        "engine.convlab_network",
+        "engine.eval_report",
+    ],
+)
 def test_parent_side_modules_leave_torch_and_textual_out(module: str) -> None:
     assert _loaded_after(f"import {module}") == {"torch": False, "textual": False}
 

@@ -18,21 +18,7 @@ from engine.workbench import Workbench
 LIMIT = 300  # test digits evaluated by the workbench tests
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine more threads only contend."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="module")
-def bench() -> Workbench:
-    torch.manual_seed(0)
-    wb = Workbench()
-    wb.load(model="lenet5")
-    return wb
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def direct_predictions(bench: Workbench, count: int) -> tuple[np.ndarray, np.ndarray, float]:

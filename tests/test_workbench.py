@@ -15,14 +15,6 @@ from engine.protocol import Request
 from engine.workbench import Workbench, block_average
 
 
-@pytest.fixture(scope="module")
-def bench() -> Workbench:
-    torch.manual_seed(0)
-    wb = Workbench()
-    wb.load(model="lenet5")
-    return wb
-
-
 def _reply(bench: Workbench, op: str, **kwargs):
     return bench.handle(Request(1, op, kwargs))
 
@@ -68,8 +60,9 @@ def test_large_dense_weights_are_block_averaged() -> None:
     weights = wb.kernels("fc1")["weights"]
     assert weights.shape == (512, 392)
     full = wb.model.fc1.weight.detach().numpy()
-    np.testing.assert_allclose(weights, full.reshape(512, 392, 2).mean(axis=2), rtol=1e-5,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        weights, full.reshape(512, 392, 2).mean(axis=2), rtol=1e-5, atol=1e-7
+    )
     assert wb.kernels("fc1")["shape"] == (512, 784)
 
 
@@ -160,8 +153,7 @@ def test_custom_image(bench: Workbench, tmp_path: Path) -> None:
         ("save", {}, "nothing to save"),
     ],
 )
-def test_errors_are_one_line_replies(bench: Workbench, op: str, kwargs: dict,
-                                     needle: str) -> None:
+def test_errors_are_one_line_replies(bench: Workbench, op: str, kwargs: dict, needle: str) -> None:
     reply = _reply(bench, op, **kwargs)
     assert not reply.ok and reply.payload is None
     assert needle in reply.error and "\n" not in reply.error

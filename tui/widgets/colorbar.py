@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from engine.colormap import ASCII_RAMP, rgb_to_xterm256
 from engine.render import format_value
-from tui.widgets.halfblock import DIVERGING_RAMP, MODES, resolve_lut
+from tui.widgets.halfblock import DIVERGING_RAMP, check_mode, resolve_lut
 
 
 class ColorBar(Widget):
@@ -88,9 +88,7 @@ class ColorBar(Widget):
         return format_value(self.lo), format_value(mid), format_value(self.hi)
 
     def validate_color_mode(self, mode: str) -> str:
-        if mode not in MODES:
-            raise ValueError(f"colour mode must be one of {MODES}, got {mode!r}")
-        return mode
+        return check_mode(mode)
 
     def watch_color_mode(self) -> None:
         self._invalidate()

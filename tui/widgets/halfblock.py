@@ -29,6 +29,13 @@ ASCII_HIGHLIGHT = Style(reverse=True)  # an attribute, not a colour
 Cell = tuple[str, Style | None]
 
 
+def check_mode(mode: str) -> str:
+    """``mode`` if it is a colour mode the widgets can draw; ValueError otherwise."""
+    if mode not in MODES:
+        raise ValueError(f"colour mode must be one of {MODES}, got {mode!r}")
+    return mode
+
+
 def resolve_lut(cmap: str | np.ndarray) -> np.ndarray:
     """A (256, 3) uint8 lookup table from a colour-map name or an array."""
     if isinstance(cmap, str):

@@ -21,7 +21,7 @@ from textual.widget import Widget
 from engine.colormap import COLORMAPS
 from engine.render import color_mode as _engine_color_mode
 from tui.widgets.grid import GridModel, GridStyles, Layout
-from tui.widgets.halfblock import MODES, UPPER_HALF
+from tui.widgets.halfblock import MODES, UPPER_HALF, check_mode
 
 MNIST_TEST_IMAGES = Path(__file__).resolve().parents[2] / "data/mnist/t10k-images-idx3-ubyte.gz"
 
@@ -208,9 +208,7 @@ class HeatmapGrid(Widget):
         self.post_message(self.PageChanged(self, new, self.page_count))
 
     def validate_color_mode(self, mode: str) -> str:
-        if mode not in MODES:
-            raise ValueError(f"colour mode must be one of {MODES}, got {mode!r}")
-        return mode
+        return check_mode(mode)
 
     def watch_color_mode(self) -> None:
         self.invalidate()

@@ -314,7 +314,8 @@ class Inspector(Widget, can_focus=True):
             params = int(row.get("params", 0) or 0)
             parts.append(f"{format_count(params)} params" if params else "no weights")
             text = " · ".join(p for p in parts if p)
-        self.query_one("#inspector-title", Static).update(text)
+        # Fixed height: no re-layout of the whole screen for a new title.
+        self.query_one("#inspector-title", Static).update(text, layout=False)
 
     def _refresh_kernels(self, keep_page: bool = False) -> None:
         if not self.is_mounted:

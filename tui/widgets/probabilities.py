@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.widgets.halfblock import MODES
+from tui.widgets.halfblock import check_mode
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 MAX_NAME = 12
@@ -101,9 +101,7 @@ class Probabilities(Widget):
         self.refresh()
 
     def validate_color_mode(self, mode: str) -> str:
-        if mode not in MODES:
-            raise ValueError(f"colour mode must be one of {MODES}, got {mode!r}")
-        return mode
+        return check_mode(mode)
 
     def name_of(self, index: int) -> str:
         if self.class_names is not None and index < len(self.class_names):
