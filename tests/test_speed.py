@@ -68,6 +68,7 @@ def test_autocast_dtype_prefers_bf16_then_fp16_and_leaves_the_cpu_in_float32() -
     assert not needs_grad_scaler(torch.bfloat16) and not needs_grad_scaler(None)
 
 
+@pytest.mark.filterwarnings("ignore:torch.cuda.amp.GradScaler is enabled")
 @pytest.mark.parametrize(
     ("bf16", "dtype", "scaled"), [(True, torch.bfloat16, False), (False, torch.float16, True)]
 )

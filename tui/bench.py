@@ -422,7 +422,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="alternating app / headless throughput windows (default: 3)")
     parser.add_argument("--key-interval", type=float, default=0.1,
                         help="seconds between key presses (default: 0.1)")
+    parser.add_argument("--startup", action="store_true",
+                        help="only first paint vs import torch and the UI's RSS (no training)")
     args = parser.parse_args(argv)
+    if args.startup:
+        from tui.bench_startup import startup, startup_report
+
+        quick = startup()
+        print(json.dumps(quick, indent=2) if args.json else startup_report(quick))
+        return 0
     result = run(args)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
