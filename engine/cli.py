@@ -25,7 +25,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m engine", description=__doc__)
+    parser = OneLineParser(
+        prog="python -m engine",
+        description="cnn-tui's headless engine: inspect, train, evaluate and explain MNIST "
+        "networks from the shell. Bad input prints one line and exits 2.",
+    )
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineParser
     )

@@ -3,11 +3,10 @@ Pilot helpers that wait for the tab, its gallery and its replies."""
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 from fake_engine import FakeEngine, mnist_test_digits
 from textual.widgets import Static
+from tui_helpers import wait_for
 
 from engine.config import make_config
 from engine.interpret import cell_indices, confusion_matrix, per_class_accuracy
@@ -134,15 +133,6 @@ def make_app(**options) -> tuple[CnnTuiApp, EvalFakeEngine]:
         engine_factory=lambda data_dir, log_file: fake,
     )
     return app, fake
-
-
-async def wait_for(pilot, condition, what: str, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
 
 
 async def open_tab(pilot) -> EvaluatePane:

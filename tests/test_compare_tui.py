@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evaluate_fakes import SIZE, EvalFakeEngine, sent, wait_for
+from evaluate_fakes import SIZE, EvalFakeEngine, sent
+from tui_helpers import wait_for
 
 from engine.config import make_config
 from tui.app import AppOptions, CnnTuiApp

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evaluate_fakes import SIZE, make_app, open_mistakes, open_tab, sent, text, wait_for
+from evaluate_fakes import SIZE, make_app, open_mistakes, open_tab, sent, text
 from textual.widgets import TabbedContent
+from tui_helpers import wait_for
 
 from engine.config import make_config
 from engine.interpret import confusion_matrix

@@ -1,0 +1,166 @@
+"""The main screen's inspector feed: selection keys, data requests, live refresh and replies."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Callable
+
+    from tui.compare import KernelSnapshots
+    from tui.link import Link
+    from tui.widgets import Inspector, LayerTable
+
+TEST_SAMPLES = 10_000  # the MNIST test split
+MANY_DIGITS = 6  # rows shown by "several digits at once"
+LIVE_REFRESH_S = 0.5  # inspector refresh period while training (twice a second at most)
+NAVIGATION_QUIET_S = 1.0  # no live refresh this soon after a layer or sample change
+
+
+class InspectorRequests:
+    """Mixin for MainScreen: what the inspector shows, asked of the engine and received back.
+
+    Selection changes (layer, sample) ask for the layer's kernels, its activations for the
+    sample, and the sample's prediction; while training, ``live_refresh`` asks again only for
+    what is not already on its way.
+    """
+
+    # Provided by MainScreen.
+    state: str
+    layer_name: str | None
+    layer_row: dict[str, Any] | None
+    loaded_model: str | None
+    sample_index: int
+    navigated: float
+    random: random.Random
+    snapshots: KernelSnapshots
+    link: Link
+    inspector: Inspector
+    table: LayerTable
+    active_tab: str
+    notify: Callable[..., None]
+
+    def refresh_inspector(
+        self,
+        *,
+        kernels: bool = True,
+        activations: bool = True,
+        sample: bool = True,
+        only_idle: bool = False,
+    ) -> None:
+        """Ask for what the inspector shows; ``only_idle`` skips kinds already in flight."""
+        from tui.widgets.views import has_weights
+
+        if self.layer_name is None or self.loaded_model is None:
+            return
+        link = self.link
+
+        def ask(purpose: str, op: str, **kwargs: Any) -> None:
+            if not (only_idle and link.busy(purpose)):
+                link.want(purpose, op, **kwargs)
+
+        inspector = self.inspector
+        if kernels:
+            if has_weights(self.layer_row):
+                op, kernel_kwargs = self.snapshots.kernels_request(self.layer_name)
+                ask("kernels", op, **kernel_kwargs)
+            elif not only_idle:
+                inspector.set_kernels(None)
+        if activations:
+            ask("activations", "activations", layer=self.layer_name, index=self.sample_index)
+            if inspector.many:
+                ask("many", "activations_many", layer=self.layer_name, indices=self.many_indices())
+        if sample:
+            ask("sample", "sample", index=self.sample_index)
+
+    def many_indices(self) -> list[int]:
+        start = max(self.sample_index, 0)
+        return [(start + i) % TEST_SAMPLES for i in range(MANY_DIGITS)]
+
+    def select_sample(self, index: int) -> None:
+        self.sample_index = index
+        self.navigated = time.monotonic()
+        self.refresh_inspector(kernels=False)
+
+    def live_refresh(self) -> None:
+        """While training, refresh what the inspector shows; not while the user is moving
+        through layers and samples (their own requests come first)."""
+        if (
+            self.state == "training"
+            and self.active_tab == "train"
+            and time.monotonic() - self.navigated > NAVIGATION_QUIET_S
+        ):
+            self.refresh_inspector(only_idle=True)
+
+    def on_layer_table_layer_selected(self, message: LayerTable.LayerSelected) -> None:
+        if message.name == self.layer_name:
+            return
+        self.layer_name, self.layer_row = message.name, message.row
+        self.navigated = time.monotonic()
+        self.inspector.set_layer(message.row)
+        self.refresh_inspector(sample=False)
+
+    def on_inspector_many_toggled(self, message: Inspector.ManyToggled) -> None:
+        if message.enabled and self.layer_name is not None:
+            self.link.want(
+                "many", "activations_many", layer=self.layer_name, indices=self.many_indices()
+            )
+
+    # ----------------------------------------------------------------- actions
+
+    def action_layer(self, step: int) -> None:
+        table = self.table
+        table.select_next() if step > 0 else table.select_previous()
+
+    def action_sample(self, step: int) -> None:
+        index = 0 if self.sample_index < 0 else (self.sample_index + step) % TEST_SAMPLES
+        self.select_sample(index)
+
+    def action_random_sample(self) -> None:
+        self.select_sample(self.random.randrange(TEST_SAMPLES))
+
+    def action_misclassified(self) -> None:
+        if self.loaded_model is None:
+            self.notify("The model is still loading.")
+            return
+        self.link.want("misclassified", "misclassified", after=self.sample_index)
+
+    def action_inspect(self, name: str) -> None:
+        getattr(self.inspector, name)()
+
+    # ------------------------------------------------------------------ replies
+
+    def got_kernels(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("layer") == self.layer_name:
+            self.inspector.set_kernels(payload)
+
+    def got_activations(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("layer") == self.layer_name and payload.get("index") == self.sample_index:
+            self.inspector.set_activations(payload)
+
+    def got_many(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("layer") == self.layer_name:
+            self.inspector.set_many(payload)
+
+    def got_sample(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if payload.get("index") == self.sample_index:
+            self.inspector.set_sample(payload)
+
+    def got_image(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        self.sample_index = payload.get("index", -1)
+        self.inspector.set_sample(payload)
+        self.refresh_inspector(kernels=False, sample=False)
+
+    def got_misclassified(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        index = payload.get("index")
+        if index is None:
+            self.notify("The model gets every test digit right.")
+            return
+        self.notify(
+            f"Test digit {index} is misclassified ({payload.get('count', '?')} of "
+            f"{TEST_SAMPLES:,} are).",
+            timeout=3,
+        )
+        self.select_sample(int(index))
