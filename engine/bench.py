@@ -45,8 +45,9 @@ class TutorialDataset(torch.utils.data.Dataset):
 
         self.images = split.images.numpy()
         self.labels = split.labels.numpy()
-        self.transform = transforms.Compose([transforms.ToTensor(),
-                                             transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+        self.transform = transforms.Compose(
+            [transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))]
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -115,8 +116,14 @@ def _engine_loop(model_name: str, split: MnistSplit) -> tuple[Callable[[int], fl
     return run, settings.describe()
 
 
-def compare_loops(model_name: str, split: MnistSplit, *, rounds: int, steps: int,
-                  log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def compare_loops(
+    model_name: str,
+    split: MnistSplit,
+    *,
+    rounds: int,
+    steps: int,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """Interleaved samples/s of the tutorials' loop and the engine's step loop."""
     default_threads = torch.get_num_threads()
     seed = _seed_loop(model_name, split, default_threads)
@@ -130,34 +137,52 @@ def compare_loops(model_name: str, split: MnistSplit, *, rounds: int, steps: int
     torch.set_num_threads(default_threads)
     samples = rounds * steps * BATCH
     seed_sps, engine_sps = samples / seed_time, samples / engine_time
-    log(f"{model_name}: tutorials' loop {seed_sps:,.0f} samples/s ({default_threads} threads), "
-        f"engine {engine_sps:,.0f} samples/s ({how}): {engine_sps / seed_sps:.2f}x")
-    return {"seed_loop_sps": round(seed_sps, 1), "engine_sps": round(engine_sps, 1),
-            "ratio": round(engine_sps / seed_sps, 3)}
+    log(
+        f"{model_name}: tutorials' loop {seed_sps:,.0f} samples/s ({default_threads} threads), "
+        f"engine {engine_sps:,.0f} samples/s ({how}): {engine_sps / seed_sps:.2f}x"
+    )
+    return {
+        "seed_loop_sps": round(seed_sps, 1),
+        "engine_sps": round(engine_sps, 1),
+        "ratio": round(engine_sps / seed_sps, 3),
+    }
 
 
-def fast_recipe(*, quick: bool, device: str = "auto", data_dir: str | None = None,
-                log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def fast_recipe(
+    *,
+    quick: bool,
+    device: str = "auto",
+    data_dir: str | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """Train the fast recipe; epochs and training seconds to reach 99.0 % test accuracy."""
     extra: dict[str, Any] = {}
     if quick:
         extra = {"train_subset": 4096, "test_subset": 1000, "epochs": 1}
-    result: dict[str, Any] = {"model": make_config("fast").model, "epochs_to_99": None,
-                              "seconds_to_99": None, "final_test_acc": None}
+    result: dict[str, Any] = {
+        "model": make_config("fast").model,
+        "epochs_to_99": None,
+        "seconds_to_99": None,
+        "final_test_acc": None,
+    }
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as folder:
         config = make_config("fast", run_dir=folder, device=device, data_dir=data_dir, **extra)
         elapsed = 0.0
         for event in train_events(config):
             if isinstance(event, Started):
                 cfg = event.config
-                log(f"fast recipe: {event.model} on {event.device}, {cfg['threads']} thread(s), "
+                log(
+                    f"fast recipe: {event.model} on {event.device}, {cfg['threads']} thread(s), "
                     f"{'channels_last' if cfg['channels_last'] else 'contiguous'}, "
                     f"{cfg['optimizer']} lr {cfg['lr']} {cfg['schedule']}, batch "
-                    f"{cfg['batch_size']}, {cfg['epochs']} epoch(s)")
+                    f"{cfg['batch_size']}, {cfg['epochs']} epoch(s)"
+                )
             elif isinstance(event, EpochEnd):
                 elapsed += event.seconds
-                log(f"  epoch {event.epoch}: test accuracy {event.test_acc:.2%} after "
-                    f"{elapsed:.1f} s of training")
+                log(
+                    f"  epoch {event.epoch}: test accuracy {event.test_acc:.2%} after "
+                    f"{elapsed:.1f} s of training"
+                )
                 if event.test_acc >= 0.99 and result["epochs_to_99"] is None:
                     result["epochs_to_99"] = event.epoch
                     result["seconds_to_99"] = round(elapsed, 2)
@@ -168,9 +193,15 @@ def fast_recipe(*, quick: bool, device: str = "auto", data_dir: str | None = Non
     return result
 
 
-def run_bench(models: list[str], *, quick: bool = False, device: str = "auto",
-              data_dir: str | None = None, efficiency: bool = False,
-              log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_bench(
+    models: list[str],
+    *,
+    quick: bool = False,
+    device: str = "auto",
+    data_dir: str | None = None,
+    efficiency: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """Everything ``python -m engine bench`` reports, as the --json object."""
     for name in models:
         build_model(name)  # an unknown name fails here, before anything is timed
@@ -183,6 +214,7 @@ def run_bench(models: list[str], *, quick: bool = False, device: str = "auto",
     if efficiency:  # engine.efficiency documents the FLOP count
         from engine.efficiency import measure_efficiency
 
-        report["efficiency"] = measure_efficiency(split, rounds=2 if quick else 6,
-                                                  steps=2 if quick else 10, log=log)
+        report["efficiency"] = measure_efficiency(
+            split, rounds=2 if quick else 6, steps=2 if quick else 10, log=log
+        )
     return report

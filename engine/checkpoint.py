@@ -109,11 +109,11 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise CheckpointError(f"cannot write checkpoint {target}: {exc.strerror or exc}; "
-                              "choose a writable --run-dir") from None
+        raise CheckpointError(
+            f"cannot write checkpoint {target}: {exc.strerror or exc}; choose a writable --run-dir"
+        ) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -125,9 +125,11 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if isinstance(exc, OSError):
-            raise CheckpointError(f"cannot write checkpoint {target}: {exc.strerror or exc}; "
-                                  "check free space and permissions (the previous checkpoint "
-                                  "is unchanged)") from None
+            raise CheckpointError(
+                f"cannot write checkpoint {target}: {exc.strerror or exc}; "
+                "check free space and permissions (the previous checkpoint "
+                "is unchanged)"
+            ) from None
         raise
     _fsync_dir(target.parent)
     return target
@@ -137,8 +139,9 @@ def save_checkpoint(state: Any, path: str | Path | None = None) -> Path:
     """Write the TrainState's checkpoint (default: RUN_DIR/checkpoint.pt) atomically."""
     if path is None:
         if not getattr(state, "run_dir", None):
-            raise CheckpointError("no checkpoint path given and the run has no run folder; "
-                                  "pass a path")
+            raise CheckpointError(
+                "no checkpoint path given and the run has no run folder; pass a path"
+            )
         path = Path(state.run_dir) / CHECKPOINT_NAME
     return atomic_save(checkpoint_payload(state), path)
 
@@ -154,8 +157,10 @@ def resolve_checkpoint_path(path: str | Path) -> Path:
     if candidate.is_dir():
         candidate = candidate / CHECKPOINT_NAME
     if not candidate.is_file():
-        raise CheckpointError(f"checkpoint {candidate} does not exist; pass a run's checkpoint.pt "
-                              "(runs/<run>/checkpoint.pt) or its run folder")
+        raise CheckpointError(
+            f"checkpoint {candidate} does not exist; pass a run's checkpoint.pt "
+            "(runs/<run>/checkpoint.pt) or its run folder"
+        )
     return candidate
 
 
@@ -165,17 +170,23 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         ckpt = torch.load(file, map_location=map_location, weights_only=True)
     except Exception as exc:  # truncated zip, pickle refused by the safe loader, not torch at all
-        raise CheckpointError(f"{file} is not a readable checkpoint (truncated, corrupt or not "
-                              f"saved by cnn-tui: {_one_line(exc)}); use another checkpoint or "
-                              "train again") from None
+        raise CheckpointError(
+            f"{file} is not a readable checkpoint (truncated, corrupt or not "
+            f"saved by cnn-tui: {_one_line(exc)}); use another checkpoint or "
+            "train again"
+        ) from None
     if not isinstance(ckpt, dict):
-        raise CheckpointError(f"{file} holds a {type(ckpt).__name__}, not a cnn-tui checkpoint; "
-                              "pass a checkpoint.pt written by `python -m engine train`")
+        raise CheckpointError(
+            f"{file} holds a {type(ckpt).__name__}, not a cnn-tui checkpoint; "
+            "pass a checkpoint.pt written by `python -m engine train`"
+        )
     missing = [key for key in REQUIRED_KEYS if key not in ckpt]
     if missing or not isinstance(ckpt.get("config"), dict):
-        raise CheckpointError(f"{file} is not a cnn-tui checkpoint (missing "
-                              f"{', '.join(missing) or 'config'}); pass a checkpoint.pt written "
-                              "by `python -m engine train`")
+        raise CheckpointError(
+            f"{file} is not a cnn-tui checkpoint (missing "
+            f"{', '.join(missing) or 'config'}); pass a checkpoint.pt written "
+            "by `python -m engine train`"
+        )
     return ckpt
 
 
@@ -192,7 +203,9 @@ def model_from_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
     try:
         model.load_state_dict(ckpt["model_state"])
     except (RuntimeError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path} does not fit model {name!r} ({_one_line(exc)}); the "
-                              "checkpoint is corrupt or from another version") from None
+        raise CheckpointError(
+            f"{path} does not fit model {name!r} ({_one_line(exc)}); the "
+            "checkpoint is corrupt or from another version"
+        ) from None
     info = replace(info, weights=f"checkpoint {path} (epoch {ckpt['epoch']})")
     return model.to(device).eval(), info, ckpt

@@ -23,12 +23,16 @@ Ctrl-C stops cleanly and saves a checkpoint that --resume continues exactly."""
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
-        "train", help="train a network on MNIST", epilog=TRAIN_EPILOG,
+        "train",
+        help="train a network on MNIST",
+        epilog=TRAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train a network on the bundled MNIST, writing metrics.jsonl and "
-                    "checkpoints into a run folder (runs/<time>-<model>/ by default).")
-    train.add_argument("--recipe", metavar="NAME",
-                       help=f"starting values: {', '.join(RECIPES)} (default fast)")
+        "checkpoints into a run folder (runs/<time>-<model>/ by default).",
+    )
+    train.add_argument(
+        "--recipe", metavar="NAME", help=f"starting values: {', '.join(RECIPES)} (default fast)"
+    )
     train.add_argument("--model", metavar="NAME|SPEC", help="registry name or spec string")
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--lr", type=float, metavar="LR", help="(peak) learning rate")
@@ -50,53 +54,90 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=cmd_train)
 
     evaluate = subparsers.add_parser(
-        "eval", help="test loss and accuracy of a checkpoint",
-        description="Evaluate a checkpoint on the MNIST test split.")
+        "eval",
+        help="test loss and accuracy of a checkpoint",
+        description="Evaluate a checkpoint on the MNIST test split.",
+    )
     evaluate.add_argument("--checkpoint", required=True, metavar="PATH")
     evaluate.add_argument("--data-dir", metavar="DIR")
     evaluate.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument("--confusion", action="store_true",
-                          help="also the 10x10 confusion matrix (rows: true class)")
-    evaluate.add_argument("--misclassified", type=int, default=0, metavar="N",
-                          help="also list the first N misclassified test digits")
-    evaluate.add_argument("--saliency", type=int, metavar="N",
-                          help="also the saliency map of test digit N")
+    evaluate.add_argument(
+        "--confusion",
+        action="store_true",
+        help="also the 10x10 confusion matrix (rows: true class)",
+    )
+    evaluate.add_argument(
+        "--misclassified",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the first N misclassified test digits",
+    )
+    evaluate.add_argument(
+        "--saliency", type=int, metavar="N", help="also the saliency map of test digit N"
+    )
     evaluate.set_defaults(handler=cmd_eval)
 
-    recipes = subparsers.add_parser("recipes", help="list the training recipes",
-                                    description="Every recipe and what it is expected to reach.")
+    recipes = subparsers.add_parser(
+        "recipes",
+        help="list the training recipes",
+        description="Every recipe and what it is expected to reach.",
+    )
     recipes.add_argument("--json", action="store_true")
     recipes.set_defaults(handler=cmd_recipes)
 
     bench = subparsers.add_parser(
-        "bench", help="training speed: the tutorials' loop against the engine's",
+        "bench",
+        help="training speed: the tutorials' loop against the engine's",
         description="Samples/s of the tutorials' DataLoader loop and of the engine's trainer "
-                    "(interleaved, same process), and the fast recipe's time to 99 % test "
-                    "accuracy.")
+        "(interleaved, same process), and the fast recipe's time to 99 % test "
+        "accuracy.",
+    )
     bench.add_argument("--models", default="lenet5,convnet", metavar="NAME[,NAME...]")
-    bench.add_argument("--quick", action="store_true",
-                       help="a few steps and a small fast-recipe run (a smoke test)")
-    bench.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N",
-                       help="device for the fast recipe")
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few steps and a small fast-recipe run (a smoke test)",
+    )
+    bench.add_argument(
+        "--device",
+        default="auto",
+        metavar="auto|cpu|cuda|cuda:N",
+        help="device for the fast recipe",
+    )
     bench.add_argument("--data-dir", metavar="DIR")
-    bench.add_argument("--efficiency", action="store_true",
-                       help="also convnet's training GFLOP/s against the float32 matmul peak")
+    bench.add_argument(
+        "--efficiency",
+        action="store_true",
+        help="also convnet's training GFLOP/s against the float32 matmul peak",
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench)
 
 
 # ----------------------------------------------------------------------------- train
 
+
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "model": args.model, "optimizer": args.optimizer, "lr": args.lr,
-        "momentum": args.momentum, "weight_decay": args.weight_decay,
-        "schedule": args.schedule, "augment": args.augment, "batch_size": args.batch_size,
+        "model": args.model,
+        "optimizer": args.optimizer,
+        "lr": args.lr,
+        "momentum": args.momentum,
+        "weight_decay": args.weight_decay,
+        "schedule": args.schedule,
+        "augment": args.augment,
+        "batch_size": args.batch_size,
         "epochs": args.epochs,
-        "seed": args.seed, "device": args.device, "threads": args.threads,
-        "label_smoothing": args.label_smoothing, "train_subset": args.train_subset,
-        "test_subset": args.test_subset, "run_dir": args.run_dir, "data_dir": args.data_dir,
+        "seed": args.seed,
+        "device": args.device,
+        "threads": args.threads,
+        "label_smoothing": args.label_smoothing,
+        "train_subset": args.train_subset,
+        "test_subset": args.test_subset,
+        "run_dir": args.run_dir,
+        "data_dir": args.data_dir,
     }
 
 
@@ -107,8 +148,7 @@ def build_train_config(args: argparse.Namespace) -> TrainConfig:
     overrides = _overrides(args)
     for name in ("batch_size", "epochs", "train_subset", "test_subset"):
         if overrides[name] is not None and overrides[name] < 1:
-            raise ConfigError(f"bad training option: --{name.replace('_', '-')} must be at "
-                              "least 1")
+            raise ConfigError(f"bad training option: --{name.replace('_', '-')} must be at least 1")
     if args.resume:
         from engine.trainer import resume_config
 
@@ -126,10 +166,14 @@ def _check_inputs(config: TrainConfig) -> None:
     from engine.models import build_model
 
     resolve_device(config.device)
-    if config.model.strip() == "alexnet" or tuple(build_model(config.model)[1].input_shape) \
-            != (1, 28, 28):
-        raise ConfigError(f"model {config.model!r} is for inspection only; train an MNIST "
-                          "model or a spec")
+    if config.model.strip() == "alexnet" or tuple(build_model(config.model)[1].input_shape) != (
+        1,
+        28,
+        28,
+    ):
+        raise ConfigError(
+            f"model {config.model!r} is for inspection only; train an MNIST model or a spec"
+        )
     load_split("train", config.data_dir)
     load_split("test", config.data_dir)
 
@@ -158,20 +202,25 @@ def _ctrl_c_stops(control: Any, say: Any) -> Iterator[dict[str, bool]]:
 
 
 def _epoch_line(ev: Any, epochs: int) -> str:
-    return (f"epoch {ev.epoch}/{epochs}  train loss {ev.train_loss:.4f} acc {ev.train_acc:.2%}  "
-            f"test loss {ev.test_loss:.4f} acc {ev.test_acc:.2%}  lr {ev.lr:.3g}  "
-            f"{ev.seconds:.1f} s")
+    return (
+        f"epoch {ev.epoch}/{epochs}  train loss {ev.train_loss:.4f} acc {ev.train_acc:.2%}  "
+        f"test loss {ev.test_loss:.4f} acc {ev.test_acc:.2%}  lr {ev.lr:.3g}  "
+        f"{ev.seconds:.1f} s"
+    )
 
 
 def _started_line(ev: Any) -> str:
     cfg = ev.config
     fmt = "channels_last" if cfg.get("channels_last") else "contiguous"
-    where = f"{ev.device}, {cfg.get('threads')} thread(s), {fmt}" if ev.device == "cpu" \
-        else ev.device
+    where = (
+        f"{ev.device}, {cfg.get('threads')} thread(s), {fmt}" if ev.device == "cpu" else ev.device
+    )
     start = f", from epoch {ev.start_epoch + 1}" if ev.start_epoch else ""
-    return (f"training {ev.model} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
-            f"lr {cfg['lr']:g} {cfg['schedule']}, batch {cfg['batch_size']}, {ev.epochs} "
-            f"epoch(s) of {ev.steps_per_epoch} steps{start}\nrun folder {ev.run_dir}")
+    return (
+        f"training {ev.model} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
+        f"lr {cfg['lr']:g} {cfg['schedule']}, batch {cfg['batch_size']}, {ev.epochs} "
+        f"epoch(s) of {ev.steps_per_epoch} steps{start}\nrun folder {ev.run_dir}"
+    )
 
 
 class _PlainView:
@@ -216,9 +265,15 @@ class _RichView(_PlainView):
         )
 
         self.console = Console()
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
-                                 TimeElapsedColumn(), console=self.console, transient=False)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
         self.task: Any = None
 
     def say(self, text: str) -> None:
@@ -238,13 +293,19 @@ class _RichView(_PlainView):
             self.epochs, self.steps = ev.epochs, ev.steps_per_epoch
             self.say(_started_line(ev))
         elif isinstance(ev, e.Progress):
-            if self.task is None or self.progress.tasks[self.task].description != \
-                    f"epoch {ev.epoch}/{self.epochs}":
-                self.task = self.progress.add_task(f"epoch {ev.epoch}/{self.epochs}",
-                                                   total=ev.steps_per_epoch, stats="")
-            self.progress.update(self.task, completed=ev.step,
-                                 stats=f"loss {ev.loss:.4f} acc {ev.acc:.2%} lr {ev.lr:.3g} "
-                                       f"{ev.samples_per_sec:,.0f}/s")
+            if (
+                self.task is None
+                or self.progress.tasks[self.task].description != f"epoch {ev.epoch}/{self.epochs}"
+            ):
+                self.task = self.progress.add_task(
+                    f"epoch {ev.epoch}/{self.epochs}", total=ev.steps_per_epoch, stats=""
+                )
+            self.progress.update(
+                self.task,
+                completed=ev.step,
+                stats=f"loss {ev.loss:.4f} acc {ev.acc:.2%} lr {ev.lr:.3g} "
+                f"{ev.samples_per_sec:,.0f}/s",
+            )
         elif isinstance(ev, e.EpochEnd):
             if self.task is not None:
                 self.progress.update(self.task, completed=self.steps)
@@ -268,10 +329,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         for event in train_events(config, control, args.resume):
             view.show(event)
             if isinstance(event, Finished):
-                acc = f"test accuracy {event.test_acc:.2%}, " if event.test_acc is not None \
-                    else ""
-                view.say(f"finished ({event.reason}): {event.epochs_done} epoch(s), {acc}"
-                         f"{event.seconds:.1f} s of training; checkpoint {event.checkpoint}")
+                acc = f"test accuracy {event.test_acc:.2%}, " if event.test_acc is not None else ""
+                view.say(
+                    f"finished ({event.reason}): {event.epochs_done} epoch(s), {acc}"
+                    f"{event.seconds:.1f} s of training; checkpoint {event.checkpoint}"
+                )
                 code = 130 if flag["interrupted"] else 0
             elif isinstance(event, Failed):
                 print(f"error: {event.message}", file=sys.stderr, flush=True)
@@ -280,6 +342,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- eval
+
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from engine.checkpoint import model_from_checkpoint
@@ -290,27 +353,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     test = load_split("test", args.data_dir)
     model, info, ckpt = model_from_checkpoint(args.checkpoint, device=device)
-    loss, acc = evaluate(model, test.to(device), mean=float(info.mean[0]),
-                         std=float(info.std[0]))
-    result = {"checkpoint": str(args.checkpoint), "model": info.name, "epoch": ckpt["epoch"],
-              "test_loss": loss, "test_acc": acc, "samples": len(test)}
+    loss, acc = evaluate(model, test.to(device), mean=float(info.mean[0]), std=float(info.std[0]))
+    result = {
+        "checkpoint": str(args.checkpoint),
+        "model": info.name,
+        "epoch": ckpt["epoch"],
+        "test_loss": loss,
+        "test_acc": acc,
+        "samples": len(test),
+    }
     from engine.interpret_ops import eval_details, format_eval_report  # issue 5 extras
     from engine.render import color_mode
 
-    details = eval_details(model, info, args.data_dir, args.confusion, args.misclassified,
-                           args.saliency)
+    details = eval_details(
+        model, info, args.data_dir, args.confusion, args.misclassified, args.saliency
+    )
     if args.json:
         print(json.dumps({**result, **(details or {})}))
     else:
         print(f"{args.checkpoint}: {info.name} after {ckpt['epoch']} epoch(s)")
-        print(f"test loss {loss:.4f}  test accuracy {acc:.2%} "
-              f"({round(acc * len(test))}/{len(test)})")
+        print(
+            f"test loss {loss:.4f}  test accuracy {acc:.2%} ({round(acc * len(test))}/{len(test)})"
+        )
         if details:
             print("\n" + format_eval_report(details, color_mode()))
     return 0
 
 
 # ----------------------------------------------------------------------------- recipes
+
 
 def recipe_rows() -> list[dict[str, Any]]:
     rows = []
@@ -320,10 +391,18 @@ def recipe_rows() -> list[dict[str, Any]]:
             optimiser += f" momentum {cfg.momentum:g}"
         if cfg.label_smoothing:
             optimiser += f", smoothing {cfg.label_smoothing:g}"
-        rows.append({"name": name, "model": cfg.model, "augment": cfg.augment,
-                     "optimizer": optimiser,
-                     "schedule": cfg.schedule, "batch_size": cfg.batch_size,
-                     "epochs": cfg.epochs, "expected_acc": cfg.expected_acc})
+        rows.append(
+            {
+                "name": name,
+                "model": cfg.model,
+                "augment": cfg.augment,
+                "optimizer": optimiser,
+                "schedule": cfg.schedule,
+                "batch_size": cfg.batch_size,
+                "epochs": cfg.epochs,
+                "expected_acc": cfg.expected_acc,
+            }
+        )
     return rows
 
 
@@ -338,8 +417,17 @@ def cmd_recipes(args: argparse.Namespace) -> int:
     for r in rows:
         expected = f"{r['expected_acc']:.1%}" if r["expected_acc"] else "-"
         network = r["model"] + (f" + {r['augment']}" if r["augment"] != "none" else "")
-        table.append((r["name"], network, r["optimizer"], r["schedule"],
-                      str(r["batch_size"]), str(r["epochs"]), expected))
+        table.append(
+            (
+                r["name"],
+                network,
+                r["optimizer"],
+                r["schedule"],
+                str(r["batch_size"]),
+                str(r["epochs"]),
+                expected,
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -351,6 +439,7 @@ def cmd_recipes(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- bench
 
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from engine.bench import run_bench
 
@@ -359,23 +448,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from engine.errors import ConfigError
 
         raise ConfigError("--models needs at least one model name, e.g. lenet5,convnet")
-    report = run_bench(models, quick=args.quick, device=args.device, data_dir=args.data_dir,
-                       efficiency=args.efficiency,
-                       log=(lambda _: None) if args.json else (lambda s: print(s, flush=True)))
+    report = run_bench(
+        models,
+        quick=args.quick,
+        device=args.device,
+        data_dir=args.data_dir,
+        efficiency=args.efficiency,
+        log=(lambda _: None) if args.json else (lambda s: print(s, flush=True)),
+    )
     if args.json:
         print(json.dumps(report))
         return 0
     print()
     for name, row in report["models"].items():
-        print(f"{name:>10}: tutorials' loop {row['seed_loop_sps']:>9,.0f} samples/s   engine "
-              f"{row['engine_sps']:>9,.0f} samples/s   ratio {row['ratio']:.2f}x")
+        print(
+            f"{name:>10}: tutorials' loop {row['seed_loop_sps']:>9,.0f} samples/s   engine "
+            f"{row['engine_sps']:>9,.0f} samples/s   ratio {row['ratio']:.2f}x"
+        )
     fast = report["fast"]
-    reached = (f"99.0 % after {fast['epochs_to_99']} epoch(s), {fast['seconds_to_99']:.1f} s of "
-               "training" if fast["epochs_to_99"] else "did not reach 99.0 %")
+    reached = (
+        f"99.0 % after {fast['epochs_to_99']} epoch(s), {fast['seconds_to_99']:.1f} s of training"
+        if fast["epochs_to_99"]
+        else "did not reach 99.0 %"
+    )
     final = f"{fast['final_test_acc']:.2%}" if fast["final_test_acc"] is not None else "-"
     print(f"fast recipe ({fast['model']}): {reached}; final test accuracy {final}")
     if eff := report.get("efficiency"):
-        print(f"efficiency ({eff['model']}, batch {eff['batch_size']}): {eff['model_gflops']:.1f} "
-              f"model GFLOP/s / {eff['peak_gflops']:.1f} matmul peak GFLOP/s = "
-              f"{eff['ratio']:.0%} (target >= 60 %)")
+        print(
+            f"efficiency ({eff['model']}, batch {eff['batch_size']}): {eff['model_gflops']:.1f} "
+            f"model GFLOP/s / {eff['peak_gflops']:.1f} matmul peak GFLOP/s = "
+            f"{eff['ratio']:.0%} (target >= 60 %)"
+        )
     return 0

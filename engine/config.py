@@ -56,8 +56,10 @@ class TrainConfig:
             (self.epochs >= 1, "--epochs must be at least 1"),
             (0 <= self.label_smoothing < 1, "--label-smoothing must be in [0, 1)"),
             (self.threads >= 0, "--threads must be 0 (auto) or more"),
-            ((self.augment or "none") in AUGMENTS,
-             f"--augment must be one of {', '.join(AUGMENTS)}"),
+            (
+                (self.augment or "none") in AUGMENTS,
+                f"--augment must be one of {', '.join(AUGMENTS)}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

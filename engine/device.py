@@ -51,12 +51,16 @@ def resolve_device(name: str | None = "auto") -> torch.device:
         raise DeviceError(f"unknown device {name!r}; use {DEVICE_NAMES}")
     if not cuda_available():
         build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise DeviceError(f"CUDA requested but not available (torch {torch.__version__}, {build}, "
-                          "no usable GPU found); use --device cpu")
+        raise DeviceError(
+            f"CUDA requested but not available (torch {torch.__version__}, {build}, "
+            "no usable GPU found); use --device cpu"
+        )
     index = int(match[1]) if match[1] is not None else None
     if index is not None and index >= torch.cuda.device_count():
-        raise DeviceError(f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA "
-                          f"device(s) found; use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+        raise DeviceError(
+            f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA "
+            f"device(s) found; use cuda:0 to cuda:{torch.cuda.device_count() - 1}"
+        )
     return torch.device("cuda", index) if index is not None else torch.device("cuda")
 
 
@@ -98,8 +102,13 @@ def thread_candidates(cores: int | None = None) -> list[int]:
     return counts
 
 
-def _time_steps(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-                y: torch.Tensor, steps: int) -> float:
+def _time_steps(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+) -> float:
     start = time.perf_counter()
     for _ in range(steps):
         loss = torch.nn.functional.cross_entropy(model(x), y)
@@ -109,9 +118,15 @@ def _time_steps(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: tor
     return (time.perf_counter() - start) / steps
 
 
-def choose_cpu_settings(model_name: str, batch_size: int, threads: int = 0,
-                        channels_last: bool | None = None, *, rounds: int = 3,
-                        steps: int = 3) -> CpuSettings:
+def choose_cpu_settings(
+    model_name: str,
+    batch_size: int,
+    threads: int = 0,
+    channels_last: bool | None = None,
+    *,
+    rounds: int = 3,
+    steps: int = 3,
+) -> CpuSettings:
     """Threads (when ``threads`` is 0) and channels_last (when None) chosen by measurement.
 
     Leaves torch's thread count set to the winner and torch's random state as it found it.
@@ -151,11 +166,15 @@ def choose_cpu_settings(model_name: str, batch_size: int, threads: int = 0,
                 ms = _time_steps(model, optimizer, x, y, 1 if slow else steps) * 1000
                 best_ms[cand] = min(best_ms[cand], ms) if not slow else ms
     fastest = min(best_ms.values())
-    chosen = min((c for c in candidates if best_ms[c] <= fastest * 1.03),
-                 key=lambda c: (c[0], best_ms[c]))
-    settings = CpuSettings(chosen[0], chosen[1], measured=True,
-                           timings_ms=tuple((t, cl, round(best_ms[(t, cl)], 2))
-                                            for t, cl in candidates))
+    chosen = min(
+        (c for c in candidates if best_ms[c] <= fastest * 1.03), key=lambda c: (c[0], best_ms[c])
+    )
+    settings = CpuSettings(
+        chosen[0],
+        chosen[1],
+        measured=True,
+        timings_ms=tuple((t, cl, round(best_ms[(t, cl)], 2)) for t, cl in candidates),
+    )
     _CACHE[key] = settings
     torch.set_num_threads(settings.threads)
     return settings

@@ -33,10 +33,30 @@ IMAGE = "image"
 SAVE = "save"
 DESCRIBE = "describe"  # beyond the ARCHITECTURE table: load's payload for the current model
 # Evaluate and interpret (issue 5; engine.interpret_ops): see that module for their payloads.
-INTERPRET_OPS = ("evaluate", "gallery", "saliency", "gradcam", "occlusion", "actmax",
-                 "snapshots", "snapshot_kernels", "compare_runs", "export")
-OPS = (LOAD, SAMPLE, KERNELS, ACTIVATIONS, ACTIVATIONS_MANY, MISCLASSIFIED, IMAGE, SAVE,
-       DESCRIBE, *INTERPRET_OPS)
+INTERPRET_OPS = (
+    "evaluate",
+    "gallery",
+    "saliency",
+    "gradcam",
+    "occlusion",
+    "actmax",
+    "snapshots",
+    "snapshot_kernels",
+    "compare_runs",
+    "export",
+)
+OPS = (
+    LOAD,
+    SAMPLE,
+    KERNELS,
+    ACTIVATIONS,
+    ACTIVATIONS_MANY,
+    MISCLASSIFIED,
+    IMAGE,
+    SAVE,
+    DESCRIBE,
+    *INTERPRET_OPS,
+)
 
 # Control messages.
 TRAIN = "train"

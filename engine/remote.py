@@ -78,8 +78,9 @@ def prepare_for_spawn() -> None:
             swapped.close()
 
 
-def _child_main(conn: Any, data_dir: str | None, threads: int, parent_pid: int,
-                log_file: str | None) -> None:
+def _child_main(
+    conn: Any, data_dir: str | None, threads: int, parent_pid: int, log_file: str | None
+) -> None:
     """Entry point of the spawned child: only here does torch get imported."""
     from engine.worker import main
 
@@ -111,15 +112,18 @@ class EngineProcess:
         self._eof = False
         self._closing = False
         self._closed = False
-        self._reader = threading.Thread(target=self._read_loop, name="engine-reader",
-                                        daemon=True)
+        self._reader = threading.Thread(target=self._read_loop, name="engine-reader", daemon=True)
         self._reader.start()
 
     # ------------------------------------------------------------------ start
 
     @classmethod
-    def start(cls, data_dir: str | os.PathLike | None = None, threads: int = 1,
-              log_file: str | os.PathLike | None = None) -> EngineProcess:
+    def start(
+        cls,
+        data_dir: str | os.PathLike | None = None,
+        threads: int = 1,
+        log_file: str | os.PathLike | None = None,
+    ) -> EngineProcess:
         """Spawn the child and return at once (it imports torch in the background).
 
         ``threads``: torch intra-op threads in the child. ``log_file``: where the child's
@@ -131,8 +135,13 @@ class EngineProcess:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         process = ctx.Process(
             target=_child_main,
-            args=(child_conn, os.fspath(data_dir) if data_dir else None, int(threads),
-                  os.getpid(), os.fspath(log_file) if log_file else None),
+            args=(
+                child_conn,
+                os.fspath(data_dir) if data_dir else None,
+                int(threads),
+                os.getpid(),
+                os.fspath(log_file) if log_file else None,
+            ),
             name="cnn-tui-engine",
             daemon=True,
         )
@@ -183,9 +192,14 @@ class EngineProcess:
             self._eof = True
             if not self._closing:
                 code = self._process.exitcode
-                self._buffer.append(Failed(message=(
-                    f"the engine process stopped unexpectedly ({_describe_exit(code)}); "
-                    "start it again")))
+                self._buffer.append(
+                    Failed(
+                        message=(
+                            f"the engine process stopped unexpectedly ({_describe_exit(code)}); "
+                            "start it again"
+                        )
+                    )
+                )
             self._cond.notify_all()
 
     # ---------------------------------------------------------------- sending
@@ -199,8 +213,9 @@ class EngineProcess:
             with self._send_lock:
                 self._conn.send(Request(request_id, op, kwargs))
         except (OSError, EOFError, ValueError) as exc:
-            raise EngineError(f"the engine process is not running ({exc}); start it "
-                              "again") from None
+            raise EngineError(
+                f"the engine process is not running ({exc}); start it again"
+            ) from None
         return request_id
 
     def request(self, op: str, timeout: float | None = 30.0, **kwargs: Any) -> dict[str, Any]:
@@ -222,13 +237,16 @@ class EngineProcess:
                             raise EngineError(message.error or f"{op} failed")
                         return message.payload or {}
                 if self._eof:
-                    raise EngineError(f"the engine process stopped before answering {op}; "
-                                      "start it again")
+                    raise EngineError(
+                        f"the engine process stopped before answering {op}; start it again"
+                    )
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     self._abandoned.add(request_id)
-                    raise EngineError(f"the engine did not answer {op} within {timeout:g} s; "
-                                      "it may be busy or stuck")
+                    raise EngineError(
+                        f"the engine did not answer {op} within {timeout:g} s; "
+                        "it may be busy or stuck"
+                    )
                 self._cond.wait(remaining)
 
     def train(self, config: TrainConfig, resume: str | os.PathLike | None = None) -> int:

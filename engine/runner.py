@@ -30,8 +30,9 @@ _POLL = 0.1  # seconds an async reader waits on the queue before checking again
 class TrainingRun:
     """train_events(config, control, resume) running in a daemon thread."""
 
-    def __init__(self, config: TrainConfig, resume: str | Path | None = None,
-                 control: Control | None = None) -> None:
+    def __init__(
+        self, config: TrainConfig, resume: str | Path | None = None, control: Control | None = None
+    ) -> None:
         self.config = config
         self.resume_from = resume
         self.control = control or Control()
@@ -112,7 +113,8 @@ class TrainingRun:
         return self._aiter()
 
 
-def start_training(config: TrainConfig, resume: str | Path | None = None,
-                   control: Control | None = None) -> TrainingRun:
+def start_training(
+    config: TrainConfig, resume: str | Path | None = None, control: Control | None = None
+) -> TrainingRun:
     """Start a TrainingRun in its thread and return it."""
     return TrainingRun(config, resume, control).start()

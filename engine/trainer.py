@@ -145,21 +145,33 @@ def _new_totals() -> dict[str, float]:
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     extra = optimizer_options(next(model.parameters()).device)
     if config.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay, **extra)
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
-                            **extra)
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+            **extra,
+        )
+    return torch.optim.Adam(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **extra
+    )
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
-                   steps_per_epoch: int) -> Any:
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
+) -> Any:
     """The learning-rate schedule, stepped after every batch."""
     total = max(1, config.epochs * steps_per_epoch)
     sched = torch.optim.lr_scheduler
     if config.schedule == "onecycle" and total >= 3:  # fewer steps cannot make a cycle
-        return sched.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total,
-                                pct_start=max(ONECYCLE_PCT, 1.5 / total), div_factor=ONECYCLE_DIV,
-                                final_div_factor=ONECYCLE_FINAL_DIV)
+        return sched.OneCycleLR(
+            optimizer,
+            max_lr=config.lr,
+            total_steps=total,
+            pct_start=max(ONECYCLE_PCT, 1.5 / total),
+            div_factor=ONECYCLE_DIV,
+            final_div_factor=ONECYCLE_FINAL_DIV,
+        )
     if config.schedule == "cosine":
         return sched.CosineAnnealingLR(optimizer, T_max=total)
     if config.schedule == "step":
@@ -167,12 +179,21 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
     return sched.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
-               images: torch.Tensor, labels: torch.Tensor, *, mean: float = MNIST_MEAN,
-               std: float = MNIST_STD, memory_format: torch.memory_format = torch.contiguous_format,
-               label_smoothing: float = 0.0, check_finite: bool = False,
-               augment: nn.Module | None = None, precision: Precision | None = None,
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    mean: float = MNIST_MEAN,
+    std: float = MNIST_STD,
+    memory_format: torch.memory_format = torch.contiguous_format,
+    label_smoothing: float = 0.0,
+    check_finite: bool = False,
+    augment: nn.Module | None = None,
+    precision: Precision | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimizer step on a uint8 batch; returns (loss, correct) as tensors on the device.
 
     With check_finite (cheap on the CPU) a NaN or infinite loss raises TrainingDiverged before
@@ -196,23 +217,42 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: An
     return loss.detach(), (logits.detach().argmax(1) == labels).sum()
 
 
-def train_one_epoch(model: nn.Module, split: MnistSplit, optimizer: torch.optim.Optimizer,
-                    scheduler: Any = None, *, batch_size: int = 64, seed: int = 0,
-                    epoch: int = 0, label_smoothing: float = 0.0,
-                    memory_format: torch.memory_format = torch.contiguous_format,
-                    mean: float = MNIST_MEAN, std: float = MNIST_STD,
-                    max_steps: int | None = None) -> tuple[float, float]:
+def train_one_epoch(
+    model: nn.Module,
+    split: MnistSplit,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any = None,
+    *,
+    batch_size: int = 64,
+    seed: int = 0,
+    epoch: int = 0,
+    label_smoothing: float = 0.0,
+    memory_format: torch.memory_format = torch.contiguous_format,
+    mean: float = MNIST_MEAN,
+    std: float = MNIST_STD,
+    max_steps: int | None = None,
+) -> tuple[float, float]:
     """One pass (or max_steps batches) over split; returns (mean train loss, accuracy)."""
     model.train()
     loss_sum = torch.zeros((), device=split.images.device)
     correct = torch.zeros((), dtype=torch.long, device=split.images.device)
     seen = 0
-    for step, (images, labels) in enumerate(batches(split, batch_size, shuffle=True, seed=seed,
-                                                    epoch=epoch)):
+    for step, (images, labels) in enumerate(
+        batches(split, batch_size, shuffle=True, seed=seed, epoch=epoch)
+    ):
         if max_steps is not None and step >= max_steps:
             break
-        loss, right = train_step(model, optimizer, scheduler, images, labels, mean=mean, std=std,
-                                 memory_format=memory_format, label_smoothing=label_smoothing)
+        loss, right = train_step(
+            model,
+            optimizer,
+            scheduler,
+            images,
+            labels,
+            mean=mean,
+            std=std,
+            memory_format=memory_format,
+            label_smoothing=label_smoothing,
+        )
         loss_sum += loss * len(labels)
         correct += right
         seen += len(labels)
@@ -220,9 +260,15 @@ def train_one_epoch(model: nn.Module, split: MnistSplit, optimizer: torch.optim.
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, split: MnistSplit, *, batch_size: int = EVAL_BATCH,
-             memory_format: torch.memory_format = torch.contiguous_format,
-             mean: float = MNIST_MEAN, std: float = MNIST_STD) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module,
+    split: MnistSplit,
+    *,
+    batch_size: int = EVAL_BATCH,
+    memory_format: torch.memory_format = torch.contiguous_format,
+    mean: float = MNIST_MEAN,
+    std: float = MNIST_STD,
+) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) over the whole split, in eval mode (mode restored)."""
     was_training = model.training
     model.eval()
@@ -270,8 +316,9 @@ def _run_dir_for(config: TrainConfig, resume: str | Path | None) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"cannot create run folder {folder}: {exc.strerror or exc}; choose a "
-                          "writable --run-dir") from None
+        raise ConfigError(
+            f"cannot create run folder {folder}: {exc.strerror or exc}; choose a writable --run-dir"
+        ) from None
     return folder
 
 
@@ -279,8 +326,9 @@ def _write_text(path: Path, text: str) -> None:
     try:
         path.write_text(text)
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}; choose a writable "
-                          "--run-dir") from None
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror or exc}; choose a writable --run-dir"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- the run
@@ -294,8 +342,9 @@ class _Run:
         self.started = time.perf_counter()
 
 
-def train_events(config: TrainConfig, control: Control | None = None,
-                 resume: str | Path | None = None) -> Iterator[Event]:
+def train_events(
+    config: TrainConfig, control: Control | None = None, resume: str | Path | None = None
+) -> Iterator[Event]:
     """Train as configured (continuing the checkpoint ``resume`` when given), yielding events.
 
     Always ends with exactly one Finished or Failed event. A problem the user can fix becomes
@@ -309,18 +358,23 @@ def train_events(config: TrainConfig, control: Control | None = None,
         yield Failed(_one_line(str(exc)), checkpoint=run.checkpoint)
     except Exception as exc:
         logger.exception("training stopped by an internal error")
-        yield Failed(_one_line(f"internal error: {type(exc).__name__}: {exc}"),
-                     checkpoint=run.checkpoint)
+        yield Failed(
+            _one_line(f"internal error: {type(exc).__name__}: {exc}"), checkpoint=run.checkpoint
+        )
 
 
 def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
     config = config.validate()
     ckpt = load_checkpoint(resume) if resume is not None else None
     if ckpt is not None and ckpt["config"].get("model", ckpt["model"]) != config.model:
-        raise CheckpointError(f"{resume} holds model {ckpt['model']!r} but the run asks for "
-                              f"{config.model!r}; leave out --model to resume it")
-    for name, count in (("--train-subset", config.train_subset),
-                        ("--test-subset", config.test_subset)):
+        raise CheckpointError(
+            f"{resume} holds model {ckpt['model']!r} but the run asks for "
+            f"{config.model!r}; leave out --model to resume it"
+        )
+    for name, count in (
+        ("--train-subset", config.train_subset),
+        ("--test-subset", config.test_subset),
+    ):
         if count is not None and count < 1:
             raise ConfigError(f"bad training option: {name} must be at least 1")
     augment = make_augment(config.augment)  # an unknown name fails before data is loaded
@@ -331,15 +385,20 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
 
     torch.manual_seed(config.seed)
     if config.model.strip() == "alexnet":  # known without building its 61 M parameters
-        raise ConfigError("model 'alexnet' takes 3x224x224 images, not MNIST digits; it is for "
-                          "inspection only: train an MNIST model or a spec")
+        raise ConfigError(
+            "model 'alexnet' takes 3x224x224 images, not MNIST digits; it is for "
+            "inspection only: train an MNIST model or a spec"
+        )
     model, info = build_model(config.model)
     if tuple(info.input_shape) != (1, 28, 28):
-        raise ConfigError(f"model {config.model!r} takes {info.input_shape} inputs, not MNIST "
-                          "digits; it is for inspection only: train an MNIST model or a spec")
+        raise ConfigError(
+            f"model {config.model!r} takes {info.input_shape} inputs, not MNIST "
+            "digits; it is for inspection only: train an MNIST model or a spec"
+        )
     if device.type == "cpu":
-        settings = choose_cpu_settings(config.model, config.batch_size, config.threads,
-                                       config.channels_last)
+        settings = choose_cpu_settings(
+            config.model, config.batch_size, config.threads, config.channels_last
+        )
         # Measuring builds models of its own; the seeded model above is the one trained.
         threads, channels_last = settings.threads, settings.channels_last
     else:
@@ -352,12 +411,20 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
 
     optimizer = make_optimizer(model, config)
-    state = TrainState(model=model, info=info, optimizer=optimizer, scheduler=None,
-                       config=replace(config, threads=threads, channels_last=channels_last),
-                       device=device, steps_per_epoch=steps_per_epoch,
-                       epoch_totals=_new_totals(), memory_format=memory_format,
-                       train=train.to(device), test=test.to(device),
-                       precision=make_precision(device))
+    state = TrainState(
+        model=model,
+        info=info,
+        optimizer=optimizer,
+        scheduler=None,
+        config=replace(config, threads=threads, channels_last=channels_last),
+        device=device,
+        steps_per_epoch=steps_per_epoch,
+        epoch_totals=_new_totals(),
+        memory_format=memory_format,
+        train=train.to(device),
+        test=test.to(device),
+        precision=make_precision(device),
+    )
     if augment is not None:  # uncovered pixels get the normalised value of black
         augment.background = -float(info.mean[0]) / float(info.std[0])
         state.augment = augment.to(device)
@@ -369,8 +436,9 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
     return state
 
 
-def _restore(state: TrainState, ckpt: dict[str, Any], config: TrainConfig,
-             resume: str | Path | None) -> None:
+def _restore(
+    state: TrainState, ckpt: dict[str, Any], config: TrainConfig, resume: str | Path | None
+) -> None:
     """Load weights, optimizer, schedule, counters and random state from a checkpoint."""
     old = TrainConfig.from_dict(ckpt["config"])
     try:
@@ -379,14 +447,22 @@ def _restore(state: TrainState, ckpt: dict[str, Any], config: TrainConfig,
         if same_optimizer:
             state.optimizer.load_state_dict(ckpt["optimizer_state"])
     except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-        raise CheckpointError(f"{resume} does not fit model {config.model!r} "
-                              f"({_one_line(str(exc), 100)}); the checkpoint is corrupt or from "
-                              "another version") from None
+        raise CheckpointError(
+            f"{resume} does not fit model {config.model!r} "
+            f"({_one_line(str(exc), 100)}); the checkpoint is corrupt or from "
+            "another version"
+        ) from None
     old_steps = int(ckpt.get("steps_per_epoch") or state.steps_per_epoch)
     depends_on_total = config.schedule in ("onecycle", "cosine")
-    same_plan = (old.schedule == config.schedule and old.lr == config.lr and same_optimizer
-                 and (not depends_on_total or (old.epochs * old_steps
-                                               == config.epochs * state.steps_per_epoch)))
+    same_plan = (
+        old.schedule == config.schedule
+        and old.lr == config.lr
+        and same_optimizer
+        and (
+            not depends_on_total
+            or (old.epochs * old_steps == config.epochs * state.steps_per_epoch)
+        )
+    )
     if same_plan and ckpt.get("scheduler_state") is not None:
         saved_groups = [dict(g) for g in state.optimizer.param_groups]
         state.scheduler = make_scheduler(state.optimizer, config, state.steps_per_epoch)
@@ -424,14 +500,20 @@ def _restore(state: TrainState, ckpt: dict[str, Any], config: TrainConfig,
 
 def _diverged(state: TrainState, value: float, run: _Run) -> TrainingDiverged:
     where = f"epoch {state.epoch + 1}, step {state.step_in_epoch + 1}"
-    kept = (f"the last good checkpoint is {run.checkpoint}" if run.checkpoint
-            else "no checkpoint had been written yet")
-    return TrainingDiverged(f"training diverged: the loss became {value} at {where} "
-                            f"(lr {state.lr:.3g}); lower --lr or use --schedule onecycle; {kept}")
+    kept = (
+        f"the last good checkpoint is {run.checkpoint}"
+        if run.checkpoint
+        else "no checkpoint had been written yet"
+    )
+    return TrainingDiverged(
+        f"training diverged: the loss became {value} at {where} "
+        f"(lr {state.lr:.3g}); lower --lr or use --schedule onecycle; {kept}"
+    )
 
 
-def _train(config: TrainConfig, control: Control, resume: str | Path | None,
-           run: _Run) -> Iterator[Event]:
+def _train(
+    config: TrainConfig, control: Control, resume: str | Path | None, run: _Run
+) -> Iterator[Event]:
     state = _setup(config, resume)
     cfg = state.config
     run_dir = state.run_dir
@@ -442,9 +524,16 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
         run.checkpoint = str(resolve_checkpoint_path(resume))
     check_each_step = checks_loss_every_step(state.device)
     mean, std = float(state.info.mean[0]), float(state.info.std[0])
-    yield Started(run_dir=str(run_dir), model=cfg.model, device=str(state.device),
-                  epochs=cfg.epochs, steps_per_epoch=state.steps_per_epoch,
-                  start_epoch=state.epoch, params=count_params(state.model), config=cfg.to_dict())
+    yield Started(
+        run_dir=str(run_dir),
+        model=cfg.model,
+        device=str(state.device),
+        epochs=cfg.epochs,
+        steps_per_epoch=state.steps_per_epoch,
+        start_epoch=state.epoch,
+        params=count_params(state.model),
+        config=cfg.to_dict(),
+    )
 
     device = state.device
     # The epoch's running sums stay on the device (float64, added step by step in order), so
@@ -474,14 +563,18 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
         run.checkpoint = str(path)
         yield CheckpointSaved(path=str(path), epoch=state.epoch)
         last = state.metrics[-1]["test_acc"] if state.metrics else None
-        yield Finished(reason="stopped", epochs_done=state.epoch, test_acc=last,
-                       seconds=round(state.elapsed, 3), checkpoint=str(path))
+        yield Finished(
+            reason="stopped",
+            epochs_done=state.epoch,
+            test_acc=last,
+            seconds=round(state.elapsed, 3),
+            checkpoint=str(path),
+        )
 
     saved_here = False
     state.model.train()
     while state.epoch < cfg.epochs:
-        order = batches(state.train, cfg.batch_size, shuffle=True, seed=cfg.seed,
-                        epoch=state.epoch)
+        order = batches(state.train, cfg.batch_size, shuffle=True, seed=cfg.seed, epoch=state.epoch)
         run_loss.fill_(float(state.epoch_totals["loss_sum"]))
         run_correct.fill_(int(state.epoch_totals["correct"]))
         for index, (images, labels) in enumerate(order):
@@ -500,12 +593,20 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
                 return
             began = time.perf_counter()
             try:
-                loss, correct = train_step(state.model, state.optimizer, state.scheduler, images,
-                                           labels, mean=mean, std=std,
-                                           memory_format=state.memory_format,
-                                           label_smoothing=cfg.label_smoothing,
-                                           check_finite=check_each_step,
-                                           augment=state.augment, precision=state.precision)
+                loss, correct = train_step(
+                    state.model,
+                    state.optimizer,
+                    state.scheduler,
+                    images,
+                    labels,
+                    mean=mean,
+                    std=std,
+                    memory_format=state.memory_format,
+                    label_smoothing=cfg.label_smoothing,
+                    check_finite=check_each_step,
+                    augment=state.augment,
+                    precision=state.precision,
+                )
             except TrainingDiverged as exc:
                 raise _diverged(state, getattr(exc, "value", math.nan), run) from None
             run_loss.add_(loss.double() * len(labels))
@@ -527,11 +628,17 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
                 state.epoch_totals["seconds"] += spent
                 state.elapsed += spent
                 last_emit = time.perf_counter()
-                yield Progress(epoch=state.epoch + 1, step=state.step_in_epoch,
-                               steps_per_epoch=state.steps_per_epoch,
-                               global_step=state.global_step, loss=loss_avg, acc=acc,
-                               lr=state.lr, samples_per_sec=seen / max(seconds + spent, 1e-9),
-                               elapsed=round(state.elapsed, 3))
+                yield Progress(
+                    epoch=state.epoch + 1,
+                    step=state.step_in_epoch,
+                    steps_per_epoch=state.steps_per_epoch,
+                    global_step=state.global_step,
+                    loss=loss_avg,
+                    acc=acc,
+                    lr=state.lr,
+                    samples_per_sec=seen / max(seconds + spent, 1e-9),
+                    elapsed=round(state.elapsed, 3),
+                )
         if control.stopped:
             # Stopped right after the epoch's last step: save before evaluating (prompt); a
             # resume evaluates this epoch without training it again.
@@ -542,8 +649,9 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
         spent = time.perf_counter() - began
         state.epoch_totals["seconds"] += spent
         state.elapsed += spent
-        test_loss, test_acc = evaluate(state.model, state.test, memory_format=state.memory_format,
-                                       mean=mean, std=std)
+        test_loss, test_acc = evaluate(
+            state.model, state.test, memory_format=state.memory_format, mean=mean, std=std
+        )
         totals = state.epoch_totals
         seen = max(int(totals["seen"]), 1)
         record = {
@@ -568,25 +676,43 @@ def _train(config: TrainConfig, control: Control, resume: str | Path | None,
             with open(run_dir / METRICS_NAME, "a") as handle:
                 handle.write(json.dumps(record) + "\n")
         except OSError as exc:
-            raise ConfigError(f"cannot write {run_dir / METRICS_NAME}: {exc.strerror or exc}; "
-                              "choose a writable --run-dir") from None
+            raise ConfigError(
+                f"cannot write {run_dir / METRICS_NAME}: {exc.strerror or exc}; "
+                "choose a writable --run-dir"
+            ) from None
         record_epoch(state)  # kernel and metric snapshot (engine.history)
-        yield EpochEnd(epoch=record["epoch"], train_loss=record["train_loss"],
-                       train_acc=record["train_acc"], test_loss=test_loss, test_acc=test_acc,
-                       seconds=record["seconds"], lr=record["lr"])
+        yield EpochEnd(
+            epoch=record["epoch"],
+            train_loss=record["train_loss"],
+            train_acc=record["train_acc"],
+            test_loss=test_loss,
+            test_acc=test_acc,
+            seconds=record["seconds"],
+            lr=record["lr"],
+        )
         path = save_checkpoint(state, run_dir / CHECKPOINT_NAME)
         run.checkpoint = str(path)
         saved_here = True
         yield CheckpointSaved(path=str(path), epoch=state.epoch)
         if control.stopped:
             last = state.metrics[-1]["test_acc"]
-            yield Finished(reason="stopped", epochs_done=state.epoch, test_acc=last,
-                           seconds=round(state.elapsed, 3), checkpoint=str(path))
+            yield Finished(
+                reason="stopped",
+                epochs_done=state.epoch,
+                test_acc=last,
+                seconds=round(state.elapsed, 3),
+                checkpoint=str(path),
+            )
             return
     last = state.metrics[-1]["test_acc"] if state.metrics else None
     if not saved_here:  # nothing was left to train: still leave a checkpoint in this run folder
         path = save_checkpoint(state, run_dir / CHECKPOINT_NAME)
         run.checkpoint = str(path)
         yield CheckpointSaved(path=str(path), epoch=state.epoch)
-    yield Finished(reason="completed", epochs_done=state.epoch, test_acc=last,
-                   seconds=round(state.elapsed, 3), checkpoint=run.checkpoint)
+    yield Finished(
+        reason="completed",
+        epochs_done=state.epoch,
+        test_acc=last,
+        seconds=round(state.elapsed, 3),
+        checkpoint=run.checkpoint,
+    )

@@ -75,8 +75,14 @@ def plain_event(event: Event) -> Event:
 class Worker:
     """The child's state: its connection, its Workbench and the current training control."""
 
-    def __init__(self, conn: Any, data_dir: str | None = None, parent_pid: int | None = None,
-                 verbose: bool = True, threads: int = 0) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        data_dir: str | None = None,
+        parent_pid: int | None = None,
+        verbose: bool = True,
+        threads: int = 0,
+    ) -> None:
         self.conn = conn
         self.threads = threads
         self.bench = Workbench(data_dir)
@@ -127,8 +133,9 @@ class Worker:
                 self.control.stop()
         elif op in (PAUSE, RESUME, STOP):
             if self.control is not None:
-                {PAUSE: self.control.pause, RESUME: self.control.resume,
-                 STOP: self.control.stop}[op]()
+                {PAUSE: self.control.pause, RESUME: self.control.resume, STOP: self.control.stop}[
+                    op
+                ]()
         elif op == TRAIN:
             if self.control is not None:
                 self.send(Reply.failure(request, "training is already running; stop it first"))
@@ -231,6 +238,7 @@ def _install_signal_handlers(worker: Worker) -> None:
     """Ctrl+C in the terminal reaches the whole process group: the parent decides, so the
     child ignores SIGINT. SIGTERM (multiprocessing terminates daemon children when the parent
     exits without close()) stops a run cleanly, so its checkpoint is saved, then exits."""
+
     def on_term(signum: int, frame: Any) -> None:
         worker.shutting_down = True
         if worker.control is not None:
@@ -241,8 +249,13 @@ def _install_signal_handlers(worker: Worker) -> None:
         signal.signal(signal.SIGTERM, on_term)
 
 
-def main(conn: Any, data_dir: str | None = None, threads: int = 1,
-         parent_pid: int | None = None, log_file: str | None = None) -> None:
+def main(
+    conn: Any,
+    data_dir: str | None = None,
+    threads: int = 1,
+    parent_pid: int | None = None,
+    log_file: str | None = None,
+) -> None:
     """The child's entry point (called through ``engine.remote._child_main``)."""
     _redirect_output(log_file)
     if threads and threads > 0:

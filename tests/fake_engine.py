@@ -41,11 +41,25 @@ def mnist_test_digits() -> tuple[np.ndarray, np.ndarray]:
     return _TEST
 
 
-def _layer(name: str, kind: str, inp: tuple, out: tuple, params: int = 0, macs: int = 0,
-           kernel: tuple | None = None) -> dict[str, Any]:
-    return {"name": name, "type": kind, "input_shape": [-1, *inp], "output_shape": [-1, *out],
-            "kernel_size": list(kernel) if kernel else None, "params": params,
-            "trainable": params > 0, "macs": macs}
+def _layer(
+    name: str,
+    kind: str,
+    inp: tuple,
+    out: tuple,
+    params: int = 0,
+    macs: int = 0,
+    kernel: tuple | None = None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": kind,
+        "input_shape": [-1, *inp],
+        "output_shape": [-1, *out],
+        "kernel_size": list(kernel) if kernel else None,
+        "params": params,
+        "trainable": params > 0,
+        "macs": macs,
+    }
 
 
 TINY_LAYERS = [
@@ -62,10 +76,16 @@ TINY_LAYERS = [
 
 def summary_dict(layers: list[dict[str, Any]] = TINY_LAYERS) -> dict[str, Any]:
     total = sum(layer["params"] for layer in layers)
-    return {"layers": layers, "total_params": total, "trainable_params": total,
-            "total_macs": sum(layer["macs"] for layer in layers), "input_size_mb": 0.0,
-            "forward_backward_size_mb": 0.14, "params_size_mb": total * 4 / 2**20,
-            "estimated_total_mb": 0.18}
+    return {
+        "layers": layers,
+        "total_params": total,
+        "trainable_params": total,
+        "total_macs": sum(layer["macs"] for layer in layers),
+        "input_size_mb": 0.0,
+        "forward_backward_size_mb": 0.14,
+        "params_size_mb": total * 4 / 2**20,
+        "estimated_total_mb": 0.18,
+    }
 
 
 class FakeEngine:
@@ -76,11 +96,15 @@ class FakeEngine:
     ``models`` lists the names and specs that load; anything else fails like the engine does.
     """
 
-    def __init__(self, steps_per_epoch: int = 8, step_delay: float = 0.0,
-                 models: tuple[str, ...] = ("fast-net", "tiny", "lenet5", "basic-cnn",
-                                            "c8-p-c16-p-f10"),
-                 fail_training: str | None = None, run_dir: str = "/tmp/cnn-tui-fake-run",
-                 stall_after: int | None = None):
+    def __init__(
+        self,
+        steps_per_epoch: int = 8,
+        step_delay: float = 0.0,
+        models: tuple[str, ...] = ("fast-net", "tiny", "lenet5", "basic-cnn", "c8-p-c16-p-f10"),
+        fail_training: str | None = None,
+        run_dir: str = "/tmp/cnn-tui-fake-run",
+        stall_after: int | None = None,
+    ):
         self.steps_per_epoch = steps_per_epoch
         self.step_delay = step_delay
         self.models = models
@@ -171,15 +195,26 @@ class FakeEngine:
 
     def _events(self, config: TrainConfig):
         steps = self.steps_per_epoch
-        yield Started(run_dir=self.run_dir, model=config.model, device="cpu",
-                      epochs=config.epochs, steps_per_epoch=steps, params=9098,
-                      config=config.to_dict())
+        yield Started(
+            run_dir=self.run_dir,
+            model=config.model,
+            device="cpu",
+            epochs=config.epochs,
+            steps_per_epoch=steps,
+            params=9098,
+            config=config.to_dict(),
+        )
         global_step = 0
         for epoch in range(config.epochs):
             for step in range(1, steps + 1):
                 if self._stop:
-                    yield Finished(reason="stopped", epochs_done=epoch, test_acc=None,
-                                   seconds=1.0, checkpoint=f"{self.run_dir}/last.pt")
+                    yield Finished(
+                        reason="stopped",
+                        epochs_done=epoch,
+                        test_acc=None,
+                        seconds=1.0,
+                        checkpoint=f"{self.run_dir}/last.pt",
+                    )
                     return
                 global_step += 1
                 self.weights_version = global_step
@@ -188,20 +223,42 @@ class FakeEngine:
                     return
                 loss = 2.3 / (1 + 0.5 * global_step)
                 acc = min(0.99, 0.1 + 0.08 * global_step)
-                yield Progress(epoch=epoch + 1, step=step, steps_per_epoch=steps,
-                               global_step=global_step, loss=loss, acc=acc, lr=config.lr,
-                               samples_per_sec=1234.0, elapsed=0.1 * global_step)
-            yield EpochEnd(epoch=epoch + 1, train_loss=0.5 / (epoch + 1),
-                           train_acc=0.9 + 0.02 * epoch, test_loss=0.4 / (epoch + 1),
-                           test_acc=0.93 + 0.02 * epoch, seconds=1.0, lr=config.lr)
-        yield Finished(reason="completed", epochs_done=config.epochs, test_acc=0.95,
-                       seconds=2.0, checkpoint=f"{self.run_dir}/last.pt")
+                yield Progress(
+                    epoch=epoch + 1,
+                    step=step,
+                    steps_per_epoch=steps,
+                    global_step=global_step,
+                    loss=loss,
+                    acc=acc,
+                    lr=config.lr,
+                    samples_per_sec=1234.0,
+                    elapsed=0.1 * global_step,
+                )
+            yield EpochEnd(
+                epoch=epoch + 1,
+                train_loss=0.5 / (epoch + 1),
+                train_acc=0.9 + 0.02 * epoch,
+                test_loss=0.4 / (epoch + 1),
+                test_acc=0.93 + 0.02 * epoch,
+                seconds=1.0,
+                lr=config.lr,
+            )
+        yield Finished(
+            reason="completed",
+            epochs_done=config.epochs,
+            test_acc=0.95,
+            seconds=2.0,
+            checkpoint=f"{self.run_dir}/last.pt",
+        )
 
     def _next_training_event(self) -> Any:
         if self._training is None or self._paused:
             return None
-        if self.stall_after is not None and self.weights_version >= self.stall_after \
-                and not self._stop:
+        if (
+            self.stall_after is not None
+            and self.weights_version >= self.stall_after
+            and not self._stop
+        ):
             return None
         now = time.monotonic()
         if self.step_delay and now - self._last_step < self.step_delay:
@@ -219,22 +276,35 @@ class FakeEngine:
             raise ValueError("no model is loaded; send load(model=NAME) or start training first")
         return getattr(self, f"op_{op}")(**kw)
 
-    def op_load(self, model: str | None = None, checkpoint: str | None = None,
-                weights: str | None = None) -> dict[str, Any]:
+    def op_load(
+        self, model: str | None = None, checkpoint: str | None = None, weights: str | None = None
+    ) -> dict[str, Any]:
         if checkpoint:
             if "corrupt" in Path(checkpoint).name:
-                raise ValueError(f"{checkpoint} is not a cnn-tui checkpoint (unpickling "
-                                 "failed); pass a file saved by cnn-tui or python -m engine")
+                raise ValueError(
+                    f"{checkpoint} is not a cnn-tui checkpoint (unpickling "
+                    "failed); pass a file saved by cnn-tui or python -m engine"
+                )
             model = "tiny"
         if model not in self.models:
-            raise ValueError(f"unknown model or bad spec {model!r}; use a name such as "
-                             "fast-net or a spec like c32-p-c64-p-f128")
+            raise ValueError(
+                f"unknown model or bad spec {model!r}; use a name such as "
+                "fast-net or a spec like c32-p-c64-p-f128"
+            )
         self.model = model
-        return {"info": {"name": model, "description": "a tiny test network",
-                         "input_shape": (1, 28, 28), "mean": (0.1307,), "std": (0.3081,),
-                         "weights": "random init"},
-                "summary": summary_dict(), "layers": [x["name"] for x in TINY_LAYERS],
-                "classes": [str(i) for i in range(10)]}
+        return {
+            "info": {
+                "name": model,
+                "description": "a tiny test network",
+                "input_shape": (1, 28, 28),
+                "mean": (0.1307,),
+                "std": (0.3081,),
+                "weights": "random init",
+            },
+            "summary": summary_dict(),
+            "layers": [x["name"] for x in TINY_LAYERS],
+            "classes": [str(i) for i in range(10)],
+        }
 
     def _row(self, layer: str) -> dict[str, Any]:
         for row in TINY_LAYERS:
@@ -251,8 +321,14 @@ class FakeEngine:
         probs = np.full(10, 0.02, dtype=np.float32)
         pred = (label if label is not None else 3) if index % 7 else ((label or 0) + 1) % 10
         probs[pred] = 0.82
-        return {"index": index, "split": split, "image": image.copy(), "label": label,
-                "pred": int(pred), "probs": probs}
+        return {
+            "index": index,
+            "split": split,
+            "image": image.copy(),
+            "label": label,
+            "pred": int(pred),
+            "probs": probs,
+        }
 
     def op_kernels(self, layer: str) -> dict[str, Any]:
         row = self._row(layer)
@@ -266,8 +342,12 @@ class FakeEngine:
             out_c, in_c = row["output_shape"][1], row["input_shape"][1]
             weights = rng.standard_normal((out_c, in_c, 3, 3)).astype(np.float32) * 0.3
             shape = weights.shape
-        return {"layer": layer, "weights": weights,
-                "range": (float(weights.min()), float(weights.max())), "shape": shape}
+        return {
+            "layer": layer,
+            "weights": weights,
+            "range": (float(weights.min()), float(weights.max())),
+            "shape": shape,
+        }
 
     def _maps(self, layer: str, index: int) -> dict[str, Any]:
         row = self._row(layer)
@@ -286,14 +366,22 @@ class FakeEngine:
         span = np.where(hi > lo, hi - lo, 1)
         q = ((maps - lo[:, None, None]) / span[:, None, None] * 255).round().astype(np.uint8)
         label = int(labels[index]) if index >= 0 else None
-        return {"layer": layer, "maps": q, "ranges": np.stack([lo, hi], axis=1),
-                "shape": tuple(out), "index": index, "label": label, "pred": label}
+        return {
+            "layer": layer,
+            "maps": q,
+            "ranges": np.stack([lo, hi], axis=1),
+            "shape": tuple(out),
+            "index": index,
+            "label": label,
+            "pred": label,
+        }
 
     def op_activations(self, layer: str, index: int, split: str = "test") -> dict[str, Any]:
         return self._maps(layer, index)
 
-    def op_activations_many(self, layer: str, indices: list[int],
-                            split: str = "test") -> dict[str, Any]:
+    def op_activations_many(
+        self, layer: str, indices: list[int], split: str = "test"
+    ) -> dict[str, Any]:
         return {"layer": layer, "items": [self._maps(layer, i) for i in indices]}
 
     def op_misclassified(self, after: int = -1, split: str = "test") -> dict[str, Any]:
@@ -308,6 +396,8 @@ class FakeEngine:
 
     def op_save(self, path: str | None = None) -> dict[str, Any]:
         if self._training is None and self.weights_version == 0:
-            raise ValueError("nothing to save: this model has no training state; train it "
-                             "first (a loaded checkpoint is already on disk)")
+            raise ValueError(
+                "nothing to save: this model has no training state; train it "
+                "first (a loaded checkpoint is already on disk)"
+            )
         return {"path": path or f"{self.run_dir}/manual.pt"}

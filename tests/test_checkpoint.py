@@ -25,15 +25,33 @@ SPEC = "c4-p-f16"
 def make_state(tmp_path, schedule="onecycle", optimizer="adam") -> TrainState:
     """A state after a few real steps, so optimizer and schedule have state to save."""
     torch.manual_seed(0)
-    config = make_config("fast", model=SPEC, schedule=schedule, optimizer=optimizer, epochs=2,
-                         batch_size=64, threads=1, channels_last=False, run_dir=str(tmp_path))
+    config = make_config(
+        "fast",
+        model=SPEC,
+        schedule=schedule,
+        optimizer=optimizer,
+        epochs=2,
+        batch_size=64,
+        threads=1,
+        channels_last=False,
+        run_dir=str(tmp_path),
+    )
     model, info = build_model(SPEC)
     optimizer_ = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer_, config, steps_per_epoch=4)
     train_one_epoch(model, load_split("train").subset(256), optimizer_, scheduler, batch_size=64)
-    return TrainState(model=model, info=info, optimizer=optimizer_, scheduler=scheduler,
-                      config=config, epoch=1, global_step=4, run_dir=tmp_path,
-                      metrics=[{"epoch": 1, "test_acc": 0.5}], steps_per_epoch=4)
+    return TrainState(
+        model=model,
+        info=info,
+        optimizer=optimizer_,
+        scheduler=scheduler,
+        config=config,
+        epoch=1,
+        global_step=4,
+        run_dir=tmp_path,
+        metrics=[{"epoch": 1, "test_acc": 0.5}],
+        steps_per_epoch=4,
+    )
 
 
 def leftovers(folder):
@@ -47,8 +65,16 @@ def test_round_trip_with_plain_weights_only_load(tmp_path, schedule):
     assert path == tmp_path / "checkpoint.pt"
     raw = torch.load(path, weights_only=True)  # the safe loader, no help from us
     assert raw["format"] == "cnn-tui-checkpoint"
-    for key in ("model_state", "optimizer_state", "scheduler_state", "epoch", "global_step",
-                "config", "metrics", "rng_state"):
+    for key in (
+        "model_state",
+        "optimizer_state",
+        "scheduler_state",
+        "epoch",
+        "global_step",
+        "config",
+        "metrics",
+        "rng_state",
+    ):
         assert key in raw
     assert raw["model"] == SPEC and raw["config"]["model"] == SPEC
     assert raw["epoch"] == 1 and raw["global_step"] == 4 and raw["metrics"][0]["test_acc"] == 0.5
@@ -115,12 +141,13 @@ def test_save_replaces_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(checkpoint_mod.os, "replace", spy)
     path = save_checkpoint(state)
-    (src, dst), = seen
+    ((src, dst),) = seen
     assert dst == str(path) and src.endswith(".tmp") and src.startswith(str(tmp_path))
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "not_a_dict", "pickle",
-                                    "no_model_state"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "garbage", "empty", "not_a_dict", "pickle", "no_model_state"]
+)
 def test_bad_checkpoints_give_one_line_errors(tmp_path, damage):
     state = make_state(tmp_path)
     path = save_checkpoint(state)

@@ -34,8 +34,23 @@ def run_conv(argv, capsys, monkeypatch):
 
 
 def test_heatmaps_show_input_filter_output_with_one_legend(capsys, monkeypatch):
-    code, out, err = run_conv(["--input", "digit:7", "--filter", "sobel-x", "--padding", "same",
-                               "--stride", "2", "--ascii", "--width", "120"], capsys, monkeypatch)
+    code, out, err = run_conv(
+        [
+            "--input",
+            "digit:7",
+            "--filter",
+            "sobel-x",
+            "--padding",
+            "same",
+            "--stride",
+            "2",
+            "--ascii",
+            "--width",
+            "120",
+        ],
+        capsys,
+        monkeypatch,
+    )
     assert code == 0 and err == ""
     assert "\x1b[" not in out  # --ascii: no colour codes
     lines = out.splitlines()
@@ -52,29 +67,32 @@ def test_heatmaps_show_input_filter_output_with_one_legend(capsys, monkeypatch):
 
 def test_colour_heatmaps_use_half_blocks(capsys, monkeypatch):
     monkeypatch.setenv("COLORTERM", "truecolor")
-    code, out, _ = run_conv(["--input", "squares8", "--filter", "vertical"], capsys,
-                            monkeypatch)
+    code, out, _ = run_conv(["--input", "squares8", "--filter", "vertical"], capsys, monkeypatch)
     assert code == 0
     assert "\u2580" in out and "\x1b[38;2;" in out
 
 
 def test_values_print_the_digit_pixels_and_numeric_grids(capsys, monkeypatch):
-    code, out, _ = run_conv(["--input", "digit:0", "--filter", "vertical", "--values"], capsys,
-                            monkeypatch)
+    code, out, _ = run_conv(
+        ["--input", "digit:0", "--filter", "vertical", "--values"], capsys, monkeypatch
+    )
     assert code == 0
     pixels, label = convlab.read_test_digit(0)
     assert f"(label {label}): pixel values 0-255" in out
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if "pixel values 0-255" in line) + 1
-    grid = np.array([[int(v) for v in line.split()] for line in lines[start:start + 28]])
+    grid = np.array([[int(v) for v in line.split()] for line in lines[start : start + 28]])
     np.testing.assert_array_equal(grid, pixels)
     assert "output 0 (vertical), 26x26:" in out
     assert "floor((28 + 2*0 - 3) / 1) + 1 = 26" in out
 
 
 def test_values_of_the_number_map(capsys, monkeypatch):
-    code, out, _ = run_conv(["--input", "map4", "--filter", "custom:1,1;1,1", "--values",
-                             "--pool", "max"], capsys, monkeypatch)
+    code, out, _ = run_conv(
+        ["--input", "map4", "--filter", "custom:1,1;1,1", "--values", "--pool", "max"],
+        capsys,
+        monkeypatch,
+    )
     assert code == 0
     assert " 1  2  3  4\n 5  6  7  8" in out
     assert "14 18 22" in out  # 2x2 sums of 1..16 with stride 1: 1+2+5+6 = 14, ...
@@ -82,16 +100,30 @@ def test_values_of_the_number_map(capsys, monkeypatch):
 
 
 def test_several_filters_and_pooling(capsys, monkeypatch):
-    code, out, _ = run_conv(["--input", "squares8", "--filter", "sobel", "--pool", "avg",
-                             "--pool-size", "2", "--ascii"], capsys, monkeypatch)
+    code, out, _ = run_conv(
+        [
+            "--input",
+            "squares8",
+            "--filter",
+            "sobel",
+            "--pool",
+            "avg",
+            "--pool-size",
+            "2",
+            "--ascii",
+        ],
+        capsys,
+        monkeypatch,
+    )
     assert code == 0
     assert "out 0" in out and "out 1" in out and "avg 0" in out and "avg 1" in out
     assert "actual output 2x6x6" in out and "actual pooled output 2x3x3" in out
 
 
 def test_multi_channel_volume(capsys, monkeypatch):
-    code, out, _ = run_conv(["--input", "volume", "--filter", "vertical", "--ascii"], capsys,
-                            monkeypatch)
+    code, out, _ = run_conv(
+        ["--input", "volume", "--filter", "vertical", "--ascii"], capsys, monkeypatch
+    )
     assert code == 0
     assert "input c0" in out and "input c2" in out and "(6x6x3)" in out
     assert "actual output 1x4x4" in out
@@ -106,8 +138,11 @@ def test_network_shows_each_stage(capsys, monkeypatch):
 
 
 def test_explain_prints_the_multiply_adds(capsys, monkeypatch):
-    code, out, _ = run_conv(["--input", "map4", "--filter", "vertical", "--explain", "0,1",
-                             "--ascii"], capsys, monkeypatch)
+    code, out, _ = run_conv(
+        ["--input", "map4", "--filter", "vertical", "--explain", "0,1", "--ascii"],
+        capsys,
+        monkeypatch,
+    )
     assert code == 0
     assert "output cell [0, 0, 1]" in out and "sum of products = -6" in out
 
@@ -117,22 +152,27 @@ def test_list(capsys, monkeypatch):
     assert code == 0 and "digit:N" in out and "sobel-x" in out and "custom:ROWS" in out
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--input", "squares8", "--filter", "fixed", "--padding", "same"], "odd kernel"),
-    (["--stride", "0"], "stride 0"),
-    (["--stride", "-1"], "stride -1"),
-    (["--input", "map4", "--filter", "custom:" + ";".join(["1,1,1,1,1"] * 5)],
-     "larger than the padded"),
-    (["--filter", "custom:1,0,-1;1,0"], "different lengths"),
-    (["--filter", "custom:1,x,3"], "not a number"),
-    (["--input", "cat"], "unknown input"),
-    (["--filter", "laplace"], "unknown filter"),
-    (["--input", "digit:123456"], "out of range"),
-    (["--padding", "lots"], "not understood"),
-    (["--pool", "max", "--pool-size", "9"], "pooling window"),
-    (["--explain", "a,b"], "not a cell"),
-    (["--explain", "9,9"], "outside"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--input", "squares8", "--filter", "fixed", "--padding", "same"], "odd kernel"),
+        (["--stride", "0"], "stride 0"),
+        (["--stride", "-1"], "stride -1"),
+        (
+            ["--input", "map4", "--filter", "custom:" + ";".join(["1,1,1,1,1"] * 5)],
+            "larger than the padded",
+        ),
+        (["--filter", "custom:1,0,-1;1,0"], "different lengths"),
+        (["--filter", "custom:1,x,3"], "not a number"),
+        (["--input", "cat"], "unknown input"),
+        (["--filter", "laplace"], "unknown filter"),
+        (["--input", "digit:123456"], "out of range"),
+        (["--padding", "lots"], "not understood"),
+        (["--pool", "max", "--pool-size", "9"], "pooling window"),
+        (["--explain", "a,b"], "not a cell"),
+        (["--explain", "9,9"], "outside"),
+    ],
+)
 def test_bad_settings_are_one_line_errors_with_exit_2(argv, fragment, capsys, monkeypatch):
     code, out, err = run_conv(argv, capsys, monkeypatch)
     assert code == 2
@@ -142,13 +182,34 @@ def test_bad_settings_are_one_line_errors_with_exit_2(argv, fragment, capsys, mo
 
 
 def test_python_dash_m_engine_conv():
-    done = subprocess.run([sys.executable, "-m", "engine", "conv", "--input", "digit:7",
-                           "--filter", "sobel-x", "--padding", "same", "--stride", "2",
-                           "--ascii"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "conv",
+            "--input",
+            "digit:7",
+            "--filter",
+            "sobel-x",
+            "--padding",
+            "same",
+            "--stride",
+            "2",
+            "--ascii",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "actual output 1x14x14" in done.stdout
-    bad = subprocess.run([sys.executable, "-m", "engine", "conv", "--filter", "fixed",
-                          "--padding", "same"], capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "engine", "conv", "--filter", "fixed", "--padding", "same"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "odd kernel" in bad.stderr
 

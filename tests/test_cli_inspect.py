@@ -48,8 +48,16 @@ def checkpoint(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
     torch.manual_seed(7)
     model, _ = build_model("lenet5")
     path = tmp_path / "lenet5.pt"
-    torch.save({"model": "lenet5", "model_state": model.state_dict(),
-                "config": {"model": "lenet5"}, "epoch": 1, "global_step": 10}, path)
+    torch.save(
+        {
+            "model": "lenet5",
+            "model_state": model.state_dict(),
+            "config": {"model": "lenet5"},
+            "epoch": 1,
+            "global_step": 10,
+        },
+        path,
+    )
     return path, model
 
 

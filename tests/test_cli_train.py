@@ -17,8 +17,20 @@ from engine.cli import main
 from engine.config import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--model", "c4-p-f16", "--train-subset", "256", "--test-subset", "128",
-         "--batch-size", "64", "--threads", "1", "--schedule", "constant"]
+SMALL = [
+    "--model",
+    "c4-p-f16",
+    "--train-subset",
+    "256",
+    "--test-subset",
+    "128",
+    "--batch-size",
+    "64",
+    "--threads",
+    "1",
+    "--schedule",
+    "constant",
+]
 
 
 def one_line_error(capsys) -> str:
@@ -33,8 +45,10 @@ def test_train_prints_one_line_per_epoch_and_the_checkpoint(tmp_path, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert any(line.startswith("epoch 1/2  train loss") for line in lines)
-    assert any(line.startswith("epoch 2/2  train loss") and "test loss" in line and "acc" in line
-               for line in lines)
+    assert any(
+        line.startswith("epoch 2/2  train loss") and "test loss" in line and "acc" in line
+        for line in lines
+    )
     assert f"checkpoint {run_dir / 'checkpoint.pt'}" in out
     assert "finished (completed)" in out
     assert load_checkpoint(run_dir)["epoch"] == 2
@@ -42,8 +56,12 @@ def test_train_prints_one_line_per_epoch_and_the_checkpoint(tmp_path, capsys):
 
 def test_options_override_the_recipe_and_resume_continues(tmp_path, capsys):
     run_dir = tmp_path / "run"
-    assert main(["train", "--recipe", "seed-lenet5", *SMALL, "--epochs", "1",
-                 "--run-dir", str(run_dir)]) == 0
+    assert (
+        main(
+            ["train", "--recipe", "seed-lenet5", *SMALL, "--epochs", "1", "--run-dir", str(run_dir)]
+        )
+        == 0
+    )
     config = json.loads((run_dir / "config.json").read_text())
     assert config["recipe"] == "seed-lenet5" and config["optimizer"] == "sgd"
     assert config["model"] == "c4-p-f16" and config["epochs"] == 1
@@ -54,22 +72,25 @@ def test_options_override_the_recipe_and_resume_continues(tmp_path, capsys):
     assert ckpt["epoch"] == 2 and ckpt["config"]["optimizer"] == "sgd"
 
 
-@pytest.mark.parametrize("argv,expected", [
-    (["train", "--optimizer", "rmsprop"], "invalid choice"),
-    (["train", "--epochs", "zero"], "invalid int value"),
-    (["train", "--epochs", "0"], "--epochs must be at least 1"),
-    (["train", "--lr", "-1"], "--lr must be positive"),
-    (["train", "--recipe", "nope"], "unknown recipe"),
-    (["train", "--model", "c4-zz"], "bad model spec"),
-    (["train", "--model", "alexnet"], "inspection only"),
-    (["train", "--device", "tpu"], "unknown device"),
-    (["train", "--data-dir", "/nonexistent/mnist"], "does not exist"),
-    (["train", "--resume", "/nonexistent/checkpoint.pt"], "does not exist"),
-    (["train", "--label-smoothing", "1.5"], "label-smoothing"),
-    (["eval", "--checkpoint", "/nonexistent.pt"], "does not exist"),
-    (["eval"], "required"),
-    (["bench", "--models", "nonesuch", "--quick"], "unknown model"),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["train", "--optimizer", "rmsprop"], "invalid choice"),
+        (["train", "--epochs", "zero"], "invalid int value"),
+        (["train", "--epochs", "0"], "--epochs must be at least 1"),
+        (["train", "--lr", "-1"], "--lr must be positive"),
+        (["train", "--recipe", "nope"], "unknown recipe"),
+        (["train", "--model", "c4-zz"], "bad model spec"),
+        (["train", "--model", "alexnet"], "inspection only"),
+        (["train", "--device", "tpu"], "unknown device"),
+        (["train", "--data-dir", "/nonexistent/mnist"], "does not exist"),
+        (["train", "--resume", "/nonexistent/checkpoint.pt"], "does not exist"),
+        (["train", "--label-smoothing", "1.5"], "label-smoothing"),
+        (["eval", "--checkpoint", "/nonexistent.pt"], "does not exist"),
+        (["eval"], "required"),
+        (["bench", "--models", "nonesuch", "--quick"], "unknown model"),
+    ],
+)
 def test_bad_inputs_exit_2_with_one_line(capsys, argv, expected):
     try:
         code = main(argv)
@@ -96,8 +117,20 @@ def test_corrupt_checkpoint_exits_2(tmp_path, capsys):
 
 
 def test_divergence_exits_2_with_the_message(tmp_path, capsys):
-    code = main(["train", *SMALL, "--optimizer", "sgd", "--lr", "1e12", "--epochs", "3",
-                 "--run-dir", str(tmp_path / "run")])
+    code = main(
+        [
+            "train",
+            *SMALL,
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e12",
+            "--epochs",
+            "3",
+            "--run-dir",
+            str(tmp_path / "run"),
+        ]
+    )
     assert code == 2
     assert "diverged" in one_line_error(capsys)
 
@@ -122,8 +155,9 @@ def test_recipes_lists_every_recipe(capsys):
     for word in ("network", "optimiser", "schedule", "batch", "epochs", "expected"):
         assert word in header
     for name, config in RECIPES.items():
-        assert any(line.startswith(name + " ") and config.model in line
-                   for line in out.splitlines())
+        assert any(
+            line.startswith(name + " ") and config.model in line for line in out.splitlines()
+        )
     assert main(["recipes", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == list(RECIPES)
@@ -148,12 +182,30 @@ def test_bench_quick_json_shape(capsys):
 
 def test_ctrl_c_stops_cleanly_and_saves(tmp_path):
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "engine", "train", "--model", "c4-p-f16",
-               "--train-subset", "2000", "--test-subset", "100", "--batch-size", "16",
-               "--threads", "1", "--epochs", "1000", "--run-dir", str(run_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "engine",
+        "train",
+        "--model",
+        "c4-p-f16",
+        "--train-subset",
+        "2000",
+        "--test-subset",
+        "100",
+        "--batch-size",
+        "16",
+        "--threads",
+        "1",
+        "--epochs",
+        "1000",
+        "--run-dir",
+        str(run_dir),
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         for line in proc.stdout:
             if line.startswith("epoch 1/1000"):

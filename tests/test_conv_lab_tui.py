@@ -45,10 +45,11 @@ async def start(pilot) -> ConvLab:
 
 
 def test_importing_the_tab_leaves_torch_out():
-    code = ("import sys; import tui.conv_lab; "
-            "print('torch' in sys.modules, 'engine.data' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys; import tui.conv_lab; "
+        "print('torch' in sys.modules, 'engine.data' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
 
 
@@ -69,8 +70,7 @@ async def test_initial_drawing_and_footer():
         assert "one colour scale" in drawn and "-3" in drawn  # the colour bar and its range
         assert "floor((8 + 2*0 - 3) / 1) + 1 = 6" in text_of(lab, "#conv-formula")
         assert "i/I input" in text_of(lab, "#conv-keys")
-        footer_keys = {b.binding.key for b in app.screen.active_bindings.values()
-                       if b.binding.show}
+        footer_keys = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}
         assert {"i", "f", "p", "w", "a", "v"} <= footer_keys
 
 
@@ -118,8 +118,7 @@ async def test_filter_keys_and_several_output_channels():
         assert "0: sobel-x" in drawn and "1: sobel-y" in drawn and "output 1 6x6" in drawn
         assert lab.result.output.shape == (2, 6, 6)
         await pilot.press("f")
-        assert [f.name for f in lab.filters] == ["fixed-v", "fixed-v-neg", "fixed-h",
-                                                 "fixed-h-neg"]
+        assert [f.name for f in lab.filters] == ["fixed-v", "fixed-v-neg", "fixed-h", "fixed-h-neg"]
         assert "output 3 5x5" in figure(lab)
         await pilot.press("F", "F", "F", "F", "F")
         assert lab.filter_specs == ("vertical",)
@@ -151,8 +150,9 @@ async def test_padding_stride_and_pooling_keys():
         assert lab.pool_size == 3 and lab.result.pooled.shape == (1, 2, 2)
         await pilot.press("o")
         assert lab.pool == "avg" and "avg pool 0" in figure(lab)
-        np.testing.assert_allclose(lab.result.pooled[0],
-                                   convlab.pool2d(lab.result.output[0], 3, 3, "avg"))
+        np.testing.assert_allclose(
+            lab.result.pooled[0], convlab.pool2d(lab.result.output[0], 3, 3, "avg")
+        )
         await pilot.press("o")
         assert lab.pool is None and "pool 0" not in figure(lab)
 
@@ -188,8 +188,7 @@ async def test_step_mode_moves_the_window_and_explains_the_cell():
         after = lab.query_one("#conv-figure", Static).content
         assert after.plain == before.plain and after != before  # highlighted by colour
         await pilot.press("right")
-        assert lab.cursor == (0, 0, 1) and "output cell [0, 0, 1]" in text_of(lab,
-                                                                               "#conv-explain")
+        assert lab.cursor == (0, 0, 1) and "output cell [0, 0, 1]" in text_of(lab, "#conv-explain")
         await pilot.press("down", "down", "right")  # clamped to the 2x2 output
         assert lab.cursor == (0, 1, 1)
         await pilot.press("left", "up")

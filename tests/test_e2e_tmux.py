@@ -33,14 +33,24 @@ class Tmux:
         self.target = name
 
     def run(self, *args: str) -> str:
-        result = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                                text=True, timeout=30)
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30
+        )
         return result.stdout
 
     def start(self, command: str, env: dict[str, str]) -> None:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        self.run("new-session", "-d", "-s", self.target, "-x", "120", "-y", "40",
-                 f"cd {shlex.quote(str(REPO))} && env {exports} {command}")
+        self.run(
+            "new-session",
+            "-d",
+            "-s",
+            self.target,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            f"cd {shlex.quote(str(REPO))} && env {exports} {command}",
+        )
         self.run("resize-window", "-t", self.target, "-x", "120", "-y", "40")
 
     def screen(self) -> str:
@@ -89,9 +99,11 @@ def cnn_tui_command() -> str:
 def test_train_browse_quit_in_tmux(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     tmux = Tmux("cnn-tui-e2e")
-    command = (f"{cnn_tui_command()} --run-dir {shlex.quote(str(run_dir))} --device cpu "
-               "--epochs 1 --train-subset 2048 --test-subset 1000; "
-               "echo CNN_TUI_EXIT=$?; sleep 60")
+    command = (
+        f"{cnn_tui_command()} --run-dir {shlex.quote(str(run_dir))} --device cpu "
+        "--epochs 1 --train-subset 2048 --test-subset 1000; "
+        "echo CNN_TUI_EXIT=$?; sleep 60"
+    )
     tmux.start(command, {"TERM": "xterm-256color", "PYTHONPATH": str(REPO)})
     try:
         screen = tmux.wait_for("│ idle", 120)
@@ -123,8 +135,14 @@ def test_train_browse_quit_in_tmux(tmp_path: Path) -> None:
 
 
 def test_bad_argument_exits_2_with_one_line() -> None:
-    result = subprocess.run([sys.executable, "-m", "tui", "--checkpoint", "/nonexistent.pt"],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "--checkpoint", "/nonexistent.pt"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "cnn-tui: error: --checkpoint /nonexistent.pt: no such file (see --help)"]
+        "cnn-tui: error: --checkpoint /nonexistent.pt: no such file (see --help)"
+    ]

@@ -38,8 +38,9 @@ def engine() -> EngineProcess:
         proc.close()
 
 
-def collect(proc: EngineProcess, until: Callable[[object], bool], timeout: float = 60.0
-            ) -> list[object]:
+def collect(
+    proc: EngineProcess, until: Callable[[object], bool], timeout: float = 60.0
+) -> list[object]:
     """Messages polled until one satisfies ``until``; fails on timeout or an unexpected Failed."""
     messages: list[object] = []
     deadline = time.monotonic() + timeout
@@ -66,8 +67,7 @@ def _process_gone(pid: int) -> bool:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
-    return any(line.startswith("State:") and "Z" in line.split()[1]
-               for line in status.splitlines())
+    return any(line.startswith("State:") and "Z" in line.split()[1] for line in status.splitlines())
 
 
 def test_load_and_inspect(engine: EngineProcess) -> None:
@@ -114,10 +114,19 @@ def test_timed_out_request_raises_and_its_late_reply_is_dropped(engine: EnginePr
     assert engine.poll(0.1) is None
 
 
-def test_train_end_to_end_answers_requests_while_training(engine: EngineProcess,
-                                                          tmp_path: Path) -> None:
-    config = make_config("seed-lenet5", train_subset=2048, test_subset=512, epochs=1,
-                         optimizer="adam", lr=0.003, device="cpu", run_dir=str(tmp_path / "run"))
+def test_train_end_to_end_answers_requests_while_training(
+    engine: EngineProcess, tmp_path: Path
+) -> None:
+    config = make_config(
+        "seed-lenet5",
+        train_subset=2048,
+        test_subset=512,
+        epochs=1,
+        optimizer="adam",
+        lr=0.003,
+        device="cpu",
+        run_dir=str(tmp_path / "run"),
+    )
     train_id = engine.train(config)
     # queued behind the train request, so the child answers it between training steps
     rid = engine.send("activations", layer="conv1", index=0)
@@ -143,8 +152,9 @@ def test_train_end_to_end_answers_requests_while_training(engine: EngineProcess,
 
 
 def test_pause_resume_save_and_stop_promptly(engine: EngineProcess, tmp_path: Path) -> None:
-    config = make_config("seed-lenet5", test_subset=512, epochs=3, device="cpu",
-                         run_dir=str(tmp_path / "run"))
+    config = make_config(
+        "seed-lenet5", test_subset=512, epochs=3, device="cpu", run_dir=str(tmp_path / "run")
+    )
     engine.train(config)
     collect(engine, lambda m: isinstance(m, Progress), 60)
 
@@ -175,19 +185,36 @@ def test_progress_events_merge_when_unread() -> None:
     proc._buffer, proc._abandoned = deque(), set()
 
     def progress(step: int) -> Progress:
-        return Progress(epoch=0, step=step, steps_per_epoch=10, global_step=step, loss=1.0,
-                        acc=0.5, lr=0.1, samples_per_sec=1.0, elapsed=0.1)
+        return Progress(
+            epoch=0,
+            step=step,
+            steps_per_epoch=10,
+            global_step=step,
+            loss=1.0,
+            acc=0.5,
+            lr=0.1,
+            samples_per_sec=1.0,
+            elapsed=0.1,
+        )
 
     reply = Reply(5, "sample", True, {})
-    for message in (progress(1), progress(2), reply, progress(3), Paused(3), progress(4),
-                    progress(5)):
+    for message in (
+        progress(1),
+        progress(2),
+        reply,
+        progress(3),
+        Paused(3),
+        progress(4),
+        progress(5),
+    ):
         proc._enqueue(message)
     assert list(proc._buffer) == [reply, progress(3), Paused(3), progress(5)]
 
 
 def test_close_during_training_stops_cleanly(engine: EngineProcess, tmp_path: Path) -> None:
-    config = make_config("seed-lenet5", test_subset=512, epochs=3, device="cpu",
-                         run_dir=str(tmp_path / "run"))
+    config = make_config(
+        "seed-lenet5", test_subset=512, epochs=3, device="cpu", run_dir=str(tmp_path / "run")
+    )
     engine.train(config)
     collect(engine, lambda m: isinstance(m, Progress), 60)
     pid = engine.pid
@@ -245,8 +272,9 @@ def test_start_works_inside_a_running_textual_app(tmp_path: Path) -> None:
 
         print(*asyncio.run(main()), "torch" in sys.modules)
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=180, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["61706", "0", "False"]
 
@@ -270,8 +298,9 @@ def test_child_exits_when_the_parent_dies(tmp_path: Path, ending: str) -> None:
         print(proc.pid, flush=True)
         {ending}
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, result.stderr
     child = int(result.stdout.split()[-1])
     deadline = time.monotonic() + 20

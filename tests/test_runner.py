@@ -11,9 +11,18 @@ from engine.runner import TrainingRun, start_training
 
 
 def small_config(tmp_path, **overrides):
-    values = dict(model="c4-p-f16", schedule="constant", lr=0.01, batch_size=64, epochs=2,
-                  train_subset=256, test_subset=128, threads=1, channels_last=False,
-                  run_dir=str(tmp_path / "run"))
+    values = dict(
+        model="c4-p-f16",
+        schedule="constant",
+        lr=0.01,
+        batch_size=64,
+        epochs=2,
+        train_subset=256,
+        test_subset=128,
+        threads=1,
+        channels_last=False,
+        run_dir=str(tmp_path / "run"),
+    )
     values.update(overrides)
     return make_config("fast", **values)
 

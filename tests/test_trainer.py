@@ -35,9 +35,18 @@ TINY = "c4-p-f16"
 
 def tiny_config(tmp_path, name="run", **overrides):
     """A run of a few steps: small spec, 256 training digits, fixed threads and format."""
-    values = dict(model=TINY, schedule="constant", lr=0.01, batch_size=64, epochs=1,
-                  train_subset=256, test_subset=128, threads=1, channels_last=False,
-                  run_dir=str(tmp_path / name))
+    values = dict(
+        model=TINY,
+        schedule="constant",
+        lr=0.01,
+        batch_size=64,
+        epochs=1,
+        train_subset=256,
+        test_subset=128,
+        threads=1,
+        channels_last=False,
+        run_dir=str(tmp_path / name),
+    )
     values.update(overrides)
     return make_config("fast", **values)
 
@@ -71,8 +80,16 @@ def assert_same_weights(path_a, path_b):
 
 
 def test_short_run_learns_well_above_chance(tmp_path):
-    config = tiny_config(tmp_path, model="c8-p-c16-p-f32", optimizer="adam", lr=0.003,
-                         schedule="onecycle", epochs=2, train_subset=3000, test_subset=1000)
+    config = tiny_config(
+        tmp_path,
+        model="c8-p-c16-p-f32",
+        optimizer="adam",
+        lr=0.003,
+        schedule="onecycle",
+        epochs=2,
+        train_subset=3000,
+        test_subset=1000,
+    )
     events = run_all(config)
     assert isinstance(events[0], Started)
     assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
@@ -120,15 +137,16 @@ def test_progress_is_throttled_and_averaged(tmp_path, monkeypatch):
     events = run_all(tiny_config(tmp_path, batch_size=32))
     progress = [e for e in events if isinstance(e, Progress)]
     assert [p.step for p in progress] == list(range(1, 9))
-    assert all(p.steps_per_epoch == 8 and p.epoch == 1 and p.samples_per_sec > 0
-               for p in progress)
+    assert all(p.steps_per_epoch == 8 and p.epoch == 1 and p.samples_per_sec > 0 for p in progress)
     monkeypatch.setattr("engine.trainer.PROGRESS_INTERVAL", 3600.0)
     events = run_all(tiny_config(tmp_path, "quiet", batch_size=32))
     assert not [e for e in events if isinstance(e, Progress)]
 
 
-@pytest.mark.parametrize("optimizer,schedule", [("adam", "onecycle"), ("sgd", "step"),
-                                                ("sgd", "cosine"), ("adam", "constant")])
+@pytest.mark.parametrize(
+    "optimizer,schedule",
+    [("adam", "onecycle"), ("sgd", "step"), ("sgd", "cosine"), ("adam", "constant")],
+)
 def test_each_optimizer_and_schedule_runs(tmp_path, optimizer, schedule):
     config = tiny_config(tmp_path, optimizer=optimizer, schedule=schedule, label_smoothing=0.1)
     events = run_all(config)
@@ -138,8 +156,15 @@ def test_each_optimizer_and_schedule_runs(tmp_path, optimizer, schedule):
 
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
 def test_every_recipe_takes_a_few_steps(tmp_path, recipe):
-    config = make_config(recipe, epochs=1, train_subset=128, test_subset=64, threads=1,
-                         channels_last=False, run_dir=str(tmp_path / recipe))
+    config = make_config(
+        recipe,
+        epochs=1,
+        train_subset=128,
+        test_subset=64,
+        threads=1,
+        channels_last=False,
+        run_dir=str(tmp_path / recipe),
+    )
     events = run_all(config)
     assert isinstance(events[-1], Finished), events[-1]
 
@@ -161,21 +186,24 @@ def test_resume_for_one_more_epoch_equals_two_epochs(tmp_path):
     straight = run_all(tiny_config(tmp_path, "straight", epochs=2))
     first = run_all(tiny_config(tmp_path, "split", epochs=1))
     assert isinstance(first[-1], Finished)
-    resumed = run_all(tiny_config(tmp_path, "split", epochs=2),
-                      resume=tmp_path / "split" / "checkpoint.pt")
+    resumed = run_all(
+        tiny_config(tmp_path, "split", epochs=2), resume=tmp_path / "split" / "checkpoint.pt"
+    )
     assert resumed[0].start_epoch == 1
     assert [e.epoch for e in epoch_ends(resumed)] == [2]
     assert same_numbers(epoch_ends(straight)[1], epoch_ends(resumed)[0])
-    assert_same_weights(tmp_path / "straight" / "checkpoint.pt",
-                        tmp_path / "split" / "checkpoint.pt")
+    assert_same_weights(
+        tmp_path / "straight" / "checkpoint.pt", tmp_path / "split" / "checkpoint.pt"
+    )
     lines = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
 
 
 def test_stop_mid_epoch_then_resume_is_exact(tmp_path):
     """OneCycle, dropout and a stop in the middle of epoch 2: the resumed run ends identical."""
-    options = dict(model="c4-p-d0.25-f16", schedule="onecycle", optimizer="adam", epochs=2,
-                   batch_size=32)
+    options = dict(
+        model="c4-p-d0.25-f16", schedule="onecycle", optimizer="adam", epochs=2, batch_size=32
+    )
     straight = run_all(tiny_config(tmp_path, "straight", **options))
 
     control = Control()
@@ -185,18 +213,21 @@ def test_stop_mid_epoch_then_resume_is_exact(tmp_path):
     ckpt = load_checkpoint(tmp_path / "split" / "checkpoint.pt")
     assert (ckpt["epoch"], ckpt["global_step"], ckpt["step_in_epoch"]) == (1, 11, 3)
 
-    resumed = run_all(tiny_config(tmp_path, "split", **options),
-                      resume=tmp_path / "split" / "checkpoint.pt")
+    resumed = run_all(
+        tiny_config(tmp_path, "split", **options), resume=tmp_path / "split" / "checkpoint.pt"
+    )
     assert isinstance(resumed[-1], Finished) and resumed[-1].reason == "completed"
     assert same_numbers(epoch_ends(straight)[1], epoch_ends(resumed)[0])
-    assert_same_weights(tmp_path / "straight" / "checkpoint.pt",
-                        tmp_path / "split" / "checkpoint.pt")
+    assert_same_weights(
+        tmp_path / "straight" / "checkpoint.pt", tmp_path / "split" / "checkpoint.pt"
+    )
 
 
 def test_resume_with_another_model_is_refused(tmp_path):
     run_all(tiny_config(tmp_path, "a"))
-    events = run_all(tiny_config(tmp_path, "b", model="c8-p-f16"),
-                     resume=tmp_path / "a" / "checkpoint.pt")
+    events = run_all(
+        tiny_config(tmp_path, "b", model="c8-p-f16"), resume=tmp_path / "a" / "checkpoint.pt"
+    )
     assert isinstance(events[-1], Failed)
     assert "holds model" in events[-1].message and "\n" not in events[-1].message
 
@@ -221,8 +252,9 @@ def test_nan_loss_fails_clearly_and_keeps_last_good_checkpoint(tmp_path):
     assert failed.checkpoint == str(path)
     ckpt = load_checkpoint(path)
     assert ckpt["epoch"] == 1
-    assert all(torch.isfinite(t).all() for t in ckpt["model_state"].values()
-               if t.is_floating_point())
+    assert all(
+        torch.isfinite(t).all() for t in ckpt["model_state"].values() if t.is_floating_point()
+    )
 
 
 def test_huge_learning_rate_diverges_to_failed(tmp_path):
@@ -327,8 +359,9 @@ def test_stop_while_paused_ends_the_run(tmp_path):
     control = Control()
     control.pause()
     events = []
-    worker = threading.Thread(target=lambda: events.extend(
-        train_events(tiny_config(tmp_path, epochs=100), control)))
+    worker = threading.Thread(
+        target=lambda: events.extend(train_events(tiny_config(tmp_path, epochs=100), control))
+    )
     worker.start()
     deadline = time.monotonic() + 60
     while not any(isinstance(e, Paused) for e in events) and time.monotonic() < deadline:

@@ -18,8 +18,10 @@ from tui.app import AppOptions, CnnTuiApp
 def make_app(fake: FakeEngine | None = None) -> CnnTuiApp:
     fake = fake or FakeEngine(steps_per_epoch=6)
     config = make_config("fast", model="tiny", epochs=2, device="cpu")
-    return CnnTuiApp(AppOptions(config=config, seed=3, color_mode="truecolor"),
-                     engine_factory=lambda data_dir, log_file: fake)
+    return CnnTuiApp(
+        AppOptions(config=config, seed=3, color_mode="truecolor"),
+        engine_factory=lambda data_dir, log_file: fake,
+    )
 
 
 async def until(pilot, condition, timeout: float = 20.0) -> None:
@@ -33,8 +35,14 @@ async def until(pilot, condition, timeout: float = 20.0) -> None:
 async def settled(pilot) -> None:
     """The model is loaded and every inspector request answered; no toasts on screen."""
     app = pilot.app
-    await until(pilot, lambda: app.main.state in ("idle", "finished")
-                and app.main.layer_name is not None and not app.link.pending)
+    await until(
+        pilot,
+        lambda: (
+            app.main.state in ("idle", "finished")
+            and app.main.layer_name is not None
+            and not app.link.pending
+        ),
+    )
     await pilot.pause(0.6)  # the training pane redraws its curves twice a second
     app.clear_notifications()
     await pilot.pause()
@@ -86,8 +94,13 @@ def test_quit_question_while_training(snap_compare) -> None:
     async def quit_question(pilot) -> None:
         await settled(pilot)
         await pilot.press("t")
-        await until(pilot, lambda: pilot.app.main.state == "training"
-                    and pilot.app.main.query_one("#header").status.step == 3)
+        await until(
+            pilot,
+            lambda: (
+                pilot.app.main.state == "training"
+                and pilot.app.main.query_one("#header").status.step == 3
+            ),
+        )
         await pilot.pause(0.6)
         pilot.app.clear_notifications()
         await pilot.press("q")

@@ -42,28 +42,52 @@ def build_parser() -> OneLineParser:
     p = OneLineParser(
         prog="cnn-tui",
         description="A terminal workbench for convolutional networks on MNIST: train a "
-                    "network and watch its kernels and feature maps form. Press ? inside "
-                    "for every key.")
-    p.add_argument("--model", metavar="NAME|SPEC",
-                   help="model to open and train: a name (fast-net, basic-cnn, convnet, lenet5, "
-                        "mlp, alexnet, ...) or a spec such as c32-p-c64-p-f128 "
-                        "(default: the recipe's)")
-    p.add_argument("--recipe", default="fast", choices=list(RECIPES), metavar="NAME",
-                   help=f"training recipe: {', '.join(RECIPES)} (default: fast)")
-    p.add_argument("--device", default="auto", metavar="auto|cpu|cuda",
-                   help="where to train (default: auto, the GPU when there is one)")
+        "network and watch its kernels and feature maps form. Press ? inside "
+        "for every key.",
+    )
+    p.add_argument(
+        "--model",
+        metavar="NAME|SPEC",
+        help="model to open and train: a name (fast-net, basic-cnn, convnet, lenet5, "
+        "mlp, alexnet, ...) or a spec such as c32-p-c64-p-f128 "
+        "(default: the recipe's)",
+    )
+    p.add_argument(
+        "--recipe",
+        default="fast",
+        choices=list(RECIPES),
+        metavar="NAME",
+        help=f"training recipe: {', '.join(RECIPES)} (default: fast)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="auto|cpu|cuda",
+        help="where to train (default: auto, the GPU when there is one)",
+    )
     p.add_argument("--checkpoint", metavar="PATH", help="open a saved checkpoint for inspection")
     p.add_argument("--run-dir", metavar="DIR", help="where runs save checkpoints and logs")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="folder with the MNIST IDX files (default: the bundled copy)")
-    p.add_argument("--image", metavar="PATH",
-                   help="inspect this picture instead of MNIST digits (e.g. with alexnet)")
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the MNIST IDX files (default: the bundled copy)",
+    )
+    p.add_argument(
+        "--image",
+        metavar="PATH",
+        help="inspect this picture instead of MNIST digits (e.g. with alexnet)",
+    )
     p.add_argument("--weights", metavar="PATH", help="weights file for --model (e.g. AlexNet's)")
-    p.add_argument("--ascii", action="store_true",
-                   help="draw heatmaps with ASCII shading instead of colour")
-    p.add_argument("--compare", nargs="+", metavar="RUN_DIR",
-                   help="compare runs: their curves overlaid, final accuracy, parameters and "
-                        "training time side by side")
+    p.add_argument(
+        "--ascii", action="store_true", help="draw heatmaps with ASCII shading instead of colour"
+    )
+    p.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="compare runs: their curves overlaid, final accuracy, parameters and "
+        "training time side by side",
+    )
     # Hidden: small runs for tests and demos.
     p.add_argument("--epochs", type=positive_int, help=argparse.SUPPRESS)
     p.add_argument("--batch-size", type=positive_int, help=argparse.SUPPRESS)
@@ -75,14 +99,20 @@ def build_parser() -> OneLineParser:
 
 def check_paths(args: argparse.Namespace) -> str | None:
     """The first problem with the given paths, as one line, or None."""
-    for flag, value in (("--checkpoint", args.checkpoint), ("--image", args.image),
-                        ("--weights", args.weights)):
+    for flag, value in (
+        ("--checkpoint", args.checkpoint),
+        ("--image", args.image),
+        ("--weights", args.weights),
+    ):
         if value and not Path(value).expanduser().is_file():
             return f"{flag} {value}: no such file"
     if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
         return f"--data-dir {args.data_dir}: no such folder"
-    if args.run_dir and Path(args.run_dir).expanduser().exists() \
-            and not Path(args.run_dir).expanduser().is_dir():
+    if (
+        args.run_dir
+        and Path(args.run_dir).expanduser().exists()
+        and not Path(args.run_dir).expanduser().is_dir()
+    ):
         return f"--run-dir {args.run_dir}: exists and is not a folder"
     if not DEVICE_RE.match(args.device):
         return f"--device {args.device}: use auto, cpu, cuda or cuda:N"
@@ -103,15 +133,30 @@ def options_from_args(args: argparse.Namespace):
     def path(value: str | None) -> str | None:
         return str(Path(value).expanduser().resolve()) if value else None
 
-    config = make_config(args.recipe, model=args.model, device=args.device,
-                         run_dir=path(args.run_dir), data_dir=path(args.data_dir),
-                         weights=path(args.weights), epochs=args.epochs,
-                         batch_size=args.batch_size, train_subset=args.train_subset,
-                         test_subset=args.test_subset, seed=args.seed)
-    return AppOptions(config=config, model=args.model, checkpoint=path(args.checkpoint),
-                      weights=path(args.weights), image=path(args.image),
-                      data_dir=path(args.data_dir), ascii=args.ascii, seed=args.seed,
-                      compare=tuple(path(d) for d in getattr(args, "compare", None) or ()))
+    config = make_config(
+        args.recipe,
+        model=args.model,
+        device=args.device,
+        run_dir=path(args.run_dir),
+        data_dir=path(args.data_dir),
+        weights=path(args.weights),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        train_subset=args.train_subset,
+        test_subset=args.test_subset,
+        seed=args.seed,
+    )
+    return AppOptions(
+        config=config,
+        model=args.model,
+        checkpoint=path(args.checkpoint),
+        weights=path(args.weights),
+        image=path(args.image),
+        data_dir=path(args.data_dir),
+        ascii=args.ascii,
+        seed=args.seed,
+        compare=tuple(path(d) for d in getattr(args, "compare", None) or ()),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,8 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.run_dir:
         Path(options.config.run_dir).mkdir(parents=True, exist_ok=True)
     if options.log_file is None and options.config.run_dir:
-        options = replace(options,
-                          log_file=os.path.join(options.config.run_dir, "engine.log"))
+        options = replace(options, log_file=os.path.join(options.config.run_dir, "engine.log"))
     from tui.app import CnnTuiApp
 
     CnnTuiApp(options).run()

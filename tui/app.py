@@ -45,17 +45,21 @@ class CnnTuiApp(App[None]):
     TITLE = "cnn-tui"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     # Breakpoint classes on every screen; app.tcss shows the too-small notice with them.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MIN_WIDTH, "-normal-width"), (110, "-medium"),
-                              (140, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (MIN_WIDTH, "-normal-width"),
+        (110, "-medium"),
+        (140, "-wide"),
+    ]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-normal-height"), (40, "-tall")]
 
-    def __init__(self, options: AppOptions | None = None,
-                 engine_factory=default_factory) -> None:
+    def __init__(self, options: AppOptions | None = None, engine_factory=default_factory) -> None:
         super().__init__()
         self.options = options or AppOptions()
         self.main = MainScreen(self.options)
-        self.link = Link(factory=engine_factory,
-                         on_lost=lambda error: self.main.post_message(EngineLost(error)))
+        self.link = Link(
+            factory=engine_factory, on_lost=lambda error: self.main.post_message(EngineLost(error))
+        )
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -69,8 +73,7 @@ class CnnTuiApp(App[None]):
     def start_engine(self) -> None:
         """Spawn the child; the main screen calls this once its widgets are in (after the
         first frame, so the screen paints at once), and again to restart one that died."""
-        log_file = self.options.log_file or str(
-            Path(tempfile.gettempdir()) / "cnn-tui-engine.log")
+        log_file = self.options.log_file or str(Path(tempfile.gettempdir()) / "cnn-tui-engine.log")
         try:
             self.link.start(self.options.data_dir or self.options.config.data_dir, log_file)
         except Exception as exc:  # noqa: BLE001 - shown to the user, app stays up

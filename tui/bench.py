@@ -38,8 +38,12 @@ from engine.config import TrainConfig, make_config
 from engine.events import Failed, Finished, Progress, Started
 
 REPO = Path(__file__).resolve().parents[1]
-TARGETS = {"latency_p95_ms": 50.0, "throughput_ratio": 0.85, "first_paint_ratio": 0.25,
-           "ui_rss_mb": 200.0}
+TARGETS = {
+    "latency_p95_ms": 50.0,
+    "throughput_ratio": 0.85,
+    "first_paint_ratio": 0.25,
+    "ui_rss_mb": 200.0,
+}
 KEYS = ("j", "j", "l", "k", "k", "l", "j", "h")
 
 
@@ -53,8 +57,9 @@ class Rate:
     def add(self, event: Progress) -> None:
         self.events.append((time.perf_counter(), event.global_step, event.elapsed))
 
-    def samples_per_sec(self, start: float = 0.0, end: float = float("inf"),
-                        warmup: int = 3) -> float | None:
+    def samples_per_sec(
+        self, start: float = 0.0, end: float = float("inf"), warmup: int = 3
+    ) -> float | None:
         """Over the events that arrived between wall-clock ``start`` and ``end``."""
         points = [e for e in self.events if start <= e[0] <= end][warmup:]
         if len(points) < 2:
@@ -117,8 +122,9 @@ FIRST_PAINT = textwrap.dedent("""
 def time_until_line(argv: list[str], line: str | None) -> float:
     """Seconds from starting ``argv`` until it prints ``line`` (None: until it exits)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, text=True,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, cwd=REPO, stdout=subprocess.PIPE, text=True, stderr=subprocess.DEVNULL
+    )
     assert proc.stdout is not None
     elapsed = None
     for text in proc.stdout:
@@ -133,10 +139,12 @@ def time_until_line(argv: list[str], line: str | None) -> float:
 
 
 def first_paint(repeats: int = 3) -> dict[str, float]:
-    paint = min(time_until_line([sys.executable, "-c", FIRST_PAINT], "painted")
-                for _ in range(repeats))
-    torch = min(time_until_line([sys.executable, "-c", "import torch"], None)
-                for _ in range(repeats))
+    paint = min(
+        time_until_line([sys.executable, "-c", FIRST_PAINT], "painted") for _ in range(repeats)
+    )
+    torch = min(
+        time_until_line([sys.executable, "-c", "import torch"], None) for _ in range(repeats)
+    )
     return {"first_paint_s": paint, "import_torch_s": torch, "first_paint_ratio": paint / torch}
 
 
@@ -156,9 +164,13 @@ HEADLESS = textwrap.dedent("""
 
 def headless_rate(config: TrainConfig, seconds: float) -> float | None:
     """The headless trainer's samples/s over about ``seconds`` of training."""
-    proc = subprocess.Popen([sys.executable, "-c", HEADLESS, json.dumps(config.to_dict())],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HEADLESS, json.dumps(config.to_dict())],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     rate = Rate(config.batch_size)
     try:
@@ -176,8 +188,9 @@ def headless_rate(config: TrainConfig, seconds: float) -> float | None:
 # ------------------------------------------------------------------ in the app
 
 
-async def in_app(config: TrainConfig, key_interval: float, seconds: float,
-                 rounds: int = 3) -> dict[str, Any]:
+async def in_app(
+    config: TrainConfig, key_interval: float, seconds: float, rounds: int = 3
+) -> dict[str, Any]:
     """Train in the real app: ``rounds`` windows of ``seconds`` watching (the inspector
     refreshing live), each followed by as long of the headless trainer with the same config,
     give the throughputs; then ``seconds`` of key presses give the latencies."""
@@ -186,8 +199,13 @@ async def in_app(config: TrainConfig, key_interval: float, seconds: float,
     from tui.app import AppOptions, CnnTuiApp
 
     Path(config.run_dir or ".").mkdir(parents=True, exist_ok=True)
-    app = CnnTuiApp(AppOptions(config=config, color_mode="256",
-                               log_file=str(Path(config.run_dir or ".") / "engine.log")))
+    app = CnnTuiApp(
+        AppOptions(
+            config=config,
+            color_mode="256",
+            log_file=str(Path(config.run_dir or ".") / "engine.log"),
+        )
+    )
     frames: list[float] = []
     original_display = app._display
 
@@ -245,8 +263,11 @@ async def in_app(config: TrainConfig, key_interval: float, seconds: float,
             app_rates.append(rate.samples_per_sec(window_start, time.perf_counter(), warmup=1))
             await pilot.press("space")
             await wait(pilot, lambda: main.state == "paused", 60)
-            same = replace(config, threads=started[0].config.get("threads") or 0,
-                           run_dir=str(Path(config.run_dir or ".") / "headless"))
+            same = replace(
+                config,
+                threads=started[0].config.get("threads") or 0,
+                run_dir=str(Path(config.run_dir or ".") / "headless"),
+            )
             headless_rates.append(await asyncio.to_thread(headless_rate, same, seconds))
             await pilot.press("space")
             await wait(pilot, lambda: main.state == "training", 60)
@@ -271,12 +292,19 @@ async def in_app(config: TrainConfig, key_interval: float, seconds: float,
             await pilot.press("t")  # stop the run (it saves); the app closes the child on exit
         await wait(pilot, lambda: main.state in ("finished", "failed"), 120)
     if not complete or not started:
-        raise RuntimeError("the run ended before the measurement did; raise --train-subset"
-                           + (f" ({ended[0]})" if ended else ""))
-    return {"app_samples_per_s": mean(app_rates), "headless_samples_per_s": mean(headless_rates),
-            "app_samples_per_s_keys": rate.samples_per_sec(watch_end),
-            "latencies": latencies, "threads": started[0].config.get("threads"),
-            "frames": len(frames), "torch_in_ui": "torch" in sys.modules}
+        raise RuntimeError(
+            "the run ended before the measurement did; raise --train-subset"
+            + (f" ({ended[0]})" if ended else "")
+        )
+    return {
+        "app_samples_per_s": mean(app_rates),
+        "headless_samples_per_s": mean(headless_rates),
+        "app_samples_per_s_keys": rate.samples_per_sec(watch_end),
+        "latencies": latencies,
+        "threads": started[0].config.get("threads"),
+        "frames": len(frames),
+        "torch_in_ui": "torch" in sys.modules,
+    }
 
 
 async def wait(pilot, condition, timeout: float) -> None:
@@ -287,8 +315,7 @@ async def wait(pilot, condition, timeout: float) -> None:
         await pilot.pause(0.02)
 
 
-async def wait_for_frame(frames: list[float], handled: list[float],
-                         timeout: float = 1.0) -> None:
+async def wait_for_frame(frames: list[float], handled: list[float], timeout: float = 1.0) -> None:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if handled and frames and frames[-1] >= handled[0]:
@@ -313,24 +340,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     prepare_for_spawn()
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as tmp:
         # Enough epochs never to finish: the bench stops the run when it has its numbers.
-        config = make_config(args.recipe, epochs=100, train_subset=args.train_subset,
-                             test_subset=1000, device=args.device,
-                             run_dir=str(Path(tmp) / "app"))
+        config = make_config(
+            args.recipe,
+            epochs=100,
+            train_subset=args.train_subset,
+            test_subset=1000,
+            device=args.device,
+            run_dir=str(Path(tmp) / "app"),
+        )
         app = asyncio.run(in_app(config, args.key_interval, args.seconds, args.rounds))
         headless = app["headless_samples_per_s"]
         # For comparison: the trainer choosing its own thread count (the engine child trains
         # with the thread budget it was started with, to leave the UI a core).
-        headless_auto = headless_rate(replace(config, threads=0,
-                                              run_dir=str(Path(tmp) / "auto")), args.seconds)
+        headless_auto = headless_rate(
+            replace(config, threads=0, run_dir=str(Path(tmp) / "auto")), args.seconds
+        )
     memory = rss_mb()
     paint = first_paint()
     latencies = [1000 * x for x in app["latencies"]]
     result: dict[str, Any] = {
         "cores": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "config": {"recipe": args.recipe, "model": config.model,
-                   "batch_size": config.batch_size, "train_subset": args.train_subset,
-                   "device": args.device, "threads": app["threads"]},
+        "config": {
+            "recipe": args.recipe,
+            "model": config.model,
+            "batch_size": config.batch_size,
+            "train_subset": args.train_subset,
+            "device": args.device,
+            "threads": app["threads"],
+        },
         "keys": len(latencies),
         "latency_p50_ms": statistics.median(latencies) if latencies else None,
         "latency_p95_ms": percentile(latencies, 95) if latencies else None,
@@ -339,8 +377,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "app_samples_per_s_while_typing": app["app_samples_per_s_keys"],
         "headless_samples_per_s": headless,
         "headless_auto_threads_samples_per_s": headless_auto,
-        "throughput_ratio": (app["app_samples_per_s"] / headless
-                             if app["app_samples_per_s"] and headless else None),
+        "throughput_ratio": (
+            app["app_samples_per_s"] / headless if app["app_samples_per_s"] and headless else None
+        ),
         **paint,
         "ui_rss_mb": memory["rss"],
         "ui_peak_rss_mb": memory["peak"],
@@ -397,33 +436,58 @@ def report(result: dict[str, Any]) -> str:
         f"{TARGETS['first_paint_ratio']})" + mark("first_paint_ratio"),
         f"UI process RSS {fmt(result['ui_rss_mb'], '.0f')} MB, peak "
         f"{fmt(result['ui_peak_rss_mb'], '.0f')} MB (target <= {TARGETS['ui_rss_mb']:.0f} MB)"
-        + mark("ui_rss_mb") + ("" if not result["torch_in_ui_process"]
-                               else "  (torch was imported in the UI process!)"),
+        + mark("ui_rss_mb")
+        + (
+            "" if not result["torch_in_ui_process"] else "  (torch was imported in the UI process!)"
+        ),
     ]
     grid = result.get("heatmap_grid")
     if grid:
-        lines.append("heatmap grid: " + ", ".join(
-            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in grid.items()))
+        lines.append(
+            "heatmap grid: "
+            + ", ".join(
+                f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in grid.items()
+            )
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tui.bench", description=__doc__.split(
-        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tui.bench",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--recipe", default="fast", help="training recipe (default: fast)")
     parser.add_argument("--device", default="cpu", help="training device (default: cpu)")
-    parser.add_argument("--train-subset", type=int, default=None,
-                        help="training digits per run (default: all 60,000)")
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="length of each throughput window (app or headless) and of the "
-                             "typing phase (default: 10)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternating app / headless throughput windows (default: 3)")
-    parser.add_argument("--key-interval", type=float, default=0.1,
-                        help="seconds between key presses (default: 0.1)")
-    parser.add_argument("--startup", action="store_true",
-                        help="only first paint vs import torch and the UI's RSS (no training)")
+    parser.add_argument(
+        "--train-subset",
+        type=int,
+        default=None,
+        help="training digits per run (default: all 60,000)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="length of each throughput window (app or headless) and of the "
+        "typing phase (default: 10)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating app / headless throughput windows (default: 3)",
+    )
+    parser.add_argument(
+        "--key-interval", type=float, default=0.1, help="seconds between key presses (default: 0.1)"
+    )
+    parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="only first paint vs import torch and the UI's RSS (no training)",
+    )
     args = parser.parse_args(argv)
     if args.startup:
         from tui.bench_startup import startup, startup_report

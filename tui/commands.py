@@ -10,8 +10,14 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 # Characters that cannot stand in a comma-separated binding string, by Textual key name.
-_KEY_NAMES = {",": "comma", ".": "full_stop", "[": "left_square_bracket",
-              "]": "right_square_bracket", "?": "question_mark", " ": "space"}
+_KEY_NAMES = {
+    ",": "comma",
+    ".": "full_stop",
+    "[": "left_square_bracket",
+    "]": "right_square_bracket",
+    "?": "question_mark",
+    " ": "space",
+}
 _CHARACTERS = {name: char for char, name in _KEY_NAMES.items()}
 
 
@@ -30,45 +36,120 @@ class Key:
     @property
     def display(self) -> str:
         """The keys as a person types them ("j / down")."""
-        return " / ".join(_CHARACTERS.get(k, k) if k != "space" else k
-                          for k in self.keys.split(","))
+        return " / ".join(
+            _CHARACTERS.get(k, k) if k != "space" else k for k in self.keys.split(",")
+        )
 
 
 MAIN_KEYS: list[Key] = [
-    Key("j,down", "layer(1)", "Next layer", "select the next layer in the table", priority=True,
-        group="Layers and samples"),
-    Key("k,up", "layer(-1)", "Previous layer", "select the previous layer", priority=True,
-        group="Layers and samples"),
-    Key("l,right", "sample(1)", "Next sample", "show the next test digit", priority=True,
-        group="Layers and samples"),
-    Key("h,left", "sample(-1)", "Previous sample", "show the previous test digit",
-        priority=True, group="Layers and samples"),
-    Key("r", "random_sample", "Random", "show a random test digit", footer=True,
-        group="Layers and samples"),
-    Key("m", "misclassified", "Misclassified",
-        "jump to the next test digit the model gets wrong", footer=True,
-        group="Layers and samples"),
-    Key("t", "toggle_training", "Train/stop", "start training the next run, or stop it (saves)",
-        footer=True, group="Training"),
-    Key("space", "toggle_pause", "Pause", "pause or resume training", footer=True,
-        group="Training"),
-    Key("c", "configure", "Configure", "set up the next run: model or spec, recipe, epochs, "
-        "batch size, learning rate, device", footer=True, group="Training"),
-    Key("s", "save", "Save", "save a checkpoint of the current training state", footer=True,
-        group="Training"),
-    Key("e", "snapshot(-1)", "Earlier kernels", "kernels: step back through the run's "
-        "per-epoch snapshots", group="Kernel history"),
-    Key("E", "snapshot(1)", "Later kernels", "kernels: step forward through the snapshots "
-        "(past the last one: the live weights)", group="Kernel history"),
-    Key("x", "snapshot_delta", "Kernel change", "kernels: how each kernel changed since the "
-        "previous snapshot, or the weights again", group="Kernel history"),
-    Key("1", "show_tab('train')", "Train & inspect", "show the Train & inspect tab",
-        group="Tabs"),
+    Key(
+        "j,down",
+        "layer(1)",
+        "Next layer",
+        "select the next layer in the table",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "k,up",
+        "layer(-1)",
+        "Previous layer",
+        "select the previous layer",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "l,right",
+        "sample(1)",
+        "Next sample",
+        "show the next test digit",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "h,left",
+        "sample(-1)",
+        "Previous sample",
+        "show the previous test digit",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "r",
+        "random_sample",
+        "Random",
+        "show a random test digit",
+        footer=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "m",
+        "misclassified",
+        "Misclassified",
+        "jump to the next test digit the model gets wrong",
+        footer=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "t",
+        "toggle_training",
+        "Train/stop",
+        "start training the next run, or stop it (saves)",
+        footer=True,
+        group="Training",
+    ),
+    Key(
+        "space", "toggle_pause", "Pause", "pause or resume training", footer=True, group="Training"
+    ),
+    Key(
+        "c",
+        "configure",
+        "Configure",
+        "set up the next run: model or spec, recipe, epochs, batch size, learning rate, device",
+        footer=True,
+        group="Training",
+    ),
+    Key(
+        "s",
+        "save",
+        "Save",
+        "save a checkpoint of the current training state",
+        footer=True,
+        group="Training",
+    ),
+    Key(
+        "e",
+        "snapshot(-1)",
+        "Earlier kernels",
+        "kernels: step back through the run's per-epoch snapshots",
+        group="Kernel history",
+    ),
+    Key(
+        "E",
+        "snapshot(1)",
+        "Later kernels",
+        "kernels: step forward through the snapshots (past the last one: the live weights)",
+        group="Kernel history",
+    ),
+    Key(
+        "x",
+        "snapshot_delta",
+        "Kernel change",
+        "kernels: how each kernel changed since the previous snapshot, or the weights again",
+        group="Kernel history",
+    ),
+    Key("1", "show_tab('train')", "Train & inspect", "show the Train & inspect tab", group="Tabs"),
     Key("2", "show_tab('conv')", "Conv lab", "show the convolution lab tab", group="Tabs"),
     Key("3", "show_tab('evaluate')", "Evaluate", "show the Evaluate tab", group="Tabs"),
     Key("question_mark", "help", "Keys", "show every key", footer=True, group="App"),
-    Key("q", "quit", "Quit", "quit (asks first while training, then stops and saves)",
-        footer=True, group="App"),
+    Key(
+        "q",
+        "quit",
+        "Quit",
+        "quit (asks first while training, then stops and saves)",
+        footer=True,
+        group="App",
+    ),
 ]
 
 INSPECTOR_HELP = {
@@ -93,13 +174,19 @@ def inspector_keys() -> tuple[Key, ...]:
     by_action: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     for keys, action, description in INSPECTOR_KEYS:
-        by_action.setdefault(action, []).extend(
-            _KEY_NAMES.get(key, key) for key in keys.split(","))
+        by_action.setdefault(action, []).extend(_KEY_NAMES.get(key, key) for key in keys.split(","))
         labels.setdefault(action, description)
-    return tuple(Key(",".join(keys), f"inspect('{action}')", labels[action],
-                     INSPECTOR_HELP.get(action, labels[action]), priority=True,
-                     group="Inspector")
-                 for action, keys in by_action.items())
+    return tuple(
+        Key(
+            ",".join(keys),
+            f"inspect('{action}')",
+            labels[action],
+            INSPECTOR_HELP.get(action, labels[action]),
+            priority=True,
+            group="Inspector",
+        )
+        for action, keys in by_action.items()
+    )
 
 
 def all_keys() -> list[Key]:
@@ -108,8 +195,7 @@ def all_keys() -> list[Key]:
 
 
 def bindings(keys: list[Key] | tuple[Key, ...]) -> list[Binding]:
-    return [Binding(k.keys, k.action, k.label, show=k.footer, priority=k.priority)
-            for k in keys]
+    return [Binding(k.keys, k.action, k.label, show=k.footer, priority=k.priority) for k in keys]
 
 
 class WorkbenchCommands(Provider):
@@ -119,8 +205,11 @@ class WorkbenchCommands(Provider):
         screen = self.screen
         if not hasattr(screen, "action_toggle_training"):  # opened over a dialog
             return []
-        return [(k.label, k.help, partial(screen.run_action, k.action)) for k in all_keys()
-                if screen.offers(k)]
+        return [
+            (k.label, k.help, partial(screen.run_action, k.action))
+            for k in all_keys()
+            if screen.offers(k)
+        ]
 
     async def discover(self) -> Hits:
         for label, help_text, callback in self._commands():

@@ -43,7 +43,6 @@ def engine_threads() -> int:
     return int(given) if given.isdigit() and int(given) > 0 else max(1, (os.cpu_count() or 2) - 1)
 
 
-
 class EngineHandle(Protocol):
     """What the app needs of ``engine.remote.EngineProcess`` (a fake implements it in tests)."""
 
@@ -140,8 +139,12 @@ class Link:
     @property
     def alive(self) -> bool:
         """Whether requests can reach a running child."""
-        return (self.proc is not None and not self.closed and not self.lost
-                and bool(getattr(self.proc, "alive", True)))
+        return (
+            self.proc is not None
+            and not self.closed
+            and not self.lost
+            and bool(getattr(self.proc, "alive", True))
+        )
 
     # ------------------------------------------------------------------ requests
 

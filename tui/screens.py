@@ -28,9 +28,11 @@ class TooSmall(Static):
         super().__init__(id="too-small")
 
     def show_size(self, width: int, height: int) -> None:
-        self.update(f"cnn-tui needs a terminal of at least {MIN_WIDTH}x{MIN_HEIGHT}; this one "
-                    f"is {width}x{height}.\nPlease make the window larger (or the font "
-                    "smaller).\n\nq quits.")
+        self.update(
+            f"cnn-tui needs a terminal of at least {MIN_WIDTH}x{MIN_HEIGHT}; this one "
+            f"is {width}x{height}.\nPlease make the window larger (or the font "
+            "smaller).\n\nq quits."
+        )
 
 
 def keys_table(keys: list[Key]) -> Table:
@@ -106,17 +108,25 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
 
     def compose(self) -> ComposeResult:
         c = self.config
-        recipes = [(f"{name}  ({r.model}, {r.epochs} epochs)", name)
-                   for name, r in RECIPES.items()]
+        recipes = [(f"{name}  ({r.model}, {r.epochs} epochs)", name) for name, r in RECIPES.items()]
         with Vertical(id="config-dialog", classes="dialog"):
             yield Label("Next run", classes="dialog-title")
             with Grid(id="config-grid"):
                 yield Label("Recipe")
-                yield Select(recipes, value=c.recipe if c.recipe in RECIPES else Select.BLANK,
-                             allow_blank=False, id="recipe", compact=True)
+                yield Select(
+                    recipes,
+                    value=c.recipe if c.recipe in RECIPES else Select.BLANK,
+                    allow_blank=False,
+                    id="recipe",
+                    compact=True,
+                )
                 yield Label("Model or spec")
-                yield Input(c.model, id="model", compact=True,
-                            placeholder="fast-net, lenet5 or c32-p-c64-p-f128")
+                yield Input(
+                    c.model,
+                    id="model",
+                    compact=True,
+                    placeholder="fast-net, lenet5 or c32-p-c64-p-f128",
+                )
                 yield Label("Epochs")
                 yield Input(str(c.epochs), id="epochs", type="integer", compact=True)
                 yield Label("Batch size")
@@ -124,9 +134,13 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
                 yield Label("Learning rate")
                 yield Input(f"{c.lr:g}", id="lr", type="number", compact=True)
                 yield Label("Device")
-                yield Select([(d, d) for d in DEVICES],
-                             value=c.device if c.device in DEVICES else "auto",
-                             allow_blank=False, id="device", compact=True)
+                yield Select(
+                    [(d, d) for d in DEVICES],
+                    value=c.device if c.device in DEVICES else "auto",
+                    allow_blank=False,
+                    id="device",
+                    compact=True,
+                )
             yield Static("", id="config-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply (enter)", id="apply", variant="primary", compact=True)
@@ -158,27 +172,45 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
 
     def read_config(self) -> TrainConfig:
         """The form's values over the config it was opened with; ConfigError when bad."""
+
         def number(field: str, kind: type) -> int | float:
             text = self.query_one(f"#{field}", Input).value.strip()
             try:
                 return kind(text)
             except ValueError:
                 label = field.replace("_", " ")
-                raise ValueError(f"{label} must be a {'whole ' if kind is int else ''}number, "
-                                 f"not {text!r}") from None
+                raise ValueError(
+                    f"{label} must be a {'whole ' if kind is int else ''}number, not {text!r}"
+                ) from None
 
         model = self.query_one("#model", Input).value.strip()
         if not model:
             raise ValueError("type a model name or a spec such as c32-p-c64-p-f128")
         recipe = str(self.query_one("#recipe", Select).value)
-        overrides = {k: v for k, v in self.config.to_dict().items()
-                     if k not in ("recipe", "expected_acc")}
-        overrides.update(model=model, epochs=number("epochs", int),
-                         batch_size=number("batch_size", int), lr=number("lr", float),
-                         device=str(self.query_one("#device", Select).value))
+        overrides = {
+            k: v for k, v in self.config.to_dict().items() if k not in ("recipe", "expected_acc")
+        }
+        overrides.update(
+            model=model,
+            epochs=number("epochs", int),
+            batch_size=number("batch_size", int),
+            lr=number("lr", float),
+            device=str(self.query_one("#device", Select).value),
+        )
         if recipe != self.config.recipe:  # the recipe's own optimiser, schedule, ...
-            keep = ("model", "epochs", "batch_size", "lr", "device", "train_subset",
-                    "test_subset", "data_dir", "run_dir", "seed", "threads")
+            keep = (
+                "model",
+                "epochs",
+                "batch_size",
+                "lr",
+                "device",
+                "train_subset",
+                "test_subset",
+                "data_dir",
+                "run_dir",
+                "seed",
+                "threads",
+            )
             overrides = {k: v for k, v in overrides.items() if k in keep}
         return make_config(recipe, **overrides)
 
