@@ -32,6 +32,7 @@ MISCLASSIFIED = "misclassified"
 IMAGE = "image"
 SAVE = "save"
 DESCRIBE = "describe"  # beyond the ARCHITECTURE table: load's payload for the current model
+EXPLAIN = "explain"  # issue 4: one conv cell as per-input-channel multiply-adds (Workbench.explain)
 # Evaluate and interpret (issue 5; engine.interpret_ops): see that module for their payloads.
 INTERPRET_OPS = (
     "evaluate",
@@ -55,6 +56,7 @@ OPS = (
     IMAGE,
     SAVE,
     DESCRIBE,
+    EXPLAIN,
     *INTERPRET_OPS,
 )
 

@@ -267,6 +267,23 @@ class Workbench(WorkbenchInputs, InterpretOps):
             items.append(item)
         return {"layer": layer, "items": items}
 
+    def explain(
+        self, layer: str, index: int, channel: int, i: int, j: int, split: str = "test"
+    ) -> dict[str, Any]:
+        """Cell (i, j) of output channel ``channel`` of conv ``layer`` for one sample, as the
+        contributions of each input channel's kernel plus the bias (see explain_model_cell),
+        with the value the forward pass captured there and the receptive field on the input."""
+        from engine.convlab_torch import explain_model_cell
+
+        module = self._layer(layer)
+        if not isinstance(module, nn.Conv2d):
+            raise OpError(f"{layer} is a {type(module).__name__}; pick a conv layer to explain")
+        x, _, labels = self.inputs([index], split)
+        with self.evaluating() as model:
+            result = explain_model_cell(model, x, layer, int(channel), int(i), int(j))
+        result.update(index=int(index), label=labels[0], input_shape=tuple(x.shape[1:]))
+        return result
+
     def predictions(self, split: str = "test") -> np.ndarray:
         """Predicted class for every sample of the split, cached per weights version."""
         data = self.split(split)

@@ -384,6 +384,35 @@ class FakeEngine:
     ) -> dict[str, Any]:
         return {"layer": layer, "items": [self._maps(layer, i) for i in indices]}
 
+    def op_explain(
+        self, layer: str, index: int, channel: int, i: int, j: int, split: str = "test"
+    ) -> dict[str, Any]:
+        """A payload shaped like Workbench.explain: per-input-channel terms of a 3x3 kernel."""
+        row = self._row(layer)
+        if row["type"] != "Conv2d":
+            raise ValueError(f"{layer} is a {row['type']}; pick a conv layer to explain")
+        in_c, (out_c, h, w) = row["input_shape"][1], row["output_shape"][1:]
+        if not (0 <= channel < out_c and 0 <= i < h and 0 <= j < w):
+            raise ValueError(f"cell ({channel}, {i}, {j}) is outside the layer's output")
+        contributions = np.linspace(-0.5, 0.5, in_c) + 0.01 * (i + j + channel)
+        total = float(contributions.sum()) + 0.01
+        scale = 28 // h  # receptive field on the 28x28 input, clipped
+        box = (max(i * scale - 1, 0), max(j * scale - 1, 0), i * scale + 2, j * scale + 2)
+        return {
+            "layer": layer,
+            "out_channel": channel,
+            "row": i,
+            "col": j,
+            "channels": list(range(in_c)),
+            "contributions": contributions,
+            "bias": 0.01,
+            "sum": total - 0.01,
+            "total": total,
+            "captured": total,
+            "input_box_clipped": tuple(min(v, 28) for v in box),
+            "index": index,
+        }
+
     def op_misclassified(self, after: int = -1, split: str = "test") -> dict[str, Any]:
         wrong = [i for i in range(0, 10_000, 7)]
         later = [i for i in wrong if i > after]

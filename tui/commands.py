@@ -160,6 +160,12 @@ INSPECTOR_HELP = {
     "previous_channel": "kernels: show the previous input channel",
     "toggle_mean": "kernels: the mean over input channels, or one channel at a time",
     "toggle_many": "the selected layer's maps for several digits at once, one row per digit",
+    "toggle_explain": "conv layers: explain one feature-map cell as per-input-channel "
+    "multiply-adds, with its receptive field outlined on the digit ([ and ] pick the map)",
+    "cell_left": "explain mode: move the explained cell left",
+    "cell_right": "explain mode: move the explained cell right",
+    "cell_up": "explain mode: move the explained cell up",
+    "cell_down": "explain mode: move the explained cell down",
 }
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from tui.compare import KernelSnapshots
     from tui.link import Link
     from tui.widgets import Inspector, LayerTable
+    from tui.widgets.explain_view import CellExplainRequested
 
 TEST_SAMPLES = 10_000  # the MNIST test split
 MANY_DIGITS = 6  # rows shown by "several digits at once"
@@ -72,6 +73,8 @@ class InspectorRequests:
             ask("activations", "activations", layer=self.layer_name, index=self.sample_index)
             if inspector.many:
                 ask("many", "activations_many", layer=self.layer_name, indices=self.many_indices())
+            if inspector.explaining:
+                ask("explain", "explain", index=self.sample_index, **inspector.explain_request())
         if sample:
             ask("sample", "sample", index=self.sample_index)
 
@@ -108,6 +111,10 @@ class InspectorRequests:
                 "many", "activations_many", layer=self.layer_name, indices=self.many_indices()
             )
 
+    def on_cell_explain_requested(self, message: CellExplainRequested) -> None:
+        if message.request and self.loaded_model is not None:
+            self.link.want("explain", "explain", index=self.sample_index, **message.request)
+
     # ----------------------------------------------------------------- actions
 
     def action_layer(self, step: int) -> None:
@@ -143,6 +150,10 @@ class InspectorRequests:
     def got_many(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if payload.get("layer") == self.layer_name:
             self.inspector.set_many(payload)
+
+    def got_explain(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if kwargs.get("index") == self.sample_index:
+            self.inspector.set_explanation(payload)
 
     def got_sample(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if payload.get("index") == self.sample_index:

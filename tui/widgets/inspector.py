@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.widgets.colorbar import ColorBar
+from tui.widgets.explain_view import CellExplainer
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
 from tui.widgets.layer_table import format_count, format_shape
 from tui.widgets.sample_panel import SamplePanel
@@ -26,11 +27,16 @@ INSPECTOR_KEYS: list[tuple[str, str, str]] = [
     ("left_square_bracket", "previous_channel", "Previous input channel"),
     ("a", "toggle_mean", "Mean of input channels"),
     ("d", "toggle_many", "Several digits"),
+    ("b", "toggle_explain", "Explain a cell"),
+    ("H", "cell_left", "Explained cell left"),
+    ("L", "cell_right", "Explained cell right"),
+    ("K", "cell_up", "Explained cell up"),
+    ("J", "cell_down", "Explained cell down"),
 ]
 NARROW = 64  # below this width the sample column narrows
 
 
-class Inspector(Widget, can_focus=True):
+class Inspector(CellExplainer, Widget, can_focus=True):
     """Kernels, feature maps, input sample and probabilities of the selected layer.
 
     The app feeds it engine payloads (numpy arrays, never tensors) and calls its actions::
@@ -63,6 +69,14 @@ class Inspector(Widget, can_focus=True):
         display: none;
     }
     Inspector #inspector-message.-shown {
+        display: block;
+    }
+    Inspector #inspector-explain {
+        height: auto;
+        max-height: 4;
+        display: none;
+    }
+    Inspector #inspector-explain.-shown {
         display: block;
     }
     Inspector #inspector-body {
@@ -140,6 +154,7 @@ class Inspector(Widget, can_focus=True):
         mode = self.color_mode
         yield Static("", id="inspector-title", markup=False)
         yield Static("", id="inspector-message", markup=False)
+        yield Static("", id="inspector-explain", markup=False)
         with Horizontal(id="inspector-body"):
             with Vertical(id="inspector-maps"):
                 yield HeatmapGrid(id="kernels", color_mode=mode)
@@ -162,6 +177,7 @@ class Inspector(Widget, can_focus=True):
         self.info, self.summary = dict(info), dict(summary)
         self.class_names = list(classes) if classes else info.get("classes")
         self.layer_row = self.kernels = self.activations = self.sample = self.many_payload = None
+        self.leave_explain()
         self.set_reactive(Inspector.channel, 0)
         self._refresh_all()
 
@@ -173,6 +189,7 @@ class Inspector(Widget, can_focus=True):
             self.kernels = self.activations = self.many_payload = None
             self.set_reactive(Inspector.channel, 0)
             self.set_class(not has_weights(row), "-no-weights")
+            self.leave_explain()
         self._refresh_all(keep_page=same)
 
     def set_kernels(self, payload: dict[str, Any] | None) -> None:
@@ -239,6 +256,9 @@ class Inspector(Widget, can_focus=True):
         self._step_channel(-1)
 
     def _step_channel(self, step: int) -> None:
+        if self.explaining:  # ] and [ pick the explained feature map instead
+            self.step_cell(step, 0, 0)
+            return
         channels = self.input_channels
         self.mean_channels = False
         if channels > 1:
