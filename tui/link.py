@@ -47,21 +47,11 @@ class EngineHandle(Protocol):
     """What the app needs of ``engine.remote.EngineProcess`` (a fake implements it in tests)."""
 
     def send(self, op: str, **kwargs: Any) -> int: ...
-    def train(self, config: Any, resume: str | None = None) -> int | None:
-        rid = self._call(lambda proc: proc.train(config, resume))
-        if rid is not None:
-            self.pending[rid] = ("train", "train", {})
-        return rid
-
-    def pause(self) -> None:
-        self._call(lambda proc: proc.pause())
-
-    def resume(self) -> None:
-        self._call(lambda proc: proc.resume())
-
-    def stop(self) -> None:
-        self._call(lambda proc: proc.stop())
-
+    def train(self, config: Any, resume: str | None = None) -> int: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def stop(self) -> None: ...
+    def poll(self, timeout: float | None = None) -> Any: ...
     def close(self) -> None: ...
 
 
