@@ -9,6 +9,8 @@ default there because it pays off only on CPUs with native bf16 matrix units.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +61,12 @@ def make_precision(device: torch.device) -> Precision:
 
 
 def prepare_device(device: torch.device) -> None:
-    """Per-device switches: on CUDA let cuDNN pick the fastest kernels for the fixed shapes."""
+    """Per-device switches: on CUDA let cuDNN pick the fastest kernels for the fixed shapes;
+    on the CPU keep freed activation buffers for the next step (keep_freed_memory)."""
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    else:
+        keep_freed_memory()
 
 
 def backward_step(
@@ -79,9 +84,32 @@ def backward_step(
 
 
 def optimizer_options(device: torch.device) -> dict[str, Any]:
-    """Fused optimizers on CUDA: one kernel per step, and a GradScaler hands them its overflow
+    """Fused optimizers: one kernel per step instead of a loop of small ones (about 1 ms of a
+    16 ms convnet step on the 2-core CPU); on CUDA a GradScaler also hands them its overflow
     flag on the device instead of reading it on the host (which would sync every step)."""
-    return {"fused": True} if device.type == "cuda" else {}
+    return {"fused": True} if device.type in ("cuda", "cpu") else {}
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_KEEP_BYTES = 256 << 20
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc reuse freed activation buffers instead of returning them to the kernel.
+
+    By default a tensor over a few MB is mmapped and unmapped again when freed, so every step
+    page-faults its largest buffers in afresh (about a thousand faults per convnet step at batch
+    64, 1-2 ms of 16). Raising the mmap and trim thresholds to 256 MB keeps such buffers in the
+    heap. Returns whether it applied (glibc only; elsewhere a no-op).
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES) and mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
 
 
 def checks_loss_every_step(device: torch.device) -> bool:

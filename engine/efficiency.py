@@ -27,10 +27,12 @@ from typing import Any
 
 import torch
 
+from engine.accel import prepare_device
 from engine.data import MnistSplit, batches
 from engine.device import choose_cpu_settings
 from engine.models import build_model
 from engine.summary import summarize
+from engine.train_graph import training_graph
 
 FLOPS_PER_MAC = 2  # one multiply and one add
 TRAIN_PASSES = 3  # forward + backward (input gradients + weight gradients)
@@ -70,6 +72,7 @@ def training_round(
     model, info = build_model(model_name)
     macs = summarize(model, info.input_shape).total_macs
     model = model.to(memory_format=fmt).train()
+    graph = training_graph(model)  # the graph the trainer runs (engine.train_graph)
     optimizer = make_optimizer(model, make_config("seed-convnet", model=model_name))
     epochs = itertools.count()
     stream = itertools.chain.from_iterable(
@@ -82,7 +85,7 @@ def training_round(
         start = time.perf_counter()
         seen = 0
         for images, labels in itertools.islice(stream, steps):
-            train_step(model, optimizer, None, images, labels, memory_format=fmt)
+            train_step(graph, optimizer, None, images, labels, memory_format=fmt)
             seen += len(labels)
         return flops_per_sample * seen / (time.perf_counter() - start) / 1e9
 
@@ -109,6 +112,7 @@ def measure_efficiency(
 ) -> dict[str, Any]:
     """Peak matmul GFLOP/s, model GFLOP/s while training, and their ratio, in one run."""
     default_threads = torch.get_num_threads()
+    prepare_device(torch.device("cpu"))  # as the trainer does
     train, facts = training_round(model_name, split, batch_size, steps)
     torch.set_num_threads(facts["threads"])
     peak = matmul_round()

@@ -63,6 +63,7 @@ from engine.events import (
 )
 from engine.history import record_epoch
 from engine.models import ModelInfo, build_model, count_params
+from engine.train_graph import training_graph
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class TrainState:
     test: MnistSplit | None = None
     augment: nn.Module | None = None
     precision: Precision | None = None
+    # engine.train_graph's rewrite of model (shared weights), which the steps run; None: model
+    train_model: nn.Module | None = None
 
     @property
     def lr(self) -> float:
@@ -234,6 +237,7 @@ def train_one_epoch(
 ) -> tuple[float, float]:
     """One pass (or max_steps batches) over split; returns (mean train loss, accuracy)."""
     model.train()
+    graph = training_graph(model)
     loss_sum = torch.zeros((), device=split.images.device)
     correct = torch.zeros((), dtype=torch.long, device=split.images.device)
     seen = 0
@@ -243,7 +247,7 @@ def train_one_epoch(
         if max_steps is not None and step >= max_steps:
             break
         loss, right = train_step(
-            model,
+            graph,
             optimizer,
             scheduler,
             images,
@@ -408,6 +412,7 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
         channels_last = True if config.channels_last is None else config.channels_last
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=memory_format)
+    train_model = training_graph(model)
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
 
     optimizer = make_optimizer(model, config)
@@ -424,6 +429,7 @@ def _setup(config: TrainConfig, resume: str | Path | None) -> TrainState:
         train=train.to(device),
         test=test.to(device),
         precision=make_precision(device),
+        train_model=train_model,
     )
     if augment is not None:  # uncovered pixels get the normalised value of black
         augment.background = -float(info.mean[0]) / float(info.std[0])
@@ -594,7 +600,7 @@ def _train(
             began = time.perf_counter()
             try:
                 loss, correct = train_step(
-                    state.model,
+                    state.train_model or state.model,
                     state.optimizer,
                     state.scheduler,
                     images,

@@ -18,6 +18,7 @@ from engine.accel import (
     autocast_dtype,
     backward_step,
     checks_loss_every_step,
+    keep_freed_memory,
     make_precision,
     needs_grad_scaler,
     optimizer_options,
@@ -28,7 +29,7 @@ from engine.efficiency import matmul_round, training_flops_per_sample
 from engine.events import Progress, Started
 from engine.models import build_model
 from engine.summary import summarize
-from engine.trainer import train_events, train_step
+from engine.trainer import make_optimizer, train_events, train_step
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,9 +89,18 @@ def test_cuda_switches(monkeypatch) -> None:
     prepare_device(torch.device("cuda"))
     assert torch.backends.cudnn.benchmark is True
     assert optimizer_options(torch.device("cuda")) == {"fused": True}
-    assert optimizer_options(torch.device("cpu")) == {}
+    assert optimizer_options(torch.device("cpu")) == {"fused": True}
     assert checks_loss_every_step(torch.device("cpu"))
     assert not checks_loss_every_step(torch.device("cuda"))
+
+
+def test_cpu_training_uses_a_fused_optimizer_and_keeps_freed_memory() -> None:
+    model, _ = build_model("c4-p-f16")
+    for name in ("adam", "sgd"):
+        optimizer = make_optimizer(model, make_config("fast", model="c4-p-f16", optimizer=name))
+        assert optimizer.param_groups[0]["fused"] is True
+    if sys.platform == "linux":  # glibc's mallopt exists there
+        assert keep_freed_memory()
 
 
 def test_auto_device_picks_cuda_when_available_and_falls_back(monkeypatch) -> None:
