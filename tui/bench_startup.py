@@ -8,12 +8,12 @@ import sys
 import textwrap
 from typing import Any
 
-from tui.bench import FIRST_PAINT, REPO, TARGETS, first_paint
+from tui.bench_measure import FIRST_PAINT, REPO, TARGETS, first_paint
 
 # The first-paint probe, then its own memory: the app's process once it has painted.
 PAINTED_RSS = FIRST_PAINT + textwrap.dedent("""
     import json
-    from tui.bench import rss_mb
+    from tui.bench_measure import rss_mb
     print(json.dumps(rss_mb()), flush=True)
 """)
 
