@@ -1,12 +1,13 @@
 """Per-epoch snapshots of kernels and metrics in a run directory, and comparing several runs.
 
-Layout inside a run directory (written by :func:`record_epoch`, which the trainer calls at the
-end of every epoch)::
+Layout inside a run directory (written by :func:`record_epoch`, which the trainer calls before
+a fresh run's first step, for epoch 0 = the initial weights, and at the end of every epoch)::
 
     history/index.json        {"format": "cnn-tui-history", "version": 1, "model", "params",
                                "config", "epochs": [{"epoch", metrics..., "snapshot"}]}
     history/epoch-0003.npz    one array per layer with weights (conv (out, in, kh, kw),
                               dense (out, in)); dense matrices over 65,536 entries as float16
+    history/epoch-0000.npz    the weights at random initialisation (index entry without metrics)
 
 Reading needs only numpy and json (torch only to count the parameters of a run that has no
 index). A folder that does not exist, or holds neither a history index nor the trainer's
@@ -36,6 +37,7 @@ CONFIG_FILE = "config.json"
 HALF_PRECISION_ABOVE = 65_536  # big dense matrices are stored as float16 to keep runs small
 CURVE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 RUN_HINT = "pass a run directory written by `python -m engine train` or cnn-tui"
+INITIAL_EPOCH = 0  # the snapshot of the weights before training: no metrics, not a trained epoch
 
 
 class HistoryError(EngineError):
@@ -113,13 +115,15 @@ def record_epoch(state: Any) -> Path | None:
     """Snapshot a TrainState at the end of an epoch (the trainer's hook); None without run_dir.
 
     Uses ``state.model``, ``state.info``, ``state.config``, ``state.epoch`` (completed epochs),
-    ``state.global_step``, ``state.metrics[-1]`` and ``state.run_dir``.
+    ``state.global_step``, ``state.metrics[-1]`` and ``state.run_dir``. With ``state.epoch`` 0
+    (before training) it records the initial weights as epoch 0, without metrics.
     """
     run_dir = getattr(state, "run_dir", None)
     if not run_dir:
         return None
     model = state.model
-    metrics = dict(state.metrics[-1]) if getattr(state, "metrics", None) else {}
+    trained = int(state.epoch) > INITIAL_EPOCH and bool(getattr(state, "metrics", None))
+    metrics = dict(state.metrics[-1]) if trained else {}
     metrics.setdefault("global_step", getattr(state, "global_step", None))
     config = getattr(state, "config", None)
     info = getattr(state, "info", None)
@@ -154,13 +158,18 @@ def _read_index(path: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RunHistory:
-    """What a run directory says about its run: model, size, config and per-epoch metrics."""
+    """What a run directory says about its run: model, size, config and per-epoch metrics.
+
+    ``epochs`` holds the trained epochs (1, 2, ...) with their metrics; ``snapshots`` every
+    index entry with a kernel snapshot, epoch 0 (the initial weights) included.
+    """
 
     run_dir: Path
     model: str
     params: int
     config: dict[str, Any] = field(default_factory=dict)
     epochs: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def epoch_numbers(self) -> list[int]:
@@ -224,12 +233,14 @@ def load_history(run_dir: str | Path) -> RunHistory:
     folder = check_run_dir(run_dir)
     index = folder / HISTORY_DIR / INDEX_FILE
     data = _read_index(index) if index.is_file() else _trainer_files(folder)
+    entries = list(data.get("epochs") or [])
     return RunHistory(
         folder,
         str(data.get("model") or "?"),
         int(data.get("params") or 0),
         dict(data.get("config") or {}),
-        list(data.get("epochs") or []),
+        [e for e in entries if int(e["epoch"]) > INITIAL_EPOCH],
+        [e for e in entries if e.get("snapshot")],
     )
 
 
@@ -269,11 +280,11 @@ def _count_params(model: str | None) -> int:
 
 
 def list_snapshots(run_dir: str | Path) -> list[int]:
-    """The epochs with a kernel snapshot on disk, in order."""
+    """The epochs with a kernel snapshot on disk, in order (0: the initial weights)."""
     history = load_history(run_dir)
     return [
         int(e["epoch"])
-        for e in history.epochs
+        for e in history.snapshots
         if (history.run_dir / str(e.get("snapshot", ""))).is_file()
     ]
 
@@ -289,13 +300,14 @@ def step_snapshot(epochs: list[int], current: int | None, step: int) -> int | No
 
 
 def load_snapshot(run_dir: str | Path, epoch: int) -> dict[str, np.ndarray]:
-    """Every layer's weights at the end of ``epoch`` as float32 arrays."""
+    """Every layer's weights at the end of ``epoch`` (0: before training) as float32 arrays."""
     history = load_history(run_dir)
-    entry = next((e for e in history.epochs if int(e["epoch"]) == int(epoch)), None)
+    entry = next((e for e in history.snapshots if int(e["epoch"]) == int(epoch)), None)
     if entry is None:
+        saved = [str(e["epoch"]) for e in history.snapshots]
         raise HistoryError(
             f"{history.run_dir} has no snapshot for epoch {epoch}; epochs: "
-            f"{', '.join(map(str, history.epoch_numbers)) or 'none'}"
+            f"{', '.join(saved) or 'none'}"
         )
     path = history.run_dir / str(entry.get("snapshot", ""))
     try:

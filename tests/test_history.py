@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from engine import history
-from engine.config import make_config
+from engine.config import TrainConfig, make_config
 from engine.errors import EngineError
 from engine.models import build_model
 from engine.workbench import Workbench
@@ -115,6 +115,32 @@ def test_an_epoch_recorded_again_replaces_its_entry(tmp_path: Path) -> None:
     assert run.epoch_numbers == [1] and run.final_acc == 0.6
 
 
+def test_epoch_0_holds_the_initial_weights_and_no_metrics(tmp_path: Path) -> None:
+    state = fake_state(tmp_path / "run")
+    initial = state.model.conv2.weight.detach().clone()
+    path = history.record_epoch(state)  # before training, as the trainer does
+    assert path == tmp_path / "run" / "history" / "epoch-0000.npz"
+    for acc in (0.5, 0.7):
+        finish_epoch(state, acc)
+    assert history.list_snapshots(state.run_dir) == [0, 1, 2]
+    np.testing.assert_array_equal(
+        history.snapshot_layer(state.run_dir, 0, "conv2"), initial.numpy()
+    )
+    # epoch 1 added 0.01 to every weight: the change from epoch 0 to 1
+    np.testing.assert_allclose(
+        history.kernel_delta(state.run_dir, "conv2", 0, 1), np.full(initial.shape, 0.01), atol=1e-6
+    )
+    run = history.load_history(state.run_dir)
+    assert [e["epoch"] for e in run.snapshots] == [0, 1, 2]
+    assert run.snapshots[0].keys() == {"epoch", "global_step", "snapshot"}
+    # Epoch 0 is no trained epoch: the metrics, curves and epoch count leave it out.
+    summary = run.summary()
+    assert run.epoch_numbers == [1, 2] and summary["epochs"] == 2
+    assert summary["curves"]["test_acc"] == [0.5, 0.7]
+    with pytest.raises(EngineError, match="no snapshot for epoch 3; epochs: 0, 1, 2"):
+        history.load_snapshot(state.run_dir, 3)
+
+
 def test_compare_two_runs(tmp_path: Path) -> None:
     cnn, mlp = fake_state(tmp_path / "cnn"), fake_state(tmp_path / "mlp", "mlp")
     for acc in (0.95, 0.98):
@@ -193,24 +219,29 @@ def test_a_run_without_snapshots_is_read_from_the_trainer_files(tmp_path: Path) 
     assert history.list_snapshots(run) == []
 
 
-def test_the_trainer_snapshots_every_epoch(tmp_path: Path) -> None:
-    from engine.trainer import Control, train_events
-
-    config = make_config(
+def tiny_config(run_dir: Path, epochs: int) -> TrainConfig:
+    """A few steps of LeNet-5 on the CPU."""
+    return make_config(
         "seed-lenet5",
-        epochs=2,
+        epochs=epochs,
         train_subset=256,
         test_subset=100,
         batch_size=64,
         device="cpu",
         threads=1,
-        run_dir=str(tmp_path / "run"),
+        run_dir=str(run_dir),
     )
+
+
+def test_the_trainer_snapshots_every_epoch(tmp_path: Path) -> None:
+    from engine.trainer import Control, train_events
+
+    config = tiny_config(tmp_path / "run", epochs=2)
     states = []
     control = Control(between_steps=states.append)
     events = list(train_events(config, control))
     assert events[-1].kind == "finished", events[-1]
-    assert history.list_snapshots(config.run_dir) == [1, 2]
+    assert history.list_snapshots(config.run_dir) == [0, 1, 2]
     run = history.load_history(config.run_dir)
     written = [
         json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
@@ -219,3 +250,45 @@ def test_the_trainer_snapshots_every_epoch(tmp_path: Path) -> None:
     final = states[-1].model.conv1.weight.detach().cpu().numpy()  # after the last step
     np.testing.assert_array_equal(history.snapshot_layer(config.run_dir, 2, "conv1"), final)
     assert np.abs(history.kernel_delta(config.run_dir, "conv1", 1, 2)).max() > 0
+    assert np.abs(history.kernel_delta(config.run_dir, "conv1", 0, 1)).max() > 0
+
+
+def test_a_fresh_run_snapshots_its_initial_weights_before_the_first_step(tmp_path: Path) -> None:
+    from engine.trainer import train_events
+
+    config = tiny_config(tmp_path / "run", epochs=1)
+    listed_at_start = None
+    for event in train_events(config):
+        if event.kind == "started":  # no step has been taken yet
+            listed_at_start = history.list_snapshots(config.run_dir)
+    assert event.kind == "finished", event
+    assert listed_at_start == [0]
+    torch.manual_seed(config.seed)  # the trainer seeds, then builds the model it trains
+    initial, _ = build_model(config.model)
+    saved = history.load_snapshot(config.run_dir, 0)
+    assert list(saved) == ["conv1", "conv2", "fc1", "fc2", "fc3"]
+    for name, weights in saved.items():
+        np.testing.assert_array_equal(weights, getattr(initial, name).weight.detach().numpy())
+    assert not np.array_equal(saved["conv1"], history.snapshot_layer(config.run_dir, 1, "conv1"))
+
+
+def test_a_resumed_run_writes_no_new_epoch_0(tmp_path: Path) -> None:
+    from engine.trainer import train_events
+
+    first = tiny_config(tmp_path / "run", epochs=1)
+    events = list(train_events(first))
+    assert events[-1].kind == "finished", events[-1]
+    checkpoint = events[-1].checkpoint
+    snapshot_0 = tmp_path / "run" / "history" / "epoch-0000.npz"
+    initial, written_at = snapshot_0.read_bytes(), snapshot_0.stat().st_mtime_ns
+
+    # In another folder: only the epochs trained there; its epoch 0 lives where it began.
+    elsewhere = tiny_config(tmp_path / "more", epochs=2)
+    events = list(train_events(elsewhere, resume=checkpoint))
+    assert events[-1].kind == "finished", events[-1]
+    assert history.list_snapshots(elsewhere.run_dir) == [2]
+    # In its own folder (its checkpoint becomes epoch 2's): epoch 0 is left as it was.
+    events = list(train_events(tiny_config(tmp_path / "run", epochs=2), resume=checkpoint))
+    assert events[-1].kind == "finished", events[-1]
+    assert history.list_snapshots(first.run_dir) == [0, 1, 2]
+    assert snapshot_0.read_bytes() == initial and snapshot_0.stat().st_mtime_ns == written_at

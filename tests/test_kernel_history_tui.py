@@ -122,3 +122,50 @@ def test_kernel_snapshot_stepping_rules() -> None:
     assert snaps.base_epoch == 1 and snaps.kernels_request("c")[1]["base_epoch"] == 1
     snaps.step(2)
     assert snaps.epoch is None and snaps.kernels_request("c") == ("kernels", {"layer": "c"})
+
+
+async def test_epoch_0_is_shown_as_the_initial_kernels(tmp_path: Path) -> None:
+    from engine.history import write_snapshot
+    from tui.widgets import Inspector
+
+    run = tmp_path / "run"
+    write_snapshot(run, 0, {"conv1": kernels_at(0)}, {}, {"model": "tiny", "params": 80})
+    for epoch in (1, 2):
+        write_snapshot(
+            run, epoch, {"conv1": kernels_at(epoch)}, {"test_acc": 0.5}, {"model": "tiny"}
+        )
+    (run / "checkpoint.pt").write_bytes(b"x")
+    fake = HistoryFakeEngine()
+    app = CnnTuiApp(
+        AppOptions(
+            config=make_config("fast", model="tiny"),
+            color_mode="256",
+            checkpoint=str(run / "checkpoint.pt"),
+        ),
+        engine_factory=lambda data_dir, log_file: fake,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main
+        await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
+        inspector = main.query_one(Inspector)
+
+        def showing(epoch: int, delta: bool) -> bool:
+            kernels = inspector.kernels or {}
+            return kernels.get("epoch") == epoch and bool(kernels.get("delta")) == delta
+
+        for epoch in (2, 1, 0):  # one at a time: asks made while one is out are coalesced
+            await pilot.press("e")
+            await wait_for(pilot, lambda epoch=epoch: showing(epoch, False), f"epoch {epoch}")
+        np.testing.assert_array_equal(inspector.kernels["weights"], kernels_at(0))
+        assert inspector.message.startswith("initial kernels, before training (epoch 0 of 2)")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: main.snapshots.delta, "the change view")
+        await wait_for(pilot, lambda: "no change to show" in inspector.message, "no change")
+        await pilot.press("E")
+        await wait_for(pilot, lambda: showing(1, True), "the change from epoch 0 to 1")
+        np.testing.assert_allclose(
+            inspector.kernels["weights"], kernels_at(1) - kernels_at(0), atol=1e-6
+        )
+        assert inspector.message.startswith(
+            "kernel change from the initial weights (epoch 0) to epoch 1 (of 2)"
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.history import INITIAL_EPOCH
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -35,8 +37,24 @@ class KernelHistoryActions:
         self.snapshots.run_dir = payload.get("run_dir") or self.snapshots.run_dir
         self.snapshots.step(self.snapshots.pending)
         self.inspector.set_message(
-            self.snapshots.note()
+            snapshot_note(self.snapshots)
             if self.snapshots.epochs
-            else "This run has no kernel snapshots yet: they are saved at the end of every epoch."
+            else "This run has no kernel snapshots yet: they are saved when training starts "
+            "(the initial weights) and at the end of every epoch."
         )
         self.refresh_inspector(activations=False, sample=False)
+
+
+def snapshot_note(snapshots: KernelSnapshots) -> str:
+    """The line above the maps: ``snapshots.note()``, with epoch 0 named the initial weights."""
+    epoch, base = snapshots.epoch, snapshots.base_epoch
+    if INITIAL_EPOCH not in (epoch, base):
+        return snapshots.note()
+    last = snapshots.epochs[-1] if snapshots.epochs else epoch
+    if base == INITIAL_EPOCH:
+        return (
+            f"kernel change from the initial weights (epoch 0) to epoch {epoch} (of {last})"
+            " · x: weights"
+        )
+    which = ": no change to show" if snapshots.delta else ""
+    return f"initial kernels, before training (epoch 0 of {last}){which} · e/E step, x change"
