@@ -114,6 +114,33 @@ async def test_sample_keys_random_and_misclassified() -> None:
         assert ("activations", {"layer": "conv1", "index": main.sample_index}) in fake.sent
 
 
+async def test_sample_key_draws_the_digit_before_the_engine_replies(monkeypatch) -> None:
+    from engine.idx import read_split
+    from tui.widgets import Probabilities
+
+    app, fake = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = app.main
+        await wait_for(pilot, lambda: main.local_digits.images is not None, what="the digits")
+        answer = fake.poll
+        monkeypatch.setattr(fake, "poll", lambda timeout=0.0: None)  # an engine busy training
+        await pilot.press("l")
+        await pilot.pause()
+        images, labels = read_split("test")
+        sample = main.inspector.sample
+        assert sample["index"] == 1 and (sample["image"] == images[1]).all()
+        probs = main.inspector.query_one(Probabilities)
+        assert str(probs.as_text()) == "predicting…"
+        digit_text = "".join(
+            s.text for line in main.inspector.query_one("#digit")._build() for s in line
+        )
+        assert f"true {labels[1]} pred …" in digit_text
+        monkeypatch.setattr(fake, "poll", answer)
+        await wait_for(pilot, lambda: not main.inspector.sample.get("pending"), what="the reply")
+        assert main.inspector.sample["pred"] is not None and "T" in str(probs.as_text())
+
+
 async def test_inspector_keys_reach_the_inspector(monkeypatch) -> None:
     app, fake = make_app()
     calls: list[str] = []

@@ -324,7 +324,7 @@ async def test_sample_probabilities_and_message():
     async with app.run_test(size=(100, 30)) as pilot:
         _, inspector = await started(app, pilot)
         probs = inspector.query_one(Probabilities)
-        text = str(probs.render())
+        text = str(probs.as_text())
         assert len(text.splitlines()) == 10
         assert "T " in text.splitlines()[7] and "P" in text.splitlines()[2]
         assert "true 7 pred 2" in text_of(inspector.query_one("#digit"))
@@ -367,5 +367,5 @@ async def test_colour_photo_and_thousand_classes():
         }
         assert reds
         probs_widget = inspector.query_one(Probabilities)
-        rows = str(probs_widget.render()).splitlines()
+        rows = str(probs_widget.as_text()).splitlines()
         assert len(rows) == min(probs_widget.size.height, 1000) and "tabby cat" in rows[0]

@@ -56,6 +56,7 @@ class EngineRouting:
     start_training: Callable[[], None]
     action_show_tab: Callable[[str], None]
     select_sample: Callable[[int], None]
+    load_local_digits: Callable[[], None]
 
     def engine_started(self) -> None:
         """Called by the app once the child is spawning: open the model."""
@@ -63,6 +64,8 @@ class EngineRouting:
         self.set_state("starting")
         self.engine_starts += 1
         o = self.options
+        if self.engine_starts == 1:
+            self.load_local_digits()
         if self.engine_starts > 1:  # a restart: open what the next run trains
             self.request_load(model=self.next_config.model, weights=o.weights)
         elif o.checkpoint:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from tui.local_digits import LocalDigits, LocalDigitsLoaded, read_test_digits
+
 if TYPE_CHECKING:
     import random
     from collections.abc import Callable
 
+    from tui.app import AppOptions
     from tui.compare import KernelSnapshots
     from tui.link import Link
     from tui.widgets import Inspector, LayerTable
@@ -36,6 +39,11 @@ class InspectorRequests:
     sample_index: int
     navigated: float
     random: random.Random
+    options: AppOptions
+    local_digits: LocalDigits
+    run_worker: Callable[..., Any]
+    post_message: Callable[..., Any]
+    call_after_refresh: Callable[..., Any]
     snapshots: KernelSnapshots
     link: Link
     inspector: Inspector
@@ -85,7 +93,25 @@ class InspectorRequests:
     def select_sample(self, index: int) -> None:
         self.sample_index = index
         self.navigated = time.monotonic()
+        preview = self.local_digits.preview(index, self.inspector.info)
+        if preview is not None and self.loaded_model is not None:
+            self.inspector.set_sample(preview)  # the digit now; its prediction follows
         self.refresh_inspector(kernels=False)
+
+    def load_local_digits(self) -> None:
+        """Read the test digits in a thread (after the first paint) for select_sample."""
+        data_dir = self.options.data_dir or self.options.config.data_dir
+        self.run_worker(
+            lambda: self._post_digits(data_dir), thread=True, exit_on_error=False, group="digits"
+        )
+
+    def _post_digits(self, data_dir: str | None) -> None:
+        loaded = read_test_digits(data_dir)
+        if loaded is not None:
+            self.post_message(loaded)
+
+    def on_local_digits_loaded(self, message: LocalDigitsLoaded) -> None:
+        self.local_digits.set(message)
 
     def live_refresh(self) -> None:
         """While training, refresh what the inspector shows; not while the user is moving
@@ -102,7 +128,14 @@ class InspectorRequests:
             return
         self.layer_name, self.layer_row = message.name, message.row
         self.navigated = time.monotonic()
-        self.inspector.set_layer(message.row)
+        # The table's cursor is painted first, in a frame of its own; the inspector (whose
+        # repaint may re-lay out the screen) follows, and its requests go out then.
+        self.call_after_refresh(self.open_layer, message.row)
+
+    def open_layer(self, row: dict[str, Any]) -> None:
+        if row.get("name") != self.layer_name:
+            return  # already moved on (keys faster than frames)
+        self.inspector.set_layer(row)
         self.refresh_inspector(sample=False)
 
     def on_inspector_many_toggled(self, message: Inspector.ManyToggled) -> None:

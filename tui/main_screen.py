@@ -18,6 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from engine.config import TrainConfig
 from tui.commands import MAIN_KEYS, Key, all_keys, bindings, inspector_keys
 from tui.link import EngineEvent, EngineLost, EngineReply, Link
+from tui.local_digits import LocalDigits
 from tui.main_engine import EngineRouting
 from tui.main_inspector import (
     LIVE_REFRESH_S,
@@ -110,6 +111,7 @@ class MainScreen(EngineRouting, TrainingActions, InspectorRequests, KernelHistor
         self.image_pending = bool(options.image)
         self.train_after_load = False
         self.random = random.Random(options.seed)
+        self.local_digits = LocalDigits()  # the test digits, drawn before the engine replies
         # The optional tabs whose modules exist; each widget is made when its tab first shows.
         self.tabs = [
             (tab_id, title, module, name)

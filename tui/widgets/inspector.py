@@ -190,7 +190,18 @@ class Inspector(CellExplainer, Widget, can_focus=True):
             self.set_reactive(Inspector.channel, 0)
             self.set_class(not has_weights(row), "-no-weights")
             self.leave_explain()
-        self._refresh_all(keep_page=same)
+        # The sample panel does not depend on the layer: it is not repainted.
+        self._refresh_title()
+        kernels = self.query_one("#kernels", HeatmapGrid) if self.is_mounted else None
+        if not same and kernels is not None and kernels.count and has_weights(row):
+            # Keep the previous kernels, marked, until this layer's arrive (a few frames): an
+            # emptied auto-height grid would shrink and grow back, re-laying out the screen
+            # twice for every key press.
+            self.kernel_view = None
+            kernels.set_caption("loading…")
+        else:
+            self._refresh_kernels(keep_page=same)
+        self._refresh_activations(keep_page=same)
 
     def set_kernels(self, payload: dict[str, Any] | None) -> None:
         """The layer's ``kernels`` reply, or None when it has no weights."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.widgets.halfblock import check_mode
@@ -79,7 +81,20 @@ class Probabilities(Widget):
         self.label: int | None = None
         self.pred: int | None = None
         self.class_names: list[str] | None = None
+        self.pending = False
         self.set_reactive(Probabilities.color_mode, color_mode or detect_color_mode())
+        self._lines: list[Strip] | None = None  # built once per sample, size and style
+
+    def watch_color_mode(self) -> None:
+        self._lines = None
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._lines = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines = None
 
     def set_probs(
         self,
@@ -95,9 +110,12 @@ class Probabilities(Widget):
             else np.asarray(probs, dtype=np.float32).reshape(-1)
         )
         self.label = None if label is None or int(label) < 0 else int(label)
+        # A digit drawn before the engine's reply (tui.local_digits): its prediction follows.
+        self.pending = probs is None and self.label is not None
         self.pred = None if pred is None or int(pred) < 0 else int(pred)
         if class_names is not None:
             self.class_names = [str(n) for n in class_names]
+        self._lines = None
         self.refresh()
 
     def validate_color_mode(self, mode: str) -> str:
@@ -138,11 +156,30 @@ class Probabilities(Widget):
             component("probabilities--wrong"),
         )
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        """Line API with cached strips: a frame that repaints the panel (a layer change, a
+        live refresh) costs a list lookup instead of laying out rich Text again."""
+        width = self.size.width
+        if self._lines is None:
+            base = self.rich_style
+            rows = self.as_text().split("\n", allow_blank=True)
+            console = self.app.console
+            self._lines = [
+                Strip(Segment.simplify(row.render(console, end="")))
+                .apply_style(base)
+                .adjust_cell_length(width, base)
+                for row in rows
+            ]
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(width, self.rich_style)
+
+    def as_text(self) -> Text:
+        """The bars as rich Text, one line per shown class."""
         width, height = self.size
         classes = self.shown_classes(height)
         if not classes:
-            return Text("no sample" if height else "")
+            return Text(("predicting…" if self.pending else "no sample") if height else "")
         narrow = width < 22
         pct_w = 4 if narrow else 6
         # names give way to a bar of at least MIN_BAR cells

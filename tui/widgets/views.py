@@ -183,5 +183,7 @@ def sample_caption(payload: dict[str, Any], class_names: Sequence[str] | None) -
     label, pred = payload.get("label"), payload.get("pred")
     if _cls(label) == "?":
         return f"pred {name(pred)}"
-    mark = "" if pred is None else " ✓" if label == pred else " ✗"
+    if pred is None:  # drawn before the engine's prediction arrives
+        return f"true {name(label)} pred …"
+    mark = " ✓" if label == pred else " ✗"
     return f"true {name(label)} pred {name(pred)}{mark}"
