@@ -49,6 +49,31 @@ async def test_training_start_pause_resume_stop_and_curves() -> None:
         assert "last.pt" in messages
 
 
+async def test_curves_hold_back_while_keys_move_through_layers() -> None:
+    import time
+
+    from tui.widgets.training_pane import BUSY_REDRAW_S
+
+    app, fake = make_app(FakeEngine(steps_per_epoch=400, step_delay=0.01))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = app.main.query_one(TrainingPane)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: len(pane.curves.train_loss) > 3, what="some points")
+        pressed = time.monotonic()
+        await pilot.press("j")  # navigation: curve redraws wait a while
+        assert pane.busy_until > pressed
+        pane.busy_until = time.monotonic() + 60  # (a slow machine must not end the wait here)
+        pane._drawn_at, pane._dirty = time.monotonic(), True
+        pane._redraw_if_dirty()
+        assert pane._dirty  # held back
+        pane._drawn_at = time.monotonic() - BUSY_REDRAW_S - 0.1  # but never for long
+        pane._redraw_if_dirty()
+        assert not pane._dirty
+        await pilot.press("t")
+        await wait_for(pilot, lambda: app.main.state == "finished", what="the stopped run")
+
+
 async def test_full_run_reports_test_accuracy_per_epoch() -> None:
     app, fake = make_app(FakeEngine(steps_per_epoch=5))
     async with app.run_test(size=SIZE) as pilot:

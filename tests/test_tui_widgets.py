@@ -283,7 +283,8 @@ async def test_layer_without_weights_and_dense_layer():
         await pilot.pause()
         title = str(inspector.query_one("#inspector-title").render())
         assert "no weights" in title
-        assert not inspector.query_one("#kernels").display
+        kernels = inspector.query_one("#kernels", HeatmapGrid)
+        assert kernels.display and kernels.count == 0 and "no weights" in text_of(kernels)
         weights = RNG.normal(size=(10, 3136)).astype(np.float32)
         inspector = app.show(
             4,
@@ -369,3 +370,23 @@ async def test_colour_photo_and_thousand_classes():
         probs_widget = inspector.query_one(Probabilities)
         rows = str(probs_widget.as_text()).splitlines()
         assert len(rows) == min(probs_widget.size.height, 1000) and "tabby cat" in rows[0]
+
+
+async def test_kernels_area_keeps_its_height_across_layers_until_a_new_model():
+    app = WidgetsApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await started(app, pilot)
+        inspector = app.show(3, kernels("conv2", 16, 8), activations("conv2", (16, 11, 11)))
+        await pilot.pause()
+        grid = inspector.query_one("#kernels", HeatmapGrid)
+        tall = grid.size.height
+        inspector = app.show(0, kernels("conv1", 2, 1), activations("conv1", (8, 28, 28)))
+        await pilot.pause()
+        assert grid.count == 2 and grid.size.height == tall  # no shrink, no re-layout
+        inspector = app.show(1, None, activations("relu1", (8, 28, 28)))
+        await pilot.pause()
+        assert grid.display and grid.size.height == tall and "no weights" in text_of(grid)
+        inspector.set_model({"name": "tiny"}, SUMMARY)
+        inspector = app.show(0, kernels("conv1", 2, 1), activations("conv1", (8, 28, 28)))
+        await pilot.pause()
+        assert 0 < grid.size.height < tall  # a new model measures afresh

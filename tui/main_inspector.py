@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tui.link import Link
     from tui.widgets import Inspector, LayerTable
     from tui.widgets.explain_view import CellExplainRequested
+    from tui.widgets.training_pane import TrainingPane
 
 TEST_SAMPLES = 10_000  # the MNIST test split
 MANY_DIGITS = 6  # rows shown by "several digits at once"
@@ -47,6 +48,7 @@ class InspectorRequests:
     snapshots: KernelSnapshots
     link: Link
     inspector: Inspector
+    training: TrainingPane
     table: LayerTable
     active_tab: str
     notify: Callable[..., None]
@@ -92,11 +94,16 @@ class InspectorRequests:
 
     def select_sample(self, index: int) -> None:
         self.sample_index = index
-        self.navigated = time.monotonic()
+        self.note_navigation()
         preview = self.local_digits.preview(index, self.inspector.info)
         if preview is not None and self.loaded_model is not None:
             self.inspector.set_sample(preview)  # the digit now; its prediction follows
         self.refresh_inspector(kernels=False)
+
+    def note_navigation(self) -> None:
+        """A layer or sample change: live refreshes and curve redraws hold back a while."""
+        self.navigated = time.monotonic()
+        self.training.busy_until = self.navigated + NAVIGATION_QUIET_S
 
     def load_local_digits(self) -> None:
         """Read the test digits in a thread (after the first paint) for select_sample."""
@@ -127,7 +134,7 @@ class InspectorRequests:
         if message.name == self.layer_name:
             return
         self.layer_name, self.layer_row = message.name, message.row
-        self.navigated = time.monotonic()
+        self.note_navigation()
         # The table's cursor is painted first, in a frame of its own; the inspector (whose
         # repaint may re-lay out the screen) follows, and its requests go out then.
         self.call_after_refresh(self.open_layer, message.row)

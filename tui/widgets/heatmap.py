@@ -87,6 +87,11 @@ class HeatmapGrid(Widget):
         self._layout: Layout | None = None
         self.builds = 0  # number of full line builds (tests and benchmarks)
         self._shape: tuple | None = None  # geometry of the last maps, see _shape_changed
+        # keep_height: an auto-height grid that grows but does not shrink (until
+        # release_height), so new maps that fit need no re-layout of the screen.
+        self.keep_height = False
+        self._height_limit: int | None = None  # the line limit of the last layout
+        self._released = False
         self.set_reactive(HeatmapGrid.color_mode, color_mode or detect_color_mode())
 
     # -- data -------------------------------------------------------------------------------
@@ -225,7 +230,26 @@ class HeatmapGrid(Widget):
         if max_height is not None and not max_height.is_auto:
             spacing = self.styles.gutter.height
             limit = min(limit, int(max_height.resolve(container, viewport)) - spacing)
-        return self.model.natural_height(width, limit=max(2, limit))
+        limit = max(2, limit)
+        self._height_limit = limit
+        natural = self.model.natural_height(width, limit=limit)
+        if self.keep_height and not self._released:
+            return max(natural, min(self.size.height, limit))
+        self._released = False
+        return natural
+
+    def release_height(self) -> None:
+        """Let a keep_height grid shrink to its maps once more (a new model)."""
+        self._height_limit = None
+        self._released = True
+        self.refresh(layout=True)
+
+    def _fits(self) -> bool:
+        """Whether a keep_height grid's new maps fit the lines it already has."""
+        width, height = self.size
+        if not self.keep_height or self._height_limit is None or height <= 0:
+            return False
+        return self.model.natural_height(width, limit=self._height_limit) <= height
 
     # -- rendering --------------------------------------------------------------------------
     _data_version = 0
@@ -239,7 +263,8 @@ class HeatmapGrid(Widget):
         self._layout = None
         self._data_version += 1
         height = self.styles.height
-        self.refresh(layout=relayout and height is not None and height.is_auto)
+        relayout = relayout and height is not None and height.is_auto and not self._fits()
+        self.refresh(layout=relayout)
 
     def on_resize(self) -> None:
         self.invalidate()

@@ -99,7 +99,6 @@ class Inspector(CellExplainer, Widget, can_focus=True):
     Inspector #activations {
         height: 1fr;
     }
-    Inspector.-no-weights #kernels, Inspector.-no-weights #kernels-scale,
     Inspector.-many #kernels, Inspector.-many #kernels-scale {
         display: none;
     }
@@ -164,6 +163,9 @@ class Inspector(CellExplainer, Widget, can_focus=True):
             yield SamplePanel(id="inspector-sample", color_mode=mode)
 
     def on_mount(self) -> None:
+        # The kernels area keeps its height while one moves through a model's layers (a
+        # weightless layer says so in it): no pane jumps, and no re-layout per key press.
+        self.query_one("#kernels", HeatmapGrid).keep_height = True
         self._refresh_all()
 
     def on_resize(self) -> None:
@@ -179,6 +181,8 @@ class Inspector(CellExplainer, Widget, can_focus=True):
         self.layer_row = self.kernels = self.activations = self.sample = self.many_payload = None
         self.leave_explain()
         self.set_reactive(Inspector.channel, 0)
+        if self.is_mounted:
+            self.query_one("#kernels", HeatmapGrid).release_height()
         self._refresh_all()
 
     def set_layer(self, row: dict[str, Any]) -> None:

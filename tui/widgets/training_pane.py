@@ -7,6 +7,7 @@ are rebuilt at most twice a second, however often progress arrives.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ from engine.events import EpochEnd, Progress, Started
 SMOOTHING = 0.9  # EMA weight of the previous value for the per-step train curves
 MAX_POINTS = 1500  # per curve; older points are thinned out beyond this
 REDRAW_S = 0.5
+BUSY_REDRAW_S = 2.0  # while the user moves through layers and samples, their frames come first
 
 
 @dataclass
@@ -60,6 +62,8 @@ class TrainingPane(Vertical):
         self.steps_per_epoch = 1
         self.start_epoch = 0
         self._dirty = False
+        self.busy_until = 0.0  # time.monotonic() until which the screen is being navigated
+        self._drawn_at = 0.0
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="bar-row"):
@@ -125,11 +129,15 @@ class TrainingPane(Vertical):
     # -------------------------------------------------------------------- drawing
 
     def _redraw_if_dirty(self) -> None:
+        now = time.monotonic()
+        if now < self.busy_until and now - self._drawn_at < BUSY_REDRAW_S:
+            return  # two plots cost a 10-15 ms frame: not while keys are being pressed
         if self._dirty:
             self.redraw()
 
     def redraw(self) -> None:
         self._dirty = False
+        self._drawn_at = time.monotonic()
         self._draw(
             self.query_one("#loss-plot", PlotextPlot),
             "loss",
