@@ -193,6 +193,24 @@ def fast_recipe(
     return result
 
 
+def measure_cpu_switches(quick: bool, threads: int, log: Callable[[str], None]) -> dict:
+    """bf16 autocast and torch.compile against float32 eager (engine.switches); the verdicts
+    are saved for this machine, and the trainer follows them."""
+    from engine.switches import SWITCHES, measure_switches, save_verdicts
+
+    torch.set_num_threads(threads)
+    result = measure_switches(rounds=1 if quick else 3, steps=2 if quick else 5)
+    result["saved_to"] = str(save_verdicts(result, threads))
+    for name in SWITCHES:
+        r = result[name]
+        log(
+            f"switch {name}: step {r['step_ms']:.1f} ms vs float32 {result['float32_ms']:.1f} ms, "
+            f"warm-up {r['warmup_s']:.1f} s: {'on' if r['pays_off'] else 'off'} (pays off: "
+            f"{'yes' if r['pays_off'] else 'no'})"
+        )
+    return result
+
+
 def run_bench(
     models: list[str],
     *,
@@ -217,4 +235,5 @@ def run_bench(
         report["efficiency"] = measure_efficiency(
             split, rounds=2 if quick else 6, steps=2 if quick else 10, log=log
         )
+        report["switches"] = measure_cpu_switches(quick, report["efficiency"]["threads"], log)
     return report

@@ -365,4 +365,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"model GFLOP/s / {eff['peak_gflops']:.1f} matmul peak GFLOP/s = "
             f"{eff['ratio']:.0%} (target >= 60 %)"
         )
+    if switches := report.get("switches"):
+        chosen = [n for n in ("bf16", "compile") if switches[n]["pays_off"]]
+        print(
+            f"cpu switches (bf16 autocast, torch.compile): on for {', '.join(chosen) or 'none'}"
+            f" on this machine; verdicts saved to {switches['saved_to']}"
+        )
     return 0

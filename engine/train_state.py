@@ -29,6 +29,7 @@ from engine.device import choose_cpu_settings, resolve_device
 from engine.errors import CheckpointError, ConfigError
 from engine.models import ModelInfo, build_model
 from engine.steps import make_optimizer, make_scheduler
+from engine.switches import apply_verdicts
 from engine.train_graph import training_graph
 
 METRICS_NAME = "metrics.jsonl"
@@ -227,7 +228,9 @@ def build_state(config: TrainConfig, resume: str | Path | None) -> TrainState:
     threads, channels_last = _threads_and_layout(device, config)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=memory_format)
-    train_model = training_graph(model)
+    train_model, precision = training_graph(model), make_precision(device)
+    if device.type == "cpu":  # bf16 / torch.compile only where the bench showed a payoff
+        train_model, precision = apply_verdicts(train_model, precision, threads)
     state = TrainState(
         model=model,
         info=info,
@@ -240,7 +243,7 @@ def build_state(config: TrainConfig, resume: str | Path | None) -> TrainState:
         memory_format=memory_format,
         train=train.to(device),
         test=test.to(device),
-        precision=make_precision(device),
+        precision=precision,
         train_model=train_model,
     )
     if augment is not None:  # uncovered pixels get the normalised value of black

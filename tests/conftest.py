@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED_MNIST = REPO / "data" / "mnist"
+
+# The CPU switch verdicts a local `engine bench` saved must not change what tests train.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="cnn-tui-test-cache-")
 
 
 @pytest.fixture(scope="session")

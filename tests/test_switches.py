@@ -1,0 +1,51 @@
+"""CPU switches: the payoff rule, the per-machine verdicts, and the trainer following them."""
+
+from __future__ import annotations
+
+import torch
+
+from engine import switches
+from engine.accel import Precision
+from engine.config import make_config
+from engine.events import Finished
+from engine.train_state import build_state
+from engine.trainer import train_events
+
+
+def test_a_switch_pays_off_only_when_faster_by_more_than_its_warm_up() -> None:
+    assert switches.pays_off(base_ms=20, switch_ms=10, warmup_s=5, steps=938)  # saves 9.4 s
+    assert not switches.pays_off(base_ms=20, switch_ms=10, warmup_s=12, steps=938)
+    assert not switches.pays_off(base_ms=20, switch_ms=25, warmup_s=0, steps=938)
+
+
+def test_verdicts_are_kept_per_machine(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert switches.verdicts(2) == {}  # never measured: everything stays off
+    result = {"bf16": {"pays_off": True}, "compile": {"pays_off": False}}
+    path = switches.save_verdicts(result, threads=2)
+    assert path.is_relative_to(tmp_path)
+    assert switches.verdicts(2) == {"bf16": True, "compile": False}
+    assert switches.verdicts(1) == {}  # another thread count is another machine setting
+
+
+def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    model = torch.nn.Linear(2, 2)
+    plain = Precision()
+    assert switches.apply_verdicts(model, plain, 1) == (model, plain)
+    switches.save_verdicts({"bf16": {"pays_off": True}, "compile": {"pays_off": False}}, 1)
+    graph, precision = switches.apply_verdicts(model, plain, 1)
+    assert graph is model and precision.dtype == torch.bfloat16
+    config = make_config(
+        "fast",
+        model="c4-p-f16",
+        epochs=1,
+        batch_size=32,
+        train_subset=128,
+        test_subset=64,
+        threads=1,
+        channels_last=False,
+        run_dir=str(tmp_path / "run"),
+    )
+    assert build_state(config, None).precision.dtype == torch.bfloat16
+    assert isinstance(list(train_events(config))[-1], Finished)  # and it trains so
