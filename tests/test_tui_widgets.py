@@ -284,7 +284,7 @@ async def test_layer_without_weights_and_dense_layer():
         title = str(inspector.query_one("#inspector-title").render())
         assert "no weights" in title
         kernels = inspector.query_one("#kernels", HeatmapGrid)
-        assert kernels.display and kernels.count == 0 and "no weights" in text_of(kernels)
+        assert kernels.display and kernels.count == 0 and "no kernels" in text_of(kernels)
         weights = RNG.normal(size=(10, 3136)).astype(np.float32)
         inspector = app.show(
             4,
@@ -385,7 +385,7 @@ async def test_kernels_area_keeps_its_height_across_layers_until_a_new_model():
         assert grid.count == 2 and grid.size.height == tall  # no shrink, no re-layout
         inspector = app.show(1, None, activations("relu1", (8, 28, 28)))
         await pilot.pause()
-        assert grid.display and grid.size.height == tall and "no weights" in text_of(grid)
+        assert grid.display and grid.size.height == tall and "no kernels" in text_of(grid)
         inspector.set_model({"name": "tiny"}, SUMMARY)
         inspector = app.show(0, kernels("conv1", 2, 1), activations("conv1", (8, 28, 28)))
         await pilot.pause()

@@ -360,7 +360,8 @@ class Inspector(CellExplainer, Widget, can_focus=True):
         if self.kernels is not None:
             view = kernel_view(self.kernels, self.channel, self.mean_channels, self.shared_scale)
         self.kernel_view = view
-        waiting = "loading…" if has_weights(self.layer_row) else "no weights"
+        kind = str((self.layer_row or {}).get("type", "this"))
+        waiting = "loading…" if has_weights(self.layer_row) else f"no kernels in a {kind} layer"
         if view is not None:
             grid.model.stretch = view.stretch
             grid.model.show_titles = not view.stretch
