@@ -49,6 +49,21 @@ def kernels_at(epoch: int) -> np.ndarray:
     return np.full((8, 1, 3, 3), 0.1 * epoch, np.float32) + offsets
 
 
+def app_on_checkpoint(run) -> tuple[CnnTuiApp, HistoryFakeEngine]:
+    """The app opening ``run``'s checkpoint (a placeholder file) against the history fake."""
+    (run / "checkpoint.pt").write_bytes(b"x")
+    fake = HistoryFakeEngine()
+    app = CnnTuiApp(
+        AppOptions(
+            config=make_config("fast", model="tiny"),
+            color_mode="256",
+            checkpoint=str(run / "checkpoint.pt"),
+        ),
+        engine_factory=lambda data_dir, log_file: fake,
+    )
+    return app, fake
+
+
 async def test_inspector_steps_through_kernel_snapshots(tmp_path: Path) -> None:
     from engine.history import write_snapshot
     from tui.widgets import Inspector
@@ -62,16 +77,7 @@ async def test_inspector_steps_through_kernel_snapshots(tmp_path: Path) -> None:
             {"test_acc": 0.5},
             {"model": "tiny", "params": 80},
         )
-    (run / "checkpoint.pt").write_bytes(b"x")
-    fake = HistoryFakeEngine()
-    app = CnnTuiApp(
-        AppOptions(
-            config=make_config("fast", model="tiny"),
-            color_mode="256",
-            checkpoint=str(run / "checkpoint.pt"),
-        ),
-        engine_factory=lambda data_dir, log_file: fake,
-    )
+    app, fake = app_on_checkpoint(run)
     async with app.run_test(size=SIZE) as pilot:
         main = app.main
         await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
@@ -134,16 +140,7 @@ async def test_epoch_0_is_shown_as_the_initial_kernels(tmp_path: Path) -> None:
         write_snapshot(
             run, epoch, {"conv1": kernels_at(epoch)}, {"test_acc": 0.5}, {"model": "tiny"}
         )
-    (run / "checkpoint.pt").write_bytes(b"x")
-    fake = HistoryFakeEngine()
-    app = CnnTuiApp(
-        AppOptions(
-            config=make_config("fast", model="tiny"),
-            color_mode="256",
-            checkpoint=str(run / "checkpoint.pt"),
-        ),
-        engine_factory=lambda data_dir, log_file: fake,
-    )
+    app, fake = app_on_checkpoint(run)
     async with app.run_test(size=SIZE) as pilot:
         main = app.main
         await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
