@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from engine.accel import Precision
 
@@ -45,18 +44,18 @@ def pays_off(base_ms: float, switch_ms: float, warmup_s: float, steps: int = EPO
 
 
 def _step_fn(model: torch.nn.Module, bf16: bool, batch: int) -> Callable[[], None]:
+    """One training step as the trainer runs it (engine.steps.train_step), on a fixed batch."""
+    from engine.steps import train_step
+
     fmt = torch.channels_last
     model = model.to(memory_format=fmt).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(batch, 1, 28, 28).contiguous(memory_format=fmt)
-    y = torch.randint(0, 10, (batch,))
+    images = torch.randint(0, 256, (batch, 28, 28), dtype=torch.uint8)  # as batches() yields
+    labels = torch.randint(0, 10, (batch,))
+    precision = Precision("cpu", torch.bfloat16) if bf16 else None
 
     def step() -> None:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = F.cross_entropy(model(x).float(), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        train_step(model, optimizer, None, images, labels, memory_format=fmt, precision=precision)
 
     return step
 
