@@ -174,6 +174,7 @@ def fast_recipe(
                 log(
                     f"fast recipe: {event.model} on {event.device}, {cfg['threads']} thread(s), "
                     f"{'channels_last' if cfg['channels_last'] else 'contiguous'}, "
+                    f"{event.precision}, "
                     f"{cfg['optimizer']} lr {cfg['lr']} {cfg['schedule']}, batch "
                     f"{cfg['batch_size']}, {cfg['epochs']} epoch(s)"
                 )

@@ -14,7 +14,7 @@ from engine.cli_train_views import PlainView, RichView
 from engine.config import AUGMENTS, OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, make_config
 
 TRAIN_EPILOG = """examples:
-  python -m engine train                          # the fast recipe (about 99 % in 2 epochs)
+  python -m engine train                          # the fast recipe (about 99 % in 1 epoch)
   python -m engine train --recipe seed-lenet5 --epochs 1
   python -m engine train --model c32-p-c64-p-f128 --optimizer sgd --lr 0.05 --schedule onecycle
   python -m engine train --resume runs/<run>/checkpoint.pt --epochs 4

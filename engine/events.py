@@ -30,6 +30,7 @@ class Started(Event):
     start_epoch: int = 0
     params: int = 0
     config: dict[str, Any] = field(default_factory=dict)
+    precision: str = "float32"  # or e.g. "bfloat16 autocast", where the step runs so
 
 
 @dataclass(frozen=True)

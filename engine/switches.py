@@ -33,9 +33,22 @@ def cache_path() -> Path:
     return Path(root) / "cnn-tui" / "cpu-switches.json"
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what platform knows; with torch's vector ISA, because
+    a virtual machine may report only "AMD EPYC" for CPUs with and without native bf16."""
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name} ({torch.backends.cpu.get_cpu_capability()})"
+
+
 def machine_key(threads: int) -> str:
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}|torch {torch.__version__}|{threads} threads"
+    return f"{cpu_name()}|torch {torch.__version__}|{threads} threads"
 
 
 def pays_off(base_ms: float, switch_ms: float, warmup_s: float, steps: int = EPOCH_STEPS) -> bool:

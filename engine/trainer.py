@@ -175,6 +175,7 @@ def _started(state: TrainState) -> Started:
         start_epoch=state.epoch,
         params=count_params(state.model),
         config=cfg.to_dict(),
+        precision=state.precision.describe(),
     )
 
 

@@ -6,8 +6,9 @@ import torch
 
 from engine import switches
 from engine.accel import Precision
+from engine.cli_train_views import started_line
 from engine.config import make_config
-from engine.events import Finished
+from engine.events import Finished, Started
 from engine.train_state import build_state
 from engine.trainer import train_events
 
@@ -48,4 +49,30 @@ def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch) -> Non
         run_dir=str(tmp_path / "run"),
     )
     assert build_state(config, None).precision.dtype == torch.bfloat16
-    assert isinstance(list(train_events(config))[-1], Finished)  # and it trains so
+    events = list(train_events(config))
+    assert isinstance(events[-1], Finished)  # and it trains so
+    started = next(e for e in events if isinstance(e, Started))
+    assert started.precision == "bfloat16 autocast"  # and says so, on the CLI too
+    assert "cpu, 1 thread(s), contiguous, bfloat16 autocast" in started_line(started)
+
+
+def test_without_a_verdict_a_run_reports_float32(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    config = make_config(
+        "fast",
+        model="c4-p-f16",
+        train_subset=64,
+        test_subset=32,
+        batch_size=32,
+        threads=1,
+        channels_last=False,
+        run_dir=str(tmp_path / "run"),
+    )
+    started = next(e for e in train_events(config) if isinstance(e, Started))
+    assert started.precision == "float32"
+
+
+def test_the_machine_key_names_the_cpu_and_its_vector_isa() -> None:
+    key = switches.machine_key(2)
+    assert torch.backends.cpu.get_cpu_capability() in key
+    assert key.endswith("|2 threads") and torch.__version__ in key

@@ -6,10 +6,11 @@ import pytest
 from fake_engine import FakeEngine, mnist_test_digits
 
 from engine.config import make_config
-from engine.events import Progress
+from engine.events import Progress, Started
 from engine.protocol import Reply
 from tui import __main__ as cli
 from tui.link import EngineProgress, EngineReply, Link
+from tui.main_engine import device_label
 from tui.widgets.header import Status, status_text
 
 # ------------------------------------------------------------------------ pieces
@@ -98,6 +99,13 @@ def test_header_drops_speed_before_accuracy_when_narrow() -> None:
     narrow = status_text(status, 80).plain
     assert "test acc 98.12%" in narrow and "samples/s" not in narrow
     assert len(narrow) <= 80
+
+
+def test_header_device_names_a_lower_precision() -> None:
+    started = Started(run_dir="r", model="fast-net", device="cpu", epochs=1, steps_per_epoch=9)
+    assert device_label(started) == "cpu"
+    bf16 = Started(**{**started.__dict__, "precision": "bfloat16 autocast"})
+    assert device_label(bf16) == "cpu bfloat16"
 
 
 def test_fake_engine_digits_are_mnist() -> None:

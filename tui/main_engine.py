@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from tui.widgets.training_pane import TrainingPane
 
 
+def device_label(event: Started) -> str:
+    """The header's device: "cpu", or "cpu bfloat16" where the step runs in lower precision."""
+    if event.precision == "float32":
+        return event.device
+    return f"{event.device} {event.precision.split()[0]}"
+
+
 class EngineRouting:
     """Mixin for MainScreen: engine start, replies (to ``got_<purpose>`` or their owner) and
     training events (to the header, the training pane and the inspector).
@@ -183,7 +190,7 @@ class EngineRouting:
             self.snapshots.reset(event.run_dir)
             header.update_status(
                 model=event.model,
-                device=event.device,
+                device=device_label(event),
                 epochs=event.epochs,
                 epoch=event.start_epoch + 1,
                 step=0,

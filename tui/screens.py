@@ -108,7 +108,10 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
 
     def compose(self) -> ComposeResult:
         c = self.config
-        recipes = [(f"{name}  ({r.model}, {r.epochs} epochs)", name) for name, r in RECIPES.items()]
+        recipes = [
+            (f"{name}  ({r.model}, {r.epochs} epoch{'s' * (r.epochs != 1)})", name)
+            for name, r in RECIPES.items()
+        ]
         with Vertical(id="config-dialog", classes="dialog"):
             yield Label("Next run", classes="dialog-title")
             with Grid(id="config-grid"):
