@@ -126,12 +126,20 @@ def save_verdicts(result: dict[str, Any], threads: int) -> Path:
 
 
 def verdicts(threads: int) -> dict[str, bool]:
-    """This machine's verdicts ({} when the bench has not measured it: all off)."""
+    """This machine's verdicts ({} when the bench has not measured it: all off).
+
+    Measured at another thread count, the same CPU's verdicts stand in: whether the CPU has
+    native bf16 does not depend on it, and the TUI's engine child trains on fewer threads than
+    the bench measures with.
+    """
     try:
         known = json.loads(cache_path().read_text())
     except (OSError, ValueError):
         return {}
-    entry = known.get(machine_key(threads))
+    same_cpu = machine_key(threads).rsplit("|", 1)[0] + "|"
+    entry = known.get(machine_key(threads)) or next(
+        (value for key, value in known.items() if key.startswith(same_cpu)), None
+    )
     return {name: bool(entry.get(name, False)) for name in SWITCHES} if entry else {}
 
 

@@ -390,3 +390,39 @@ async def test_kernels_area_keeps_its_height_across_layers_until_a_new_model():
         inspector = app.show(0, kernels("conv1", 2, 1), activations("conv1", (8, 28, 28)))
         await pilot.pause()
         assert 0 < grid.size.height < tall  # a new model measures afresh
+
+
+async def test_training_bars_are_full_at_epoch_end_though_progress_lagged() -> None:
+    from textual.widgets import ProgressBar
+
+    from engine.events import EpochEnd, Progress, Started
+    from tui.widgets.training_pane import TrainingPane
+
+    class PaneApp(App):
+        def compose(self) -> ComposeResult:
+            yield TrainingPane()
+
+    async with PaneApp().run_test(size=(80, 30)) as pilot:
+        pane = pilot.app.query_one(TrainingPane)
+        pane.start(Started(run_dir="r", model="m", device="cpu", epochs=2, steps_per_epoch=10))
+        # The engine's last Progress of the epoch came at step 7 (it sends a few per second).
+        pane.progress(
+            Progress(
+                epoch=1,
+                step=7,
+                steps_per_epoch=10,
+                global_step=7,
+                loss=1.0,
+                acc=0.5,
+                lr=0.01,
+                samples_per_sec=1.0,
+                elapsed=1.0,
+            )
+        )
+        ends = dict(train_loss=0.1, train_acc=0.9, test_loss=0.1, test_acc=0.9, seconds=1, lr=0.1)
+        pane.epoch_end(EpochEnd(epoch=1, **ends))
+        run_bar = pane.query_one("#run-bar", ProgressBar)
+        assert (run_bar.progress, pane.query_one("#epoch-bar", ProgressBar).progress) == (10, 10)
+        pane.epoch_end(EpochEnd(epoch=2, **ends))
+        await pilot.pause()
+        assert run_bar.percentage == 1.0

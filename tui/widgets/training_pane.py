@@ -114,7 +114,9 @@ class TrainingPane(Vertical):
     def epoch_end(self, event: EpochEnd) -> None:
         # EpochEnd.epoch counts completed epochs from 1.
         self.curves.add_epoch(float(event.epoch), event.test_loss, event.test_acc)
+        # Progress is throttled, so its last one may predate the epoch's last steps.
         self.query_one("#epoch-bar", ProgressBar).update(progress=self.steps_per_epoch)
+        self.query_one("#run-bar", ProgressBar).update(progress=event.epoch * self.steps_per_epoch)
         self._dirty = True
 
     def finish(self, message: str) -> None:
