@@ -11,7 +11,7 @@ from rich.color import ColorType
 from textual.app import App, ComposeResult
 
 from engine.colormap import DIVERGING, SEQUENTIAL, rgb_to_xterm256
-from tui.widgets.grid import GridModel
+from tui.widgets.grid import GridModel, fit_caption
 from tui.widgets.halfblock import (
     ASCII_RAMP,
     EMPTY,
@@ -280,3 +280,11 @@ async def test_grid_widget_merges_constant_rows_and_highlights():
         await pilot.pause()
         assert grid.page == 1 and grid.page_label.startswith("page 2/")
         assert app.pages == [(1, grid.page_count)]
+
+
+def test_a_long_caption_drops_whole_details_before_cutting() -> None:
+    caption = "feature maps 8×28×28 · sample #0"
+    assert fit_caption(caption, 40) == caption
+    assert fit_caption(caption, 28) == "feature maps 8×28×28"
+    assert fit_caption(caption, 10) == "feature m…"
+    assert fit_caption("", 5) == "" and fit_caption("abc", 0) == ""

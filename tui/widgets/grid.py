@@ -93,6 +93,18 @@ class Canvas:
         return [Strip(line, self.width) for line in self.lines]
 
 
+def fit_caption(caption: str, width: int) -> str:
+    """The caption in ``width`` cells: whole trailing " · " details dropped first (a cut word
+    reads as garbage), then an ellipsis."""
+    parts = caption.split(" · ")
+    while len(parts) > 1 and len(" · ".join(parts)) > width:
+        parts.pop()
+    text = " · ".join(parts)
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "…" if width > 0 else ""
+
+
 class GridModel:
     """Maps, titles and view settings of a heatmap grid; lays them out and builds lines.
 
@@ -351,7 +363,7 @@ class GridModel:
         if len(right) > canvas.width:
             right = ""
         caption_w = canvas.width - len(right) - (1 if right else 0)
-        canvas.text(0, 0, self.caption, caption_w, styles.caption)
+        canvas.text(0, 0, fit_caption(self.caption, caption_w), caption_w, styles.caption)
         canvas.text(canvas.width - len(right), 0, right, len(right), styles.caption)
 
     def _draw_maps(
