@@ -112,6 +112,12 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES) and mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
 
 
+def warms_up(device: torch.device) -> bool:
+    """Whether a run takes throwaway steps before its first (engine.steps.warm_up): on CUDA,
+    where a new shape's first step costs tenths of a second; on the CPU it costs milliseconds."""
+    return device.type == "cuda"
+
+
 def checks_loss_every_step(device: torch.device) -> bool:
     """Whether each step reads its loss to catch a NaN at once: free on the CPU; on a GPU it
     would sync every step, so there the loss is checked where metrics are read (throttled)."""

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.accel import Precision, make_precision, prepare_device
+from engine.accel import Precision, make_precision, prepare_device, warms_up
 from engine.augment import make_augment
 from engine.checkpoint import load_checkpoint, resolve_checkpoint_path, set_rng_state
 from engine.config import TrainConfig
@@ -28,7 +28,7 @@ from engine.data import MnistSplit, load_split
 from engine.device import choose_cpu_settings, resolve_device
 from engine.errors import CheckpointError, ConfigError
 from engine.models import ModelInfo, build_model
-from engine.steps import make_optimizer, make_scheduler
+from engine.steps import make_optimizer, make_scheduler, warm_up
 from engine.switches import apply_verdicts
 from engine.train_graph import training_graph
 
@@ -254,7 +254,22 @@ def build_state(config: TrainConfig, resume: str | Path | None) -> TrainState:
     else:
         restore_checkpoint(state, ckpt, config, resume)
     state.run_dir = run_dir_for(config, resume)
+    if warms_up(device):
+        warm_up_state(state)
     return state
+
+
+def warm_up_state(state: TrainState) -> None:
+    """engine.steps.warm_up with this run's model, data, layout, augmentation and precision."""
+    assert state.train is not None
+    warm_up(
+        state.train_model or state.model,
+        state.config,
+        state.train,
+        memory_format=state.memory_format,
+        augment=state.augment,
+        precision=state.precision,
+    )
 
 
 # ----------------------------------------------------------------------------- resuming

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from engine import device as device_mod
-from engine import trainer
+from engine import steps, train_state, trainer
 from engine.accel import (
     Precision,
     autocast_dtype,
@@ -23,12 +23,14 @@ from engine.accel import (
     needs_grad_scaler,
     optimizer_options,
     prepare_device,
+    warms_up,
 )
 from engine.config import make_config
 from engine.efficiency import matmul_round, training_flops_per_sample
-from engine.events import Progress, Started
+from engine.events import Finished, Progress, Started
 from engine.models import build_model
 from engine.summary import summarize
+from engine.train_state import build_state, warm_up_state
 from engine.trainer import make_optimizer, train_events, train_step
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,6 +211,47 @@ def test_metrics_are_read_a_few_times_a_second_not_every_step(monkeypatch, tmp_p
     assert 0 < len(progress) <= steps // 3
     training_reads = reads_at["last progress"] - reads_at["start"]
     assert training_reads <= 2 * len(progress) < steps
+
+
+# ------------------------------------------------------------------ warm-up (CUDA's, run here)
+
+
+def _warm_up_config(tmp_path: Path, name: str):
+    return make_config(
+        "fast", model="c4b-p-d0.3-f16b", augment="shift-rotate", epochs=1, batch_size=64,
+        train_subset=200, test_subset=64, threads=1, channels_last=False,
+        run_dir=str(tmp_path / name),
+    )  # fmt: skip
+
+
+def test_warm_up_steps_a_copy_at_both_batch_shapes_and_leaves_the_run_untouched(
+    monkeypatch, tmp_path
+) -> None:
+    state = build_state(_warm_up_config(tmp_path, "run"), None)
+    before = {k: v.clone() for k, v in state.model.state_dict().items()}
+    rng = torch.get_rng_state()
+    shapes: list[int] = []
+    real_step = steps.train_step
+    monkeypatch.setattr(
+        steps, "train_step", lambda m, o, s, images, *a, **k: shapes.append(len(images))
+        or real_step(m, o, s, images, *a, **k),
+    )  # fmt: skip
+    warm_up_state(state)
+    assert sorted(shapes) == [200 % 64, 64]  # the last partial batch and a full one
+    after = state.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # weights and BN statistics
+    assert state.optimizer.state_dict()["state"] == {} and torch.equal(torch.get_rng_state(), rng)
+
+
+def test_a_warmed_up_run_trains_exactly_like_a_cold_one(monkeypatch, tmp_path) -> None:
+    cold = list(train_events(_warm_up_config(tmp_path, "cold")))
+    assert not warms_up(torch.device("cpu")) and warms_up(torch.device("cuda"))
+    monkeypatch.setattr(train_state, "warms_up", lambda device: True)  # as on CUDA
+    warm = list(train_events(_warm_up_config(tmp_path, "warm")))
+    finals = [[e for e in run if isinstance(e, Finished)][0] for run in (cold, warm)]
+    assert finals[0].test_acc == finals[1].test_acc
+    weights = [torch.load(tmp_path / n / "checkpoint.pt")["model_state"] for n in ("cold", "warm")]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 # ------------------------------------------------------------------ torch-free first paint
