@@ -27,7 +27,7 @@ import torch
 
 from engine.config import make_config
 from engine.data import MNIST_MEAN, MNIST_STD, MnistSplit, batches, load_split
-from engine.device import choose_cpu_settings
+from engine.device import choose_cpu_settings, resolve_device
 from engine.errors import EngineError
 from engine.events import EpochEnd, Failed, Finished, Started
 from engine.models import build_model
@@ -222,8 +222,9 @@ def run_bench(
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Everything ``python -m engine bench`` reports, as the --json object."""
+    resolve_device(device)  # CUDA asked for but absent fails here, before anything is timed
     for name in models:
-        build_model(name)  # an unknown name fails here, before anything is timed
+        build_model(name)  # as does an unknown name
     split = load_split("train", data_dir)
     rounds, steps = (2, 5) if quick else (6, 40)
     report: dict[str, Any] = {"models": {}, "fast": {}}

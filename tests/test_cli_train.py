@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import bench
 from engine import device as device_mod
 from engine.checkpoint import load_checkpoint
 from engine.cli import main
@@ -105,6 +106,10 @@ def test_cuda_absent_exits_2(capsys, monkeypatch):
     assert main(["train", *SMALL, "--device", "cuda"]) == 2
     err = one_line_error(capsys)
     assert "CUDA requested but not available" in err and "--device cpu" in err
+    # The bench says so before it times anything (not after a minute of loop comparisons).
+    monkeypatch.setattr(bench, "compare_loops", lambda *a, **k: pytest.fail("timed first"))
+    assert main(["bench", "--quick", "--device", "cuda"]) == 2
+    assert "CUDA requested but not available" in one_line_error(capsys)
 
 
 def test_corrupt_checkpoint_exits_2(tmp_path, capsys):

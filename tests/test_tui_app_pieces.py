@@ -136,6 +136,29 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys) -> None:
     assert err.count("\n") == 1 and err.startswith("cnn-tui: error:") and message in err
 
 
+def test_cuda_without_a_gpu_driver_exits_2_before_the_app(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(cli, "gpu_driver_present", lambda: False)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--device", "cuda:0"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1
+    assert "CUDA requested but this machine has no GPU driver" in err and "--device cpu" in err
+    monkeypatch.setattr(cli, "gpu_driver_present", lambda: True)  # then the engine decides
+    assert cli.check_paths(cli.build_parser().parse_args(["--device", "cuda"])) is None
+
+
+def test_gpu_driver_detection_reads_the_device_files(monkeypatch) -> None:
+    monkeypatch.setattr(cli.sys, "platform", "darwin")
+    assert not cli.gpu_driver_present()
+    monkeypatch.setattr(cli.sys, "platform", "linux")
+    present = set()
+    monkeypatch.setattr(cli.Path, "exists", lambda path: str(path) in present)
+    monkeypatch.setattr(cli.Path, "glob", lambda path, pattern: iter(()))
+    assert not cli.gpu_driver_present()
+    present.add("/dev/kfd")  # ROCm, which torch drives through torch.cuda too
+    assert cli.gpu_driver_present()
+
+
 def test_options_from_arguments(tmp_path) -> None:
     args = cli.build_parser().parse_args(
         [

@@ -1,7 +1,8 @@
 """``cnn-tui``: parse the command line cheaply (no torch), then run the workbench.
 
 Everything that can be checked without torch is checked here and reported as one line with
-exit code 2: files that must exist, the device's syntax, the recipe. A model name or spec is
+exit code 2: files that must exist, the device's syntax, CUDA asked for on a machine with no
+GPU driver, the recipe. A model name or spec is
 checked by the engine when it builds the model; a bad one shows a message in the app.
 """
 
@@ -97,6 +98,24 @@ def build_parser() -> OneLineParser:
     return p
 
 
+def gpu_driver_present() -> bool:
+    """Whether a GPU driver torch could use is installed, told without importing torch (which
+    the UI process never does): NVIDIA's, WSL's or ROCm's device files on Linux, nvcuda.dll on
+    Windows. A driver torch cannot use is reported by the engine when training starts."""
+    if sys.platform == "win32":
+        root = Path(os.environ.get("SYSTEMROOT", r"C:\Windows"))
+        return (root / "System32" / "nvcuda.dll").exists()
+    if sys.platform != "linux":
+        return False  # macOS: no CUDA
+    dev = Path("/dev")
+    return (
+        Path("/proc/driver/nvidia/version").exists()
+        or any(dev.glob("nvidia[0-9]*"))
+        or (dev / "dxg").exists()
+        or (dev / "kfd").exists()
+    )
+
+
 def check_paths(args: argparse.Namespace) -> str | None:
     """The first problem with the given paths, as one line, or None."""
     for flag, value in (
@@ -116,6 +135,11 @@ def check_paths(args: argparse.Namespace) -> str | None:
         return f"--run-dir {args.run_dir}: exists and is not a folder"
     if not DEVICE_RE.match(args.device):
         return f"--device {args.device}: use auto, cpu, cuda or cuda:N"
+    if args.device.startswith("cuda") and not gpu_driver_present():
+        return (
+            f"--device {args.device}: CUDA requested but this machine has no GPU driver "
+            "(no /proc/driver/nvidia, /dev/nvidia*, /dev/dxg or /dev/kfd); use --device cpu"
+        )
     from engine.history import check_run_dir  # torch-free
 
     for run_dir in getattr(args, "compare", None) or ():
