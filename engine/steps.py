@@ -125,10 +125,7 @@ def warm_up(
     """
     shadow = copy.deepcopy(model).train()
     optimizer = make_optimizer(shadow, config)
-    scaler = None
-    if precision is not None and precision.scaler is not None:
-        scaler = torch.amp.GradScaler(precision.device_type)
-    plan = Precision(precision.device_type, precision.dtype, scaler) if precision else None
+    plan = copy.deepcopy(precision)  # a scaler of its own: the run's keeps its scale
     device = split.images.device
     sizes = {min(config.batch_size, len(split)), len(split) % config.batch_size}
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
