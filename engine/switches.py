@@ -47,8 +47,13 @@ def cpu_name() -> str:
     return f"{name} ({torch.backends.cpu.get_cpu_capability()})"
 
 
+def cpu_key() -> str:
+    """What decides whether a switch pays off, thread count aside: the CPU and torch."""
+    return f"{cpu_name()}|torch {torch.__version__}"
+
+
 def machine_key(threads: int) -> str:
-    return f"{cpu_name()}|torch {torch.__version__}|{threads} threads"
+    return f"{cpu_key()}|{threads} threads"
 
 
 def pays_off(base_ms: float, switch_ms: float, warmup_s: float, steps: int = EPOCH_STEPS) -> bool:
@@ -136,9 +141,9 @@ def verdicts(threads: int) -> dict[str, bool]:
         known = json.loads(cache_path().read_text())
     except (OSError, ValueError):
         return {}
-    same_cpu = machine_key(threads).rsplit("|", 1)[0] + "|"
-    entry = known.get(machine_key(threads)) or next(
-        (value for key, value in known.items() if key.startswith(same_cpu)), None
+    same_cpu = cpu_key()
+    entry = known.get(f"{same_cpu}|{threads} threads") or next(
+        (value for key, value in known.items() if key.startswith(f"{same_cpu}|")), None
     )
     return {name: bool(entry.get(name, False)) for name in SWITCHES} if entry else {}
 
