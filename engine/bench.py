@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.cli_train_views import started_line
 from engine.config import make_config
 from engine.data import MNIST_MEAN, MNIST_STD, MnistSplit, batches, load_split
 from engine.device import choose_cpu_settings, resolve_device
@@ -169,15 +170,8 @@ def fast_recipe(
         config = make_config("fast", run_dir=folder, device=device, data_dir=data_dir, **extra)
         elapsed = 0.0
         for event in train_events(config):
-            if isinstance(event, Started):
-                cfg = event.config
-                log(
-                    f"fast recipe: {event.model} on {event.device}, {cfg['threads']} thread(s), "
-                    f"{'channels_last' if cfg['channels_last'] else 'contiguous'}, "
-                    f"{event.precision}, "
-                    f"{cfg['optimizer']} lr {cfg['lr']} {cfg['schedule']}, batch "
-                    f"{cfg['batch_size']}, {cfg['epochs']} epoch(s)"
-                )
+            if isinstance(event, Started):  # the train command's first line, less its folder
+                log(f"fast recipe: {started_line(event).splitlines()[0]}")
             elif isinstance(event, EpochEnd):
                 elapsed += event.seconds
                 log(

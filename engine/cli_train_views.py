@@ -16,9 +16,8 @@ def epoch_line(ev: Any, epochs: int) -> str:
 def started_line(ev: Any) -> str:
     cfg = ev.config
     fmt = "channels_last" if cfg.get("channels_last") else "contiguous"
-    where = f"{ev.device}, {ev.precision}"
-    if ev.device == "cpu":
-        where = f"{ev.device}, {cfg.get('threads')} thread(s), {fmt}, {ev.precision}"
+    layout = f"{cfg.get('threads')} thread(s), {fmt}, " if ev.device == "cpu" else ""
+    where = f"{ev.device}, {layout}{ev.precision}"
     start = f", from epoch {ev.start_epoch + 1}" if ev.start_epoch else ""
     return (
         f"training {ev.model} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
