@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_runs import tiny_config
 
 from engine import device as device_mod
 from engine import steps, train_state, trainer
@@ -217,10 +218,11 @@ def test_metrics_are_read_a_few_times_a_second_not_every_step(monkeypatch, tmp_p
 
 
 def _warm_up_config(tmp_path: Path, name: str):
-    return make_config(
-        "fast", model="c4b-p-d0.3-f16b", augment="shift-rotate", epochs=1, batch_size=64,
-        train_subset=200, test_subset=64, threads=1, channels_last=False,
-        run_dir=str(tmp_path / name),
+    """Batch norm, dropout and augmentation: all that a warm-up could disturb; 200 digits make
+    a full batch of 64 and a last one of 8."""
+    return tiny_config(
+        tmp_path, name, model="c4b-p-d0.3-f16b", augment="shift-rotate", train_subset=200,
+        test_subset=64,
     )  # fmt: skip
 
 

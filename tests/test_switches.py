@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import torch
+from tiny_runs import tiny_config
 
 from engine import switches
 from engine.accel import Precision
 from engine.cli_train_views import started_line
-from engine.config import make_config
 from engine.events import Finished, Started
 from engine.train_state import build_state
 from engine.trainer import train_events
@@ -40,17 +40,7 @@ def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch) -> Non
     switches.save_verdicts({"bf16": {"pays_off": True}, "compile": {"pays_off": False}}, 1)
     graph, precision = switches.apply_verdicts(model, plain, 1)
     assert graph is model and precision.dtype == torch.bfloat16
-    config = make_config(
-        "fast",
-        model="c4-p-f16",
-        epochs=1,
-        batch_size=32,
-        train_subset=128,
-        test_subset=64,
-        threads=1,
-        channels_last=False,
-        run_dir=str(tmp_path / "run"),
-    )
+    config = tiny_config(tmp_path, batch_size=32, train_subset=128, test_subset=64)
     assert build_state(config, None).precision.dtype == torch.bfloat16
     events = list(train_events(config))
     assert isinstance(events[-1], Finished)  # and it trains so
@@ -61,16 +51,7 @@ def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch) -> Non
 
 def test_without_a_verdict_a_run_reports_float32(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    config = make_config(
-        "fast",
-        model="c4-p-f16",
-        train_subset=64,
-        test_subset=32,
-        batch_size=32,
-        threads=1,
-        channels_last=False,
-        run_dir=str(tmp_path / "run"),
-    )
+    config = tiny_config(tmp_path, batch_size=32, train_subset=64, test_subset=32)
     started = next(e for e in train_events(config) if isinstance(e, Started))
     assert started.precision == "float32"
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 import torch
+from tiny_runs import TINY, tiny_config
 
 from engine import device as device_mod
 from engine.checkpoint import load_checkpoint
@@ -29,26 +30,6 @@ from engine.events import (
 )
 from engine.models import build_model
 from engine.trainer import Control, evaluate, train_events, train_one_epoch
-
-TINY = "c4-p-f16"
-
-
-def tiny_config(tmp_path, name="run", **overrides):
-    """A run of a few steps: small spec, 256 training digits, fixed threads and format."""
-    values = dict(
-        model=TINY,
-        schedule="constant",
-        lr=0.01,
-        batch_size=64,
-        epochs=1,
-        train_subset=256,
-        test_subset=128,
-        threads=1,
-        channels_last=False,
-        run_dir=str(tmp_path / name),
-    )
-    values.update(overrides)
-    return make_config("fast", **values)
 
 
 def run_all(config, control=None, resume=None):
