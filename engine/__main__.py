@@ -1,5 +1,4 @@
 """Entry point for ``python -m engine``."""
 
-from engine.cli import main
-
+from engine.cli.main import main
 raise SystemExit(main())

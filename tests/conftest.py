@@ -47,7 +47,7 @@ def bench() -> Any:
     """A Workbench with a freshly initialised (seed 0) lenet5 loaded, one per test module."""
     import torch
 
-    from engine.workbench import Workbench
+    from engine.process.workbench import Workbench
 
     torch.manual_seed(0)
     wb = Workbench()

@@ -8,10 +8,10 @@ from fake_engine import FakeEngine, mnist_test_digits
 from textual.widgets import Static
 from tui_helpers import wait_for
 
-from engine.config import make_config
-from engine.interpret import cell_indices, confusion_matrix, per_class_accuracy
+from engine.inspect.interpret import cell_indices, confusion_matrix, per_class_accuracy
+from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
-from tui.evaluate import EvaluatePane
+from tui.evaluate.pane import EvaluatePane
 
 SIZE = (100, 32)
 

@@ -1,4 +1,4 @@
-"""An in-process stand-in for ``engine.remote.EngineProcess``: deterministic payloads, no torch.
+"""An in-process stand-in for ``engine.process.remote.EngineProcess``: deterministic payloads, no torch.
 
 The Pilot and snapshot tests run the real app against it, so they are fast and repeatable;
 one slow test and the tmux test use the real child process. Digits are the bundled MNIST test
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.config import TrainConfig
-from engine.events import EpochEnd, Failed, Finished, Paused, Progress, Resumed, Started
-from engine.protocol import Reply, Request
+from engine.process.protocol import Reply, Request
+from engine.training.config import TrainConfig
+from engine.training.events import EpochEnd, Failed, Finished, Paused, Progress, Resumed, Started
 
 MNIST = Path(__file__).resolve().parents[1] / "data" / "mnist"
 

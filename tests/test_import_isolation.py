@@ -1,5 +1,5 @@
 """Import isolation, checked in fresh interpreters: the engine never pulls in textual, and the
-parent-side handle (engine.remote) pulls in neither torch nor textual, even after a round trip
+parent-side handle (engine.process.remote) pulls in neither torch nor textual, even after a round trip
 of requests to its child process."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def _loaded_after(code: str, timeout: float = 180) -> dict[str, bool]:
 
 def test_engine_leaves_textual_out() -> None:
     loaded = _loaded_after("""
-        import engine, engine.data, engine.models, engine.trainer, engine.summary
-        import engine.activations, engine.workbench, engine.worker
+        import engine, engine.data.mnist, engine.models.registry, engine.training.loop, engine.inspect.summary
+        import engine.inspect.activations, engine.process.workbench, engine.process.worker
     """)
     assert loaded == {"torch": True, "textual": False}
 
@@ -36,17 +36,17 @@ def test_engine_leaves_textual_out() -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "engine.remote",
-        "engine.protocol",
-        "engine.events",
-        "engine.config",
+        "engine.process.remote",
+        "engine.process.protocol",
+        "engine.training.events",
+        "engine.training.config",
         "engine.errors",
         "engine",
         # numpy-only helpers the TUI process may import
-        "engine.convlab",
-        "engine.convlab_display",
-        "engine.convlab_network",
-        "engine.eval_report",
+        "engine.convlab.lab",
+        "engine.convlab.display",
+        "engine.convlab.network",
+        "engine.process.eval_report",
     ],
 )
 def test_parent_side_modules_leave_torch_and_textual_out(module: str) -> None:
@@ -55,7 +55,7 @@ def test_parent_side_modules_leave_torch_and_textual_out(module: str) -> None:
 
 def test_round_trip_with_the_child_keeps_torch_out_of_the_parent() -> None:
     loaded = _loaded_after("""
-        from engine.remote import EngineProcess
+        from engine.process.remote import EngineProcess
         proc = EngineProcess.start()
         try:
             info = proc.request("load", timeout=120, model="lenet5")

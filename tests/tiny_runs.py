@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.config import TrainConfig, make_config
+from engine.training.config import TrainConfig, make_config
 
 TINY = "c4-p-f16"
 

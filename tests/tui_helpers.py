@@ -8,7 +8,7 @@ from typing import Any
 
 from fake_engine import FakeEngine
 
-from engine.config import make_config
+from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
 from tui.widgets.header import StatusHeader, status_text
 

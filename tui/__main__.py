@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from engine.config import RECIPES, make_config
 from engine.errors import EngineError
+from engine.training.config import RECIPES, make_config
 
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
 
@@ -140,7 +140,7 @@ def check_paths(args: argparse.Namespace) -> str | None:
             f"--device {args.device}: CUDA requested but this machine has no GPU driver "
             "(no /proc/driver/nvidia, /dev/nvidia*, /dev/dxg or /dev/kfd); use --device cpu"
         )
-    from engine.history import check_run_dir  # torch-free
+    from engine.training.history import check_run_dir  # torch-free
 
     for run_dir in getattr(args, "compare", None) or ():
         try:
@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     # Start multiprocessing's resource tracker while stderr is still a real descriptor: inside
     # the running app it is not, and spawning the engine would fail.
-    from engine.remote import prepare_for_spawn
+    from engine.process.remote import prepare_for_spawn
 
     prepare_for_spawn()
     if args.run_dir:

@@ -15,7 +15,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 
-from engine.config import TrainConfig, make_config
+from engine.training.config import TrainConfig, make_config
 from tui.commands import WorkbenchCommands
 from tui.link import EngineLost, Link, default_factory
 from tui.main_screen import MainScreen
@@ -74,8 +74,8 @@ class CnnTuiApp(App[None]):
         return self.main
 
     def open_compare(self) -> None:
-        """Show the compare-runs view (tui.compare) over the workbench."""
-        from tui.compare import CompareScreen
+        """Show the compare-runs view (tui.compare.runs) over the workbench."""
+        from tui.compare.runs import CompareScreen
 
         self.push_screen(CompareScreen(self.options.compare))
 

@@ -171,11 +171,11 @@ INSPECTOR_HELP = {
 
 @cache
 def inspector_keys() -> tuple[Key, ...]:
-    """The inspector's keys (tui.widgets.inspector.INSPECTOR_KEYS), as main-screen actions.
+    """The inspector's keys (tui.train.inspector.INSPECTOR_KEYS), as main-screen actions.
 
     Imported on first use, not with this module: the inspector brings numpy, and the main
     screen paints its first frame before it loads the widgets."""
-    from tui.widgets.inspector import INSPECTOR_KEYS
+    from tui.train.inspector import INSPECTOR_KEYS
 
     by_action: dict[str, list[str]] = {}
     labels: dict[str, str] = {}

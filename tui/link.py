@@ -1,4 +1,4 @@
-"""The bridge between the app and the engine child process (``engine.remote.EngineProcess``).
+"""The bridge between the app and the engine child process (``engine.process.remote.EngineProcess``).
 
 The UI process never imports torch: a spawned child owns the model and the trainer, and this
 module only moves small messages. ``Link`` wraps the process handle and keeps, on the UI
@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 from textual.message import Message
 
-from engine.events import Event, Progress
-from engine.protocol import Reply
+from engine.process.protocol import Reply
+from engine.training.events import Event, Progress
 
 POLL_S = 0.05  # how long one poll waits; also how quickly the pump notices it should stop
 ENGINE_NICENESS = 5  # the engine child runs this much nicer than the interface
@@ -44,7 +44,7 @@ def engine_threads() -> int:
 
 
 class EngineHandle(Protocol):
-    """What the app needs of ``engine.remote.EngineProcess`` (a fake implements it in tests)."""
+    """What the app needs of ``engine.process.remote.EngineProcess`` (a fake implements it in tests)."""
 
     def send(self, op: str, **kwargs: Any) -> int: ...
     def train(self, config: Any, resume: str | None = None) -> int: ...
@@ -96,8 +96,8 @@ def wrap(item: Event | Reply) -> Message:
 
 
 def default_factory(data_dir: str | None, log_file: str | None) -> EngineHandle:
-    """Start the real child process (imported lazily: engine.remote is torch-free)."""
-    from engine.remote import EngineProcess
+    """Start the real child process (imported lazily: engine.process.remote is torch-free)."""
+    from engine.process.remote import EngineProcess
 
     return EngineProcess.start(data_dir=data_dir, threads=engine_threads(), log_file=log_file)
 

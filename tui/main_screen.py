@@ -15,28 +15,29 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from engine.config import TrainConfig
+from engine.training.config import TrainConfig
 from tui.commands import MAIN_KEYS, Key, all_keys, bindings, inspector_keys
 from tui.link import EngineEvent, EngineLost, EngineReply, Link
-from tui.local_digits import LocalDigits
-from tui.main_engine import EngineRouting
-from tui.main_inspector import (
+from tui.screens import HelpScreen, TooSmall
+from tui.train.engine_routing import EngineRouting
+from tui.train.inspector_requests import (
     LIVE_REFRESH_S,
     MANY_DIGITS,
     NAVIGATION_QUIET_S,
     TEST_SAMPLES,
     InspectorRequests,
 )
-from tui.main_snapshots import KernelHistoryActions
-from tui.main_training import ACTIVE, QUIT_TIMEOUT_S, TrainingActions
-from tui.screens import HelpScreen, TooSmall
+from tui.train.kernel_history import KernelHistoryActions
+from tui.train.local_digits import LocalDigits
+from tui.train.training_actions import ACTIVE, QUIT_TIMEOUT_S, TrainingActions
 from tui.widgets.header import StatusHeader
 
 if TYPE_CHECKING:  # the widgets load after the first frame (build_workbench)
     from tui.app import AppOptions
-    from tui.compare import KernelSnapshots
-    from tui.widgets import Inspector, LayerTable
-    from tui.widgets.training_pane import TrainingPane
+    from tui.compare.runs import KernelSnapshots
+    from tui.train.inspector import Inspector
+    from tui.train.layer_table import LayerTable
+    from tui.train.training_pane import TrainingPane
 
 __all__ = [
     "ACTIVE",
@@ -54,8 +55,8 @@ __all__ = [
 # Optional tabs: (tab id, title with its key, module, widget class); each joins when its
 # module exists. The keys are bound in tui.commands (show_tab).
 EXTRA_TABS = (
-    ("conv", "2 Conv lab", "tui.conv_lab", "ConvLab"),
-    ("evaluate", "3 Evaluate", "tui.evaluate", "EvaluatePane"),
+    ("conv", "2 Conv lab", "tui.conv_lab.pane", "ConvLab"),
+    ("evaluate", "3 Evaluate", "tui.evaluate.pane", "EvaluatePane"),
 )
 TRAIN_TAB_ACTIONS = {
     "layer",
@@ -80,14 +81,14 @@ class MainScreen(EngineRouting, TrainingActions, InspectorRequests, KernelHistor
     into widget updates. What to ask the engine for, and when, is decided here and in its
     mixins:
 
-    - ``InspectorRequests`` (tui.main_inspector): selection changes (layer, sample) ask for
+    - ``InspectorRequests`` (tui.train.inspector_requests): selection changes (layer, sample) ask for
       the layer's kernels, its activations for the sample, and the sample's prediction; at
       most one request of each kind is in flight and only the newest ask waits behind it
       (``Link.want``); while training, a timer refreshes the inspector twice a second, asking
       only for what is not already on its way, so kernels can be watched as they form;
-    - ``KernelHistoryActions`` (tui.main_snapshots): the run's per-epoch kernel snapshots;
-    - ``TrainingActions`` (tui.main_training): train/stop, pause, save, configure, quit;
-    - ``EngineRouting`` (tui.main_engine): opening the model, and routing engine replies and
+    - ``KernelHistoryActions`` (tui.train.kernel_history): the run's per-epoch kernel snapshots;
+    - ``TrainingActions`` (tui.train.training_actions): train/stop, pause, save, configure, quit;
+    - ``EngineRouting`` (tui.train.engine_routing): opening the model, and routing engine replies and
       events to the panes.
     """
 
@@ -149,7 +150,7 @@ class MainScreen(EngineRouting, TrainingActions, InspectorRequests, KernelHistor
 
     @property
     def color_mode(self) -> str:
-        from tui.widgets import detect_color_mode
+        from tui.widgets.heatmap import detect_color_mode
 
         return self.options.color_mode or detect_color_mode(force_ascii=self.options.ascii)
 
@@ -179,9 +180,10 @@ class MainScreen(EngineRouting, TrainingActions, InspectorRequests, KernelHistor
         self.call_after_refresh(self.build_workbench)
 
     async def build_workbench(self) -> None:
-        from tui.compare import KernelSnapshots
-        from tui.widgets import Inspector, LayerTable
-        from tui.widgets.training_pane import TrainingPane
+        from tui.compare.runs import KernelSnapshots
+        from tui.train.inspector import Inspector
+        from tui.train.layer_table import LayerTable
+        from tui.train.training_pane import TrainingPane
 
         self.snapshots = KernelSnapshots()
         table, inspector = LayerTable(id="layers"), Inspector(id="inspector")

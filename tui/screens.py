@@ -13,8 +13,8 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from engine.config import RECIPES, TrainConfig, make_config
 from engine.errors import EngineError
+from engine.training.config import RECIPES, TrainConfig, make_config
 from tui.commands import Key, all_keys
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24

@@ -10,8 +10,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from engine.colormap import ASCII_RAMP, rgb_to_xterm256
-from engine.render import format_value
+from engine.render.colormap import ASCII_RAMP, rgb_to_xterm256
+from engine.render.terminal import format_value
 from tui.widgets.halfblock import DIVERGING_RAMP, check_mode, resolve_lut
 
 
@@ -19,7 +19,7 @@ class ColorBar(Widget):
     """A one-line colour scale: gradient, range (lo, mid, hi) and a label.
 
     ``lo ▀▀▀▀ mid ▀▀▀▀ hi  shared scale``: the gradient is drawn with background-coloured cells
-    (shading characters in ASCII mode), numbers with ``engine.render.format_value``. With no
+    (shading characters in ASCII mode), numbers with ``engine.render.terminal.format_value``. With no
     numbers (``lo``/``hi`` None: one scale per map) the ends read "min" and "max"."""
 
     DEFAULT_CSS = """

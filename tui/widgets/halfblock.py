@@ -10,7 +10,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 
-from engine.colormap import ASCII_RAMP, COLORMAPS, rgb_to_xterm256
+from engine.render.colormap import ASCII_RAMP, COLORMAPS, rgb_to_xterm256
 
 EMPTY = -1
 UPPER_HALF = "▀"

@@ -18,8 +18,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from engine.colormap import COLORMAPS
-from engine.render import color_mode as _engine_color_mode
+from engine.render.colormap import COLORMAPS
+from engine.render.terminal import color_mode as _engine_color_mode
 from tui.widgets.grid import GridModel, GridStyles, Layout
 from tui.widgets.halfblock import MODES, UPPER_HALF, check_mode
 

@@ -1,0 +1,1 @@
+"""Benchmarks: the engine against the tutorials' loop, efficiency against the matmul peak."""

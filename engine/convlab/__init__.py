@@ -1,0 +1,1 @@
+"""The convolution lab: convolution and pooling by hand, hand-made filters, step mode."""

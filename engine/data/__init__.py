@@ -1,0 +1,1 @@
+"""Datasets: IDX reading, the MNIST splits as uint8 tensors, batch augmentation."""

@@ -1,0 +1,86 @@
+"""MNIST from IDX files into uint8 tensors, normalised and batched by slicing on the device."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.data.idx import (  # noqa: F401  (re-exported: the data API lives here)
+    DATA_ENV,
+    FIX_HINT,
+    IMAGE_MAGIC,
+    LABEL_MAGIC,
+    MNIST_MEAN,
+    MNIST_STD,
+    SPLIT_FILES,
+    default_data_dirs,
+    locate_file,
+    parse_idx,
+    read_bytes,
+    read_split,
+    resolve_data_dir,
+    verify_checksums,
+)
+
+
+@dataclass(frozen=True)
+class MnistSplit:
+    """One split held in memory: images (N, 28, 28) uint8 and labels (N,) int64."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def to(self, device: torch.device | str) -> MnistSplit:
+        """The same split on another device, still uint8."""
+        return MnistSplit(self.images.to(device), self.labels.to(device))
+
+    def subset(self, count: int | None) -> MnistSplit:
+        """The first ``count`` samples (all of them when count is None)."""
+        if count is None or count >= len(self):
+            return self
+        return MnistSplit(self.images[:count], self.labels[:count])
+
+
+def load_split(split: str, data_dir: str | Path | None = None) -> MnistSplit:
+    """Load 'train' or 'test' from data_dir (or the bundled copy), validated, as uint8 tensors."""
+    return _split_tensors(resolve_data_dir(data_dir).resolve(), split)
+
+
+@lru_cache(maxsize=4)
+def _split_tensors(data_dir: Path, split: str) -> MnistSplit:
+    images, labels = read_split(split, data_dir)
+    return MnistSplit(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
+
+
+def normalize(
+    images: torch.Tensor,
+    mean: float = MNIST_MEAN,
+    std: float = MNIST_STD,
+    memory_format: torch.memory_format = torch.contiguous_format,
+) -> torch.Tensor:
+    """uint8 (N, 28, 28) to float32 (N, 1, 28, 28), scaled to [0, 1] then standardised."""
+    x = images.unsqueeze(1).to(torch.float32).div_(255.0).sub_(mean).div_(std)
+    return x.contiguous(memory_format=memory_format)
+
+
+def batches(
+    split: MnistSplit, batch_size: int, *, shuffle: bool, seed: int = 0, epoch: int = 0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """uint8 image and label batches sliced from the split; the order depends on seed and epoch."""
+    count = len(split)
+    if shuffle:
+        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        order = torch.randperm(count, generator=generator).to(split.images.device)
+        images, labels = split.images[order], split.labels[order]
+    else:
+        images, labels = split.images, split.labels
+    for start in range(0, count, batch_size):
+        yield images[start : start + batch_size], labels[start : start + batch_size]

@@ -1,0 +1,1 @@
+"""Looking inside a model: layer summary, activations, kernels and attribution."""

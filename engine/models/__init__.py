@@ -1,0 +1,1 @@
+"""Networks: the model registry, the spec grammar and the training graph rewrite."""

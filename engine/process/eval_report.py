@@ -1,0 +1,132 @@
+"""The headless ``python -m engine eval`` report: per-class accuracy, confusion, mistakes, saliency.
+
+Built from a Workbench's evaluation ops (``engine.process.interpret_ops``) and printed as terminal text.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def eval_report(
+    bench: Any,
+    confusion: bool = False,
+    misclassified: int = 0,
+    saliency: int | None = None,
+    split: str = "test",
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """What ``python -m engine eval`` prints, from a Workbench with a model loaded."""
+    result = bench.evaluate(split, limit)
+    report: dict[str, Any] = {
+        "split": split,
+        "count": result["count"],
+        "loss": result["loss"],
+        "accuracy": result["accuracy"],
+        "per_class": [_finite(v) for v in result["per_class"]],
+    }
+    if confusion:
+        report["confusion"] = result["confusion"].tolist()
+    if misclassified:
+        page = bench.gallery(None, None, 0, int(misclassified), split)
+        report["misclassified"] = page["items"]
+        report["misclassified_total"] = page["total"]
+    if saliency is not None:
+        sal = bench.saliency(int(saliency), None, split)
+        report["saliency"] = {
+            "index": sal["index"],
+            "label": sal["label"],
+            "pred": sal["pred"],
+            "target": sal["target"],
+            "values": np.round(sal["saliency"], 6).tolist(),
+        }
+    return report
+
+
+def eval_details(
+    model: Any,
+    info: Any,
+    data_dir: str | None = None,
+    confusion: bool = False,
+    misclassified: int = 0,
+    saliency: int | None = None,
+) -> dict[str, Any] | None:
+    """``eval_report`` for a model already built (the CLI's ``eval`` extras); None when no
+    extra was asked for."""
+    if not confusion and not misclassified and saliency is None:
+        return None
+    if misclassified < 0:
+        from engine.process.interpret_ops import InterpretOpError
+
+        raise InterpretOpError(f"--misclassified {misclassified}: use a count of 0 or more")
+    from engine.process.workbench import Workbench
+
+    bench = Workbench(data_dir)
+    bench.set_model(model, info)
+    report = eval_report(bench, confusion, misclassified, saliency)
+    for key in ("split", "count", "loss", "accuracy"):  # the caller prints these already
+        report.pop(key)
+    return report
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
+def format_eval_report(report: dict[str, Any], mode: str = "256") -> str:
+    """The report as terminal text: summary (when in it), per-class accuracy, matrix,
+    mistakes, saliency."""
+    lines = []
+    if "loss" in report:
+        lines += [
+            f"{report['split']} split: {report['count']} samples, loss "
+            f"{report['loss']:.4f}, accuracy {100 * report['accuracy']:.2f}%",
+            "",
+        ]
+    lines += [
+        "class  " + " ".join(f"{c:>6}" for c in range(len(report["per_class"]))),
+        "acc %  "
+        + " ".join("     -" if v is None else f"{100 * v:6.1f}" for v in report["per_class"]),
+    ]
+    if "confusion" in report:
+        lines += [
+            "",
+            "confusion (rows: true class, columns: predicted)",
+            "      " + "".join(f"{c:>6}" for c in range(len(report["confusion"]))),
+        ]
+        lines += [
+            f"{r:>6}" + "".join(f"{n:>6}" for n in row) for r, row in enumerate(report["confusion"])
+        ]
+    if "misclassified" in report:
+        lines += [
+            "",
+            f"misclassified: {report['misclassified_total']} (first "
+            f"{len(report['misclassified'])})",
+            " index  true  pred  confidence",
+        ]
+        lines += [
+            f"{m['index']:>6} {m['label']:>5} {m['pred']:>5}  {100 * m['confidence']:9.1f}%"
+            for m in report["misclassified"]
+        ]
+    if "saliency" in report:
+        lines += ["", _saliency_text(report["saliency"], mode)]
+    return "\n".join(lines)
+
+
+def _saliency_text(saliency: dict[str, Any], mode: str) -> str:
+    from engine.render.colormap import SEQUENTIAL
+    from engine.render.maps import scale_maps
+    from engine.render.terminal import heatmap_lines, legend
+
+    values = np.asarray(saliency["values"], dtype=np.float32)
+    scaled = scale_maps(values[None], shared=True)
+    lo, hi = scaled.shared_range
+    head = (
+        f"saliency of test digit {saliency['index']} (true {saliency['label']}, pred "
+        f"{saliency['pred']}): |d score[{saliency['target']}] / d input|"
+    )
+    body = heatmap_lines(scaled.values[0], SEQUENTIAL, mode)
+    return "\n".join([head, *body, *legend(lo, hi, SEQUENTIAL, mode, values.shape[1])])

@@ -1,0 +1,112 @@
+"""The Workbench's inputs: MNIST splits, checked sample indices, the custom image, model input.
+
+``WorkbenchInputs`` is a mixin of ``engine.process.workbench.Workbench``: it relies on the workbench's
+``require_model``, ``_device``, ``data_dir``, ``image_path``, ``_splits`` and ``_custom``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.data.mnist import MnistSplit, load_split
+from engine.errors import EngineError
+from engine.process.protocol import CUSTOM_INDEX
+
+SPLITS = ("test", "train")
+
+
+class OpError(EngineError):
+    """A request the workbench cannot answer (unknown layer, bad index, nothing loaded)."""
+
+
+class WorkbenchInputs:
+    """Sample inputs for the ops (mixed into Workbench)."""
+
+    def split(self, name: str = "test") -> MnistSplit:
+        if name not in SPLITS:
+            raise OpError(f"unknown split {name!r}; use 'test' or 'train'")
+        if name not in self._splits:
+            self._splits[name] = load_split(name, self.data_dir)
+        return self._splits[name]
+
+    def _check_index(self, index: Any, split: str) -> int:
+        try:
+            value = operator.index(index)
+        except TypeError:
+            raise OpError(f"sample index {index!r} is not an integer") from None
+        if value == CUSTOM_INDEX:
+            if self.image_path is None:
+                raise OpError(
+                    "index -1 is the custom image, but none is set; send image(path=...) first"
+                )
+            return value
+        count = len(self.split(split))
+        if not 0 <= value < count:
+            raise OpError(
+                f"sample index {value} is out of range for the {split} split; use 0 to {count - 1}"
+            )
+        return value
+
+    def _prepare_mnist(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, 28, 28) digits as the model's normalised input (B, C, H, W)."""
+        _, info = self.require_model()
+        channels, height, width = info.input_shape
+        x = images.to(torch.float32).div(255.0).unsqueeze(1)
+        if tuple(x.shape[-2:]) != (height, width):
+            x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
+        if channels != 1:
+            x = x.expand(-1, channels, -1, -1)
+        mean = torch.tensor(info.mean, dtype=torch.float32).reshape(1, -1, 1, 1)
+        std = torch.tensor(info.std, dtype=torch.float32).reshape(1, -1, 1, 1)
+        return ((x - mean) / std).contiguous()
+
+    def _custom_input(self) -> tuple[torch.Tensor, np.ndarray]:
+        """The custom image as model input (1, C, H, W) and as uint8 for display."""
+        from engine.inspect.activations import denormalize, load_image
+
+        _, info = self.require_model()
+        key = (self.image_path, info)
+        if self._custom is None or self._custom[0] != key:
+            x = load_image(self.image_path, info).detach().to("cpu", torch.float32)
+            pixels = np.rint(denormalize(x, info) * 255.0).astype(np.uint8)
+            display = pixels[0] if pixels.shape[0] == 1 else pixels
+            self._custom = (key, x, np.ascontiguousarray(display))
+        return self._custom[1], self._custom[2]
+
+    def inputs(
+        self, indices: Sequence[int], split: str = "test"
+    ) -> tuple[torch.Tensor, list[np.ndarray], list[int | None]]:
+        """Model inputs on the model's device, display images and labels for sample indices."""
+        checked = [self._check_index(i, split) for i in indices]
+        parts, images, labels = [], [], []
+        for index in checked:
+            if index == CUSTOM_INDEX:
+                x, display = self._custom_input()
+                parts.append(x)
+                images.append(display)
+                labels.append(None)
+            else:
+                data = self.split(split)
+                raw = data.images[index : index + 1].cpu()
+                parts.append(self._prepare_mnist(raw))
+                images.append(raw[0].numpy().copy())
+                labels.append(int(data.labels[index]))
+        x = torch.cat(parts) if parts else torch.empty(0)
+        return x.to(self._device()), images, labels
+
+    def class_names(self) -> list[str]:
+        _, info = self.require_model()
+        if info.name == "alexnet":
+            try:
+                from engine.models.registry import imagenet_categories
+
+                return imagenet_categories()
+            except Exception:
+                return [str(i) for i in range(1000)]
+        return [str(i) for i in range(10)]

@@ -1,0 +1,1 @@
+"""Pictures of numbers: map scaling, colour maps, terminal heatmaps, PNG/CSV export."""

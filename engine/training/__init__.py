@@ -1,0 +1,1 @@
+"""Training: config, events, steps, state, the loop, checkpoints, history, device switches."""

@@ -1,0 +1,388 @@
+"""The trainer: ``train_events`` runs a training run as a pausable, stoppable event generator.
+
+No DataLoader: ``engine.data.mnist`` holds each split in memory as uint8 on the device and slices
+seeded, shuffled batches, normalised on the fly. ``engine.training.runner`` runs ``train_events`` in a
+thread. The building blocks (``train_step``, ``train_one_epoch``, ``evaluate``, ...) live in
+``engine.training.steps``, the run's state and folder in ``engine.training.state``; both are re-exported.
+
+Conventions: epoch numbers in events and metrics are 1-based; ``TrainState.epoch`` counts the
+epochs completed. Accuracies are fractions in [0, 1]. "seconds" and "elapsed" are training
+seconds: the time spent in training steps, without evaluation, pauses and ``between_steps``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+import torch
+
+from engine.data.mnist import batches
+from engine.errors import EngineError, TrainingDiverged
+from engine.models.registry import count_params
+from engine.training.accel import checks_loss_every_step
+from engine.training.checkpoint import CHECKPOINT_NAME, resolve_checkpoint_path, save_checkpoint
+from engine.training.config import TrainConfig
+from engine.training.events import (
+    CheckpointSaved,
+    EpochEnd,
+    Event,
+    Failed,
+    Finished,
+    Paused,
+    Progress,
+    Resumed,
+    Started,
+)
+from engine.training.history import record_epoch
+from engine.training.state import (
+    CONFIG_NAME,
+    METRICS_NAME,
+    TrainState,
+    append_metrics,
+    build_state,
+    epoch_record,
+    new_totals,
+    one_line,
+    resume_config,
+    write_run_files,
+)
+from engine.training.steps import (
+    EVAL_BATCH,
+    evaluate,
+    make_optimizer,
+    make_scheduler,
+    train_one_epoch,
+    train_step,
+)
+
+__all__ = [
+    "CONFIG_NAME",
+    "EVAL_BATCH",
+    "METRICS_NAME",
+    "PAUSE_POLL",
+    "PROGRESS_INTERVAL",
+    "Control",
+    "TrainState",
+    "build_state",
+    "evaluate",
+    "make_optimizer",
+    "make_scheduler",
+    "resume_config",
+    "train_events",
+    "train_one_epoch",
+    "train_step",
+]
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.25  # seconds between Progress events
+PAUSE_POLL = 0.02  # seconds slept between between_steps calls while paused
+
+# A generator of events that returns True when the run ended (its Finished is yielded).
+Ending = Generator[Event, None, bool]
+
+
+class Control:
+    """Steering for a run: stop, pause, resume, and an optional ``between_steps(state)`` callback
+    called after every optimizer step and, about every 20 ms, while paused."""
+
+    def __init__(self, between_steps: Callable[[TrainState], None] | None = None) -> None:
+        self._stop = threading.Event()
+        self._pause = threading.Event()
+        self.between_steps = between_steps
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def pause(self) -> None:
+        self._pause.set()
+
+    def resume(self) -> None:
+        self._pause.clear()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+
+class _Run:
+    """The generator's bookkeeping shared with its error handler."""
+
+    def __init__(self) -> None:
+        self.checkpoint: str | None = None
+        self.started = time.perf_counter()
+
+
+def train_events(
+    config: TrainConfig, control: Control | None = None, resume: str | Path | None = None
+) -> Iterator[Event]:
+    """Train as configured (continuing the checkpoint ``resume`` when given), yielding events.
+
+    Always ends with exactly one Finished or Failed event. A problem the user can fix becomes
+    Failed(one-line message); anything else becomes Failed("internal error: ...") and is logged
+    with its traceback.
+    """
+    run = _Run()
+    try:
+        yield from _train(config, control or Control(), resume, run)
+    except EngineError as exc:
+        yield Failed(one_line(str(exc)), checkpoint=run.checkpoint)
+    except Exception as exc:
+        logger.exception("training stopped by an internal error")
+        yield Failed(
+            one_line(f"internal error: {type(exc).__name__}: {exc}"), checkpoint=run.checkpoint
+        )
+
+
+def _train(
+    config: TrainConfig, control: Control, resume: str | Path | None, run: _Run
+) -> Iterator[Event]:
+    state = build_state(config, resume)
+    write_run_files(state)
+    if resume is None:
+        record_epoch(
+            state
+        )  # epoch 0: the weights at random initialisation (engine.training.history)
+    else:  # its epoch 0 is in the folder it started in, if any
+        run.checkpoint = str(resolve_checkpoint_path(resume))
+    loop = _Loop(state, control, run)
+    yield _started(state)
+    loop.last_emit = time.perf_counter()
+    state.model.train()
+    while state.epoch < state.config.epochs:
+        if (yield from loop.train_epoch()):
+            return  # stopped mid-epoch
+        if (yield from loop.end_epoch()):
+            return  # stopped during the epoch's evaluation or checkpoint
+    yield from loop.completed()
+
+
+def _started(state: TrainState) -> Started:
+    cfg = state.config
+    return Started(
+        run_dir=str(state.run_dir),
+        model=cfg.model,
+        device=str(state.device),
+        epochs=cfg.epochs,
+        steps_per_epoch=state.steps_per_epoch,
+        start_epoch=state.epoch,
+        params=count_params(state.model),
+        config=cfg.to_dict(),
+        precision=state.precision.describe(),
+    )
+
+
+class _Loop:
+    """One run's steps, Progress windows, pauses, stops and epoch ends, over a TrainState."""
+
+    def __init__(self, state: TrainState, control: Control, run: _Run) -> None:
+        self.state, self.control, self.run = state, control, run
+        self.check_each_step = checks_loss_every_step(state.device)
+        self.mean, self.std = float(state.info.mean[0]), float(state.info.std[0])
+        # The epoch's running sums stay on the device (float64, added step by step in order),
+        # so they are the same however often Progress reads them, and no step waits for a GPU.
+        self.run_loss = torch.zeros((), dtype=torch.float64, device=state.device)
+        self.run_correct = torch.zeros((), dtype=torch.long, device=state.device)
+        self.window_seen = 0  # samples and training seconds since the last Progress
+        self.window_seconds = 0.0
+        self.last_emit = 0.0
+        self.saved_here = False  # a checkpoint was written into this run's folder
+
+    # ------------------------------------------------------------------------- an epoch
+
+    def train_epoch(self) -> Ending:
+        """The epoch's remaining steps; True if the run was stopped (and has finished)."""
+        state, cfg = self.state, self.state.config
+        order = batches(state.train, cfg.batch_size, shuffle=True, seed=cfg.seed, epoch=state.epoch)
+        self.run_loss.fill_(float(state.epoch_totals["loss_sum"]))
+        self.run_correct.fill_(int(state.epoch_totals["correct"]))
+        for index, (images, labels) in enumerate(order):
+            if index < state.step_in_epoch:
+                continue  # resumed mid-epoch: these batches were trained before the stop
+            yield from self.wait_while_paused()
+            if self.control.stopped:
+                yield from self.stop_events()
+                return True
+            self.step(images, labels)
+            if time.perf_counter() - self.last_emit >= PROGRESS_INTERVAL:
+                yield self.progress()
+        if self.control.stopped:
+            # Stopped right after the epoch's last step: save before evaluating (prompt); a
+            # resume evaluates this epoch without training it again.
+            yield from self.stop_events()
+            return True
+        return False
+
+    def wait_while_paused(self) -> Iterator[Event]:
+        """Paused, ``between_steps`` every PAUSE_POLL seconds until resumed, Resumed."""
+        control = self.control
+        if not control.paused or control.stopped:
+            return
+        yield Paused(global_step=self.state.global_step)
+        while control.paused and not control.stopped:
+            if control.between_steps:
+                control.between_steps(self.state)
+            time.sleep(PAUSE_POLL)
+        if not control.stopped:
+            yield Resumed(global_step=self.state.global_step)
+
+    def step(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        """One optimizer step, added to the running sums and the training seconds."""
+        state = self.state
+        began = time.perf_counter()
+        try:
+            loss, correct = train_step(
+                state.train_model or state.model,
+                state.optimizer,
+                state.scheduler,
+                images,
+                labels,
+                mean=self.mean,
+                std=self.std,
+                memory_format=state.memory_format,
+                label_smoothing=state.config.label_smoothing,
+                check_finite=self.check_each_step,
+                augment=state.augment,
+                precision=state.precision,
+            )
+        except TrainingDiverged as exc:
+            raise self.diverged(getattr(exc, "value", math.nan)) from None
+        self.run_loss.add_(loss.double() * len(labels))
+        self.run_correct.add_(correct)
+        self.window_seen += len(labels)
+        state.global_step += 1
+        state.step_in_epoch += 1
+        spent = time.perf_counter() - began
+        self.window_seconds += spent
+        self.charge(spent)
+        if self.control.between_steps:
+            self.control.between_steps(state)
+
+    def charge(self, seconds: float) -> None:
+        """Count ``seconds`` as training time of the epoch and the run."""
+        self.state.epoch_totals["seconds"] += seconds
+        self.state.elapsed += seconds
+
+    def flush(self) -> tuple[float, float, int, float]:
+        """Read the running sums into the epoch totals; returns the window's averages."""
+        totals = self.state.epoch_totals
+        seen, seconds = self.window_seen, self.window_seconds
+        loss_total, correct_total = float(self.run_loss), int(self.run_correct)
+        if not math.isfinite(loss_total):
+            raise self.diverged(loss_total)
+        loss_sum = loss_total - totals["loss_sum"]
+        correct = correct_total - int(totals["correct"])
+        totals["loss_sum"], totals["correct"] = loss_total, correct_total
+        totals["seen"] += seen
+        self.window_seen, self.window_seconds = 0, 0.0
+        return (loss_sum / seen if seen else 0.0, correct / seen if seen else 0.0, seen, seconds)
+
+    def progress(self) -> Progress:
+        """The window's averages since the last Progress."""
+        state = self.state
+        began = time.perf_counter()
+        loss_avg, acc, seen, seconds = self.flush()
+        spent = time.perf_counter() - began  # a GPU's queued work finishes here
+        self.charge(spent)
+        self.last_emit = time.perf_counter()
+        return Progress(
+            epoch=state.epoch + 1,
+            step=state.step_in_epoch,
+            steps_per_epoch=state.steps_per_epoch,
+            global_step=state.global_step,
+            loss=loss_avg,
+            acc=acc,
+            lr=state.lr,
+            samples_per_sec=seen / max(seconds + spent, 1e-9),
+            elapsed=round(state.elapsed, 3),
+        )
+
+    # ------------------------------------------------------------------------- epoch ends
+
+    def end_epoch(self) -> Ending:
+        """Evaluate, record and snapshot the finished epoch, save; True if stopped meanwhile."""
+        state = self.state
+        began = time.perf_counter()
+        self.flush()
+        self.charge(time.perf_counter() - began)
+        test_loss, test_acc = evaluate(
+            state.model, state.test, memory_format=state.memory_format, mean=self.mean, std=self.std
+        )
+        record = epoch_record(state, test_loss, test_acc)
+        if not math.isfinite(test_loss):
+            raise self.diverged(test_loss)
+        state.metrics.append(record)
+        state.epoch += 1
+        state.step_in_epoch = 0
+        state.epoch_totals = new_totals()
+        assert state.run_dir is not None
+        append_metrics(state.run_dir, record)
+        record_epoch(state)  # kernel and metric snapshot (engine.training.history)
+        yield EpochEnd(
+            epoch=record["epoch"],
+            train_loss=record["train_loss"],
+            train_acc=record["train_acc"],
+            test_loss=test_loss,
+            test_acc=test_acc,
+            seconds=record["seconds"],
+            lr=record["lr"],
+        )
+        yield self.save_in_run_dir()
+        if self.control.stopped:
+            yield self.finished("stopped")
+            return True
+        return False
+
+    def save_in_run_dir(self) -> CheckpointSaved:
+        """The checkpoint in the run folder, replacing the previous epoch's."""
+        assert self.state.run_dir is not None
+        path = save_checkpoint(self.state, self.state.run_dir / CHECKPOINT_NAME)
+        self.run.checkpoint = str(path)
+        self.saved_here = True
+        return CheckpointSaved(path=str(path), epoch=self.state.epoch)
+
+    def finished(self, reason: str) -> Finished:
+        state = self.state
+        return Finished(
+            reason=reason,
+            epochs_done=state.epoch,
+            test_acc=state.metrics[-1]["test_acc"] if state.metrics else None,
+            seconds=round(state.elapsed, 3),
+            checkpoint=self.run.checkpoint,
+        )
+
+    def stop_events(self) -> Iterator[Event]:
+        """Stopped between steps: a checkpoint where the run is (mid-epoch), then Finished."""
+        self.flush()
+        path = save_checkpoint(self.state)
+        self.run.checkpoint = str(path)
+        yield CheckpointSaved(path=str(path), epoch=self.state.epoch)
+        yield self.finished("stopped")
+
+    def completed(self) -> Iterator[Event]:
+        """Every epoch trained: Finished (after a checkpoint if none was left in this folder)."""
+        if not self.saved_here:  # nothing was left to train: still leave one in this run folder
+            yield self.save_in_run_dir()
+        yield self.finished("completed")
+
+    def diverged(self, value: float) -> TrainingDiverged:
+        state, run = self.state, self.run
+        where = f"epoch {state.epoch + 1}, step {state.step_in_epoch + 1}"
+        kept = (
+            f"the last good checkpoint is {run.checkpoint}"
+            if run.checkpoint
+            else "no checkpoint had been written yet"
+        )
+        return TrainingDiverged(
+            f"training diverged: the loss became {value} at {where} "
+            f"(lr {state.lr:.3g}); lower --lr or use --schedule onecycle; {kept}"
+        )

@@ -1,0 +1,117 @@
+"""The Evaluate tab's run comparison (--compare): the view, a foreign run, bad directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from evaluate_fakes import SIZE, EvalFakeEngine, sent
+from tui_helpers import wait_for
+
+from engine.training.config import make_config
+from tui.app import AppOptions, CnnTuiApp
+
+
+class CompareFakeEngine(EvalFakeEngine):
+    def op_compare_runs(self, dirs) -> dict:
+        from engine.errors import EngineError
+        from engine.training.history import compare_runs
+
+        try:
+            return {"runs": compare_runs(dirs)}
+        except EngineError as exc:  # the fake reports failures as ValueError
+            raise ValueError(str(exc)) from None
+
+
+def fake_run(folder: Path, model: str, params: int, accs: list[float]) -> Path:
+    """A run directory with a history index (kernels: one tiny layer)."""
+    from engine.training.history import write_snapshot
+
+    for epoch, acc in enumerate(accs, start=1):
+        write_snapshot(
+            folder,
+            epoch,
+            {"conv1": np.zeros((2, 1, 3, 3), np.float32)},
+            {"test_acc": acc, "train_loss": 1 / epoch, "seconds": 2.0, "elapsed": 2.0 * epoch},
+            {"model": model, "params": params, "config": {"model": model}},
+        )
+    return folder
+
+
+async def test_compare_view_from_the_command_line_options(tmp_path: Path) -> None:
+    cnn = fake_run(tmp_path / "cnn", "convnet", 421_642, [0.97, 0.985, 0.99])
+    mlp = fake_run(tmp_path / "mlp", "mlp", 669_706, [0.95, 0.97])
+    fake = CompareFakeEngine()
+    app = CnnTuiApp(
+        AppOptions(
+            config=make_config("fast", model="tiny"), color_mode="256", compare=(str(cnn), str(mlp))
+        ),
+        engine_factory=lambda data_dir, log_file: fake,
+    )
+    from textual.widgets import DataTable
+
+    from tui.compare.runs import CompareScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.runs, "the runs")
+        assert sent(fake, "compare_runs")[-1] == {"dirs": [str(cnn), str(mlp)]}
+        table = screen.query_one(DataTable)
+        assert table.row_count == 2
+        assert [str(c) for c in table.get_row_at(0)] == [
+            "cnn",
+            "convnet",
+            "421,642",
+            "3",
+            "99.00%",
+            "99.00%",
+            "6.0s",
+        ]
+        assert [str(c) for c in table.get_row_at(1)][4] == "97.00%"
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.exported, "the export")
+        request = sent(fake, "export")[-1]
+        assert request["run_dir"] == str(cnn) and request["name"] == "compare"
+        assert [row["run"] for row in request["tables"]["curves"]] == ["cnn"] * 3 + ["mlp"] * 2
+        assert request["tables"]["runs"][1]["final_acc"] == 0.97
+        await pilot.press("escape")
+        assert app.screen is app.main
+
+
+async def test_compare_view_reports_a_foreign_run(tmp_path: Path) -> None:
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "history").mkdir()
+    (foreign / "history" / "index.json").write_text('{"format": "other"}')
+    fake = CompareFakeEngine()
+    app = CnnTuiApp(
+        AppOptions(config=make_config("fast", model="tiny"), compare=(str(foreign),)),
+        engine_factory=lambda data_dir, log_file: fake,
+    )
+    from tui.compare.runs import CompareScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
+        await wait_for(
+            pilot, lambda: "not a cnn-tui history index" in app.screen.status, "the message"
+        )
+
+
+def test_compare_option_checks_the_run_directories(tmp_path: Path, capsys) -> None:
+    from tui import __main__ as cli
+
+    for bad, message in (
+        (tmp_path / "missing", "does not exist"),
+        (tmp_path, "is not a cnn-tui run directory"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["--compare", str(bad)])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and str(bad) in err and len(err.strip().splitlines()) == 1
+    run = fake_run(tmp_path / "run", "mlp", 1, [0.5])
+    args = cli.build_parser().parse_args(["--compare", str(run), str(run)])
+    assert cli.check_paths(args) is None
+    assert cli.options_from_args(args).compare == (str(run), str(run))

@@ -1,0 +1,73 @@
+"""Pilot tests of the inspector's explain mode (a conv cell as multiply-adds) on a fake engine."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+from tui_helpers import SIZE, make_app, ready, wait_for
+
+from tui.commands import all_keys
+from tui.train.inspector import Inspector
+from tui.widgets.heatmap import HeatmapGrid
+
+
+def _explain_requests(fake) -> list[dict]:
+    return [kwargs for op, kwargs in fake.sent if op == "explain"]
+
+
+def _note(inspector: Inspector) -> str:
+    return str(inspector.query_one("#inspector-explain", Static).content)
+
+
+async def test_explain_key_toggles_mode_and_cell_keys_ask_again() -> None:
+    assert any(k.action == "inspect('toggle_explain')" for k in all_keys())
+    app, fake = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        inspector = app.main.query_one(Inspector)
+        note = inspector.query_one("#inspector-explain", Static)
+        digit = inspector.query_one("#digit", HeatmapGrid)
+        maps = inspector.query_one("#activations", HeatmapGrid)
+        assert not inspector.explaining and not note.display
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "captured" in _note(inspector), what="the explanation")
+        assert inspector.explaining and note.display
+        assert _explain_requests(fake)[-1] == {
+            "index": 0,
+            "layer": "conv1",
+            "channel": 0,
+            "i": 0,
+            "j": 0,
+        }
+        assert _note(inspector).startswith("conv1[ch 0] at (0, 0) = ")
+        assert "= sum over input channels: ch0 " in _note(inspector)
+        assert digit.model.highlight == (0, (0, 0, 2, 2))
+        assert maps.model.highlight == (0, (0, 0, 1, 1))
+        await pilot.press("J", "L", "L", "right_square_bracket")
+        await wait_for(pilot, lambda: "conv1[ch 1] at (1, 2)" in _note(inspector), what="moved")
+        assert _explain_requests(fake)[-1] == {
+            "index": 0,
+            "layer": "conv1",
+            "channel": 1,
+            "i": 1,
+            "j": 2,
+        }
+        assert maps.model.highlight == (1, (1, 2, 2, 3))
+        assert digit.model.highlight == (0, (0, 1, 3, 4))
+        await pilot.press("l")  # a new sample asks again for the same cell
+        await wait_for(pilot, lambda: _explain_requests(fake)[-1]["index"] == 1, what="sample")
+        await pilot.press("b")
+        await pilot.pause()
+        assert not inspector.explaining and not note.display
+        assert digit.model.highlight is None and maps.model.highlight is None
+
+
+async def test_explain_refuses_layers_without_kernels() -> None:
+    app, fake = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: app.main.layer_name == "relu1")
+        await pilot.press("b")
+        await pilot.pause()
+        assert not app.main.query_one(Inspector).explaining
+        assert not _explain_requests(fake)

@@ -1,0 +1,1 @@
+"""``python -m tui.bench``: drive the real app headless and time it."""

@@ -1,0 +1,1 @@
+"""Comparing runs: the compare screen and run history in the UI."""

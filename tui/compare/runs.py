@@ -1,0 +1,256 @@
+"""Runs and history in the UI: comparing runs, and stepping through one run's kernel snapshots.
+
+``cnn-tui --compare RUN_DIR RUN_DIR ...`` opens :class:`CompareScreen` over the workbench. It
+asks the engine child for ``compare_runs`` (purpose ``compare.runs``; the main screen hands the
+reply to :meth:`CompareScreen.engine_reply`) and shows a table (model, parameters, epochs,
+final and best test accuracy, training time) and two plots: test accuracy and training loss
+per epoch, one line per run. Keys: r reloads, x exports the table and curves as CSV into the
+first run's directory, escape goes to the workbench.
+
+:class:`KernelSnapshots` is the inspector's history state: live weights, the kernels saved at
+the end of an epoch, or their change since the previous snapshot. The main screen asks it which
+request shows the kernels and what note to put above them. Numpy-free and torch-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual_plotext import PlotextPlot
+
+from engine.process.protocol import Reply
+
+PREFIX = "compare."
+COLUMNS = ("run", "model", "params", "epochs", "final acc", "best acc", "train time")
+PLOTS = (
+    ("acc-plot", "test accuracy %", "test_acc", 100.0),
+    ("loss-plot", "train loss", "train_loss", 1.0),
+)
+
+
+def format_seconds(seconds: float | None) -> str:
+    if not seconds:
+        return "-"
+    minutes, rest = divmod(float(seconds), 60)
+    return f"{int(minutes)}m{rest:04.1f}s" if minutes else f"{rest:.1f}s"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def table_row(run: dict[str, Any]) -> tuple[str, ...]:
+    params = run.get("params") or 0
+    return (
+        str(run.get("name", "")),
+        str(run.get("model", "")),
+        f"{params:,}" if params else "-",
+        str(run.get("epochs", 0)),
+        percent(run.get("final_acc")),
+        percent(run.get("best_acc")),
+        format_seconds(run.get("seconds")),
+    )
+
+
+def curve_points(run: dict[str, Any], key: str, scale: float) -> tuple[list[int], list[float]]:
+    """(epochs, values) of one curve, skipping epochs without a value."""
+    pairs = [
+        (e, v * scale)
+        for e, v in zip(run.get("epoch", []), run.get("curves", {}).get(key, []), strict=False)
+        if v is not None
+    ]
+    return [e for e, _ in pairs], [v for _, v in pairs]
+
+
+def curve_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Long-format rows (one per run and epoch) for the CSV export."""
+    rows = []
+    for run in runs:
+        curves = run.get("curves", {})
+        for position, epoch in enumerate(run.get("epoch", [])):
+            row = {"run": run.get("name"), "epoch": epoch}
+            row.update(
+                {key: values[position] for key, values in curves.items() if position < len(values)}
+            )
+            rows.append(row)
+    return rows
+
+
+class CompareScreen(Screen):
+    """Several runs side by side; see the module docstring."""
+
+    reply_prefix = "compare"
+    DEFAULT_CSS = """
+    CompareScreen { layout: vertical; }
+    CompareScreen > #compare-title { height: 1; text-style: bold; padding: 0 1; }
+    CompareScreen > #compare-status { height: auto; max-height: 3; padding: 0 1; }
+    CompareScreen > #compare-table { height: auto; max-height: 12; }
+    CompareScreen > #compare-plots { height: 1fr; min-height: 8; }
+    CompareScreen PlotextPlot { width: 1fr; height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Workbench"),
+        Binding("r", "reload", "Reload"),
+        Binding("x", "export", "Export CSV"),
+    ]
+
+    def __init__(self, run_dirs: list[str] | tuple[str, ...]) -> None:
+        super().__init__(id="compare")
+        self.run_dirs = [str(d) for d in run_dirs]
+        self.runs: list[dict[str, Any]] = []
+        self.status = ""
+        self.exported: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Compare {len(self.run_dirs)} runs", id="compare-title", markup=False)
+        yield Static("Reading the runs…", id="compare-status", markup=False)
+        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="compare-plots"):
+            for plot_id, _, _, _ in PLOTS:
+                yield PlotextPlot(id=plot_id)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        self.action_reload()
+
+    # ---------------------------------------------------------------- engine
+
+    def ask(self, kind: str, op: str, **kwargs: Any) -> None:
+        link = getattr(self.app, "link", None)
+        if link is None or getattr(link, "proc", None) is None:
+            self.set_status("The engine is not running.")
+            return
+        link.want(PREFIX + kind, op, **kwargs)
+
+    def engine_reply(self, purpose: str, reply: Reply, kwargs: dict[str, Any]) -> None:
+        """A reply to this screen's request (called by the main screen)."""
+        if not reply.ok:
+            self.set_status(reply.error or "compare failed")
+            return
+        payload = reply.payload or {}
+        if purpose == PREFIX + "runs":
+            self.show_runs(payload.get("runs", []))
+        elif purpose == PREFIX + "export":
+            self.exported = list(payload.get("paths", []))
+            self.set_status(f"Exported {len(self.exported)} file(s) to {payload.get('folder')}")
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+        line = self.query_one("#compare-status", Static)
+        line.update(text)
+        line.display = bool(text)
+
+    # --------------------------------------------------------------- drawing
+
+    def show_runs(self, runs: list[dict[str, Any]]) -> None:
+        self.runs = list(runs)
+        table = self.query_one(DataTable)
+        table.clear()
+        for run in self.runs:
+            table.add_row(*table_row(run))
+        self.set_status("")
+        for plot_id, title, key, scale in PLOTS:
+            self.draw_plot(self.query_one(f"#{plot_id}", PlotextPlot), title, key, scale)
+
+    def draw_plot(self, plot: PlotextPlot, title: str, key: str, scale: float) -> None:
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        plt.xlabel("epoch")
+        for run in self.runs:
+            epochs, values = curve_points(run, key, scale)
+            if epochs:
+                plt.plot(epochs, values, marker="braille", label=str(run.get("name")))
+        plot.refresh()
+
+    # --------------------------------------------------------------- actions
+
+    def action_reload(self) -> None:
+        self.set_status("Reading the runs…")
+        self.ask("runs", "compare_runs", dirs=self.run_dirs)
+
+    def action_export(self) -> None:
+        if not self.runs:
+            self.set_status("Nothing to export yet.")
+            return
+        keys = ("name", "model", "params", "epochs", "final_acc", "best_acc", "seconds", "run_dir")
+        rows = [{key: run.get(key) for key in keys} for run in self.runs]
+        self.ask(
+            "export",
+            "export",
+            name="compare",
+            run_dir=self.run_dirs[0],
+            tables={"runs": rows, "curves": curve_rows(self.runs)},
+        )
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+
+@dataclass
+class KernelSnapshots:
+    """Which kernels the inspector shows: live (``epoch`` None) or a run's snapshot.
+
+    ``run_dir`` is the run whose snapshots are stepped through (set when a run starts or a
+    checkpoint opens); ``epochs`` comes from the engine's ``snapshots`` op. With ``delta`` the
+    kernels are the change from the previous snapshot to ``epoch``.
+    """
+
+    run_dir: str | None = None
+    epochs: list[int] = field(default_factory=list)
+    epoch: int | None = None
+    delta: bool = False
+    pending: int = 0  # the step to take once the engine has listed the snapshots
+
+    def reset(self, run_dir: str | None) -> None:
+        """Back to live weights, for another run (or none)."""
+        self.run_dir, self.epochs, self.epoch, self.delta = run_dir, [], None, False
+
+    def step(self, step: int) -> None:
+        """Move ``step`` snapshots; from live, back steps to the last one; past the last: live."""
+        if not self.epochs:
+            return
+        if self.epoch is None:
+            self.epoch = self.epochs[-1] if step < 0 else None
+            return
+        position = self.epochs.index(self.epoch) + step if self.epoch in self.epochs else -1
+        self.epoch = None if position >= len(self.epochs) else self.epochs[max(position, 0)]
+
+    @property
+    def base_epoch(self) -> int | None:
+        """The snapshot before ``epoch`` (the delta's start), None for the first one."""
+        if not self.delta or self.epoch not in self.epochs:
+            return None
+        position = self.epochs.index(self.epoch)
+        return self.epochs[position - 1] if position > 0 else None
+
+    def kernels_request(self, layer: str) -> tuple[str, dict[str, Any]]:
+        """The op and kwargs that fetch the kernels to show for ``layer``."""
+        if self.epoch is None:
+            return "kernels", {"layer": layer}
+        return "snapshot_kernels", {
+            "layer": layer,
+            "epoch": self.epoch,
+            "run_dir": self.run_dir,
+            "base_epoch": self.base_epoch,
+        }
+
+    def note(self) -> str:
+        """The line above the maps ("" for live weights)."""
+        if self.epoch is None:
+            return ""
+        last = self.epochs[-1] if self.epochs else self.epoch
+        base = self.base_epoch
+        if base is not None:
+            return f"kernel change from epoch {base} to {self.epoch} (of {last}) · x: weights"
+        which = " (the first: no change to show)" if self.delta else ""
+        return f"kernels after epoch {self.epoch} of {last}{which} · e/E step, x change"

@@ -1,0 +1,1 @@
+"""The Conv lab tab: hand-made filters, padding, stride, pooling, step mode."""

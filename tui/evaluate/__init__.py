@@ -1,0 +1,1 @@
+"""The Evaluate tab: confusion matrix, gallery, attribution and activation maximisation."""

@@ -1,0 +1,312 @@
+"""What the Evaluate tab draws, from engine payloads (numpy only): overlays, titles, the matrix.
+
+``ConfusionMatrix`` is the one new drawing: a 10x10 table of counts whose cells are coloured by
+the same lookup tables as the heatmaps (log of the count, so a handful of mistakes still shows
+against the diagonal's thousand). Every picture (gallery thumbnails, saliency, Grad-CAM,
+occlusion, activation maximisation) goes to the shared ``HeatmapGrid``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from engine.render.colormap import COLORMAPS, apply, rgb_to_xterm256
+from engine.render.maps import scale_maps
+
+CELL = 5  # columns per matrix cell: up to four digits and a space
+LABEL = 4  # the row label column ("  7 ")
+OVERLAY_ALPHA = 0.6
+KEY_HELP = {
+    "matrix": "arrows move · enter digits of the cell · w all mistakes · a act-max · "
+    "u update · x export",
+    "gallery": "arrows select · n/p page · enter explain · i inspector · esc back · x export",
+    "digit": "g Grad-CAM layer · v true/predicted class · i inspector · esc back · x export",
+    "actmax": "[ ] channel · g layer · esc back · x export",
+}
+
+DIGIT_HELP = (
+    "bright = the pixels and places that raise the score of {target}; occlusion: "
+    "red where covering the digit lowers p({target}), blue where it raises it"
+)
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def scaled(values: np.ndarray, symmetric: bool = False) -> np.ndarray:
+    """One map scaled to [0, 1] on its own range (centred on 0 when ``symmetric``)."""
+    return scale_maps(np.asarray(values, dtype=np.float32)[None], symmetric=symmetric).values[0]
+
+
+def grey_rgb(image: np.ndarray) -> np.ndarray:
+    """uint8 (H, W) grey -> uint8 (H, W, 3)."""
+    return np.repeat(np.asarray(image, dtype=np.uint8)[..., None], 3, axis=-1)
+
+
+def heat_rgb(values01: np.ndarray, cmap: str = "sequential") -> np.ndarray:
+    return apply(values01, COLORMAPS[cmap]).astype(np.uint8)
+
+
+def overlay_rgb(
+    image: np.ndarray, values01: np.ndarray, cmap: str = "sequential", alpha: float = OVERLAY_ALPHA
+) -> np.ndarray:
+    """The heat coloured by ``cmap`` blended over the grey digit, weighted by the heat itself
+    so cold areas keep showing the digit."""
+    grey = grey_rgb(image).astype(np.float32)
+    heat = heat_rgb(values01, cmap).astype(np.float32)
+    weight = alpha * np.clip(np.asarray(values01, dtype=np.float32), 0, 1)[..., None]
+    if cmap == "diverging":  # both ends carry meaning: weight by the distance from the centre
+        weight = alpha * np.clip(np.abs(values01 - 0.5) * 2, 0, 1)[..., None]
+    return np.clip(grey * (1 - weight) + heat * weight, 0, 255).astype(np.uint8)
+
+
+def digit_views(
+    digit: dict[str, Any] | None,
+    saliency: dict[str, Any] | None,
+    gradcam: dict[str, Any] | None,
+    occlusion: dict[str, Any] | None,
+    ascii_mode: bool,
+) -> tuple[np.ndarray, list[str]]:
+    """RGB (4, H, W, 3) maps: digit, saliency and Grad-CAM over it, occlusion; with titles.
+
+    In ASCII mode there is no colour to overlay with, so the heat is shown on its own.
+    """
+    image = np.asarray((digit or {}).get("image"), dtype=np.uint8)
+    blank = np.zeros((*image.shape, 3), dtype=np.uint8)
+    maps, titles = [grey_rgb(image)], [digit_title(digit)]
+    for payload, key, cmap, title in (
+        (saliency, "saliency", "sequential", "saliency"),
+        (gradcam, "cam", "sequential", "Grad-CAM"),
+        (occlusion, "sensitivity", "diverging", "occlusion"),
+    ):
+        if payload is None:
+            maps.append(blank)
+            titles.append(f"{title}…")
+            continue
+        values = scaled(payload[key], symmetric=cmap == "diverging")
+        maps.append(heat_rgb(values, cmap) if ascii_mode else overlay_rgb(image, values, cmap))
+        titles.append(title if key != "cam" else f"{title} {payload.get('layer', '')}")
+    return np.stack(maps), titles
+
+
+def digit_title(item: dict[str, Any] | None) -> str:
+    """ "#123 7→2 93%" (true → predicted, confidence)."""
+    if not item:
+        return ""
+    mark = "" if item.get("label") == item.get("pred") else "✗"
+    confidence = item.get("confidence")
+    percent = f" {100 * confidence:.0f}%" if confidence is not None else ""
+    return f"#{item.get('index')} {item.get('label')}→{item.get('pred')}{mark}{percent}"
+
+
+def gallery_maps(payload: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+    """The page's digits (N, 28, 28) uint8 and their titles."""
+    images = np.asarray(payload.get("images"), dtype=np.uint8)
+    return images, [digit_title(item) for item in payload.get("items", [])]
+
+
+def gallery_caption(payload: dict[str, Any]) -> str:
+    true, pred = payload.get("true"), payload.get("pred")
+    which = (
+        "every misclassified digit"
+        if true is None and pred is None
+        else (
+            f"true {'any' if true is None else true}, predicted {'any' if pred is None else pred}"
+        )
+    )
+    return (
+        f"{which}: {payload.get('total', 0):,} digits · page {payload.get('page', 0) + 1}/"
+        f"{payload.get('pages', 1)}"
+    )
+
+
+def thumbnails_per_page(width: int, height: int, side: int = 14) -> int:
+    """How many digits fit the area when drawn ``side`` pixels wide (the grid's shrunk size)."""
+    cols = max(1, (width + 1) // (side + 1))
+    rows = max(1, (height - 1) // (side // 2 + 1))
+    return max(4, min(40, cols * rows))
+
+
+# ----------------------------------------------------------------------------- matrix
+
+
+def summary_text(payload: dict[str, Any] | None) -> str:
+    if not payload:
+        return "Evaluating on the test split…"
+    return (
+        f"{payload['split']} split · {payload['count']:,} digits · loss "
+        f"{payload['loss']:.4f} · accuracy {100 * payload['accuracy']:.2f}% · "
+        f"{payload['wrong']:,} wrong"
+    )
+
+
+def cell_values(confusion: np.ndarray) -> np.ndarray:
+    """Colour positions in [0, 1]: log(1 + count) over log(1 + the largest count)."""
+    counts = np.asarray(confusion, dtype=np.float64)
+    top = np.log1p(counts.max()) if counts.size and counts.max() > 0 else 1.0
+    return np.log1p(counts) / top
+
+
+def _cell_style(rgb: np.ndarray, mode: str) -> Style:
+    """The cell's colour as background, with black or white text, whichever reads better."""
+    r, g, b = (int(v) for v in rgb)
+    light = 0.299 * r + 0.587 * g + 0.114 * b > 140
+    if mode == "truecolor":
+        ink = Color.from_rgb(0, 0, 0) if light else Color.from_rgb(255, 255, 255)
+        return Style(color=ink, bgcolor=Color.from_rgb(r, g, b))
+    code = int(rgb_to_xterm256(np.array([r, g, b])))
+    return Style(color=Color.from_ansi(16 if light else 231), bgcolor=Color.from_ansi(code))
+
+
+def matrix_text(
+    confusion: np.ndarray, per_class: Sequence[float], cursor: tuple[int, int], mode: str
+) -> Text:
+    """Header, one line per true class (counts in coloured cells, accuracy at the end)."""
+    classes = len(confusion)
+    text = Text()
+    text.append("t╲p".ljust(LABEL), Style(dim=True))  # rows: true class, columns: predicted
+    text.append("".join(f"{c:>{CELL - 1}} " for c in range(classes)), Style(bold=True))
+    text.append("   acc\n", Style(bold=True))
+    colours = apply(cell_values(confusion), COLORMAPS["sequential"])
+    for row in range(classes):
+        text.append(f"{row:>{LABEL - 1}} ", Style(bold=True))
+        for col in range(classes):
+            count = int(confusion[row][col])
+            label = f"{count if count else '·':>{CELL - 1}} "  # dots keep mistakes legible
+            style = Style() if mode == "ascii" else _cell_style(colours[row, col], mode)
+            if (row, col) == tuple(cursor):
+                label = f"[{count:>{CELL - 2}}]"
+                style = style + Style(bold=True, reverse=True)
+            text.append(label, style)
+        accuracy = per_class[row] if row < len(per_class) else None
+        shown = (
+            "     -" if accuracy is None or not np.isfinite(accuracy) else f"{100 * accuracy:5.1f}%"
+        )
+        text.append(f" {shown}\n")
+    return text
+
+
+class ConfusionMatrix(Widget):
+    """The confusion matrix with a cell cursor; the pane moves the cursor and reads it."""
+
+    DEFAULT_CSS = """
+    ConfusionMatrix {
+        height: auto;
+        width: auto;
+    }
+    """
+
+    cursor: reactive[tuple[int, int]] = reactive((0, 0))
+    color_mode: reactive[str] = reactive("256")
+
+    def __init__(self, *, color_mode: str = "256", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.confusion: np.ndarray | None = None
+        self.per_class: list[float] = []
+        self.set_reactive(ConfusionMatrix.color_mode, color_mode)
+
+    def set_data(self, confusion: np.ndarray, per_class: Sequence[float]) -> None:
+        self.confusion = np.asarray(confusion, dtype=np.int64)
+        self.per_class = [float(v) for v in per_class]
+        self.refresh(layout=True)
+
+    def move(self, rows: int, cols: int) -> None:
+        size = 10 if self.confusion is None else len(self.confusion)
+        row, col = self.cursor
+        self.cursor = ((row + rows) % size, (col + cols) % size)
+
+    @property
+    def count(self) -> int:
+        """The count under the cursor."""
+        return 0 if self.confusion is None else int(self.confusion[self.cursor])
+
+    def render(self) -> Text:
+        if self.confusion is None:
+            return Text("")
+        return matrix_text(self.confusion, self.per_class, self.cursor, self.color_mode)
+
+
+# ------------------------------------------------------------------------ text and exports
+
+
+def cell_text(true: int, pred: int, count: int) -> str:
+    """What the cell under the cursor holds, beside the matrix."""
+    what = f"{true}s correct" if true == pred else f"{true}s mistaken for {pred}"
+    return (
+        f"true {true}, predicted {pred}:\n{count} digits ({what})\n\n"
+        "enter: show them\nw: every mistake"
+    )
+
+
+def actmax_caption(payload: dict[str, Any]) -> str:
+    return (
+        f"{payload['layer']} channel {payload['channel'] + 1}/{payload['channels']}: mean "
+        f"activation {payload['start']:.3g} (noise) → {payload['end']:.3g}"
+    )
+
+
+def matrix_export(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """Export op arguments for the matrix view: the heatmap, the counts and the metrics."""
+    confusion = np.asarray(evaluation["confusion"])
+    per_class = evaluation["per_class"]
+    rows = [[true, *confusion[true].tolist(), per_class[true]] for true in range(len(confusion))]
+    summary = [{k: evaluation[k] for k in ("split", "count", "loss", "accuracy", "wrong")}]
+    header = ["true", *range(len(confusion)), "accuracy"]
+    return {
+        "heatmaps": {"matrix": cell_values(confusion)},
+        "tables": {"matrix": {"header": header, "rows": rows}, "metrics": summary},
+    }
+
+
+def gallery_export(gallery: dict[str, Any]) -> dict[str, Any]:
+    images, _ = gallery_maps(gallery)
+    return {
+        "grids": {"digits": images / 255.0},
+        "cmap": "gray",
+        "tables": {"digits": gallery["items"]},
+    }
+
+
+def digit_export(digit: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The three overlays of the digit view (occlusion on the diverging map) and its facts."""
+    first = digit["saliency"]
+    image = np.asarray(first["image"], dtype=np.float32) / 255.0
+    info = {k: first.get(k) for k in ("index", "label", "pred", "confidence", "target")}
+    return {
+        "overlays": {
+            "saliency": (image, scaled(digit["saliency"]["saliency"])),
+            "gradcam": (image, digit["gradcam"]["cam"]),
+            "occlusion": (image, scaled(digit["occlusion"]["sensitivity"], True)),
+        },
+        "cmaps": {"occlusion": "diverging"},
+        "tables": {"digit": [{**info, "gradcam_layer": digit["gradcam"].get("layer")}]},
+    }
+
+
+def actmax_export(payload: dict[str, Any]) -> dict[str, Any]:
+    facts = {k: payload[k] for k in ("layer", "channel", "start", "end")}
+    return {"heatmaps": {"image": scaled(payload["image"])}, "tables": {"activation": [facts]}}
+
+
+def next_item(items: list[str], current: str | None) -> str:
+    """The item after ``current`` (wrapping), or the first when ``current`` is not there."""
+    return items[(items.index(current) + 1) % len(items)] if current in items else items[0]
+
+
+def export_folder(app: Any) -> str | None:
+    """Where exports go when the engine has no training run: the opened checkpoint's folder,
+    else the --run-dir of the app's options."""
+    options = getattr(app, "options", None)
+    checkpoint = getattr(options, "checkpoint", None)
+    if checkpoint:
+        return str(Path(checkpoint).parent)
+    return getattr(getattr(options, "config", None), "run_dir", None)

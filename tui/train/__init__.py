@@ -1,0 +1,1 @@
+"""The Train & inspect tab: layer table, training pane, inspector, kernel history."""

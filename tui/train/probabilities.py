@@ -1,0 +1,201 @@
+"""Probabilities: class probability bars for the current sample, true and predicted class marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.widgets.halfblock import check_mode
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+MAX_NAME = 12
+MIN_BAR = 4
+
+
+def bar_text(fraction: float, cells: int, ascii_mode: bool = False) -> str:
+    """A bar ``fraction`` (0..1) of ``cells`` long, in eighths of a cell (``#`` in ASCII)."""
+    fraction = float(fraction)
+    fraction = min(max(fraction, 0.0), 1.0) if fraction == fraction else 0.0  # NaN: empty bar
+    if cells <= 0:
+        return ""
+    if ascii_mode:
+        full = int(round(fraction * cells))
+        return ("#" * full).ljust(cells)
+    eighths = int(round(fraction * cells * 8))
+    full, part = divmod(eighths, 8)
+    text = "█" * full + (EIGHTHS[part] if part and full < cells else "")
+    return text.ljust(cells)
+
+
+def format_percent(p: float, narrow: bool) -> str:
+    return f"{p:4.0%}" if narrow else f"{p * 100:5.1f}%"
+
+
+class Probabilities(Widget):
+    """Class probability bars for the current sample.
+
+    All classes in class order when they fit (MNIST's ten); otherwise the most probable ones,
+    sorted, always keeping the true and the predicted class. Marks: ``T`` true class, ``P``
+    predicted class (``TP`` when right); in colour the true row is green, a wrong prediction red."""
+
+    DEFAULT_CSS = """
+    Probabilities {
+        height: 1fr;
+        width: 1fr;
+    }
+    Probabilities > .probabilities--bar {
+        color: $accent;
+    }
+    Probabilities > .probabilities--true {
+        color: $success;
+        text-style: bold;
+    }
+    Probabilities > .probabilities--wrong {
+        color: $error;
+        text-style: bold;
+    }
+    """
+    COMPONENT_CLASSES = {"probabilities--bar", "probabilities--true", "probabilities--wrong"}
+
+    color_mode: reactive[str] = reactive("256", init=False)
+
+    def __init__(
+        self,
+        *,
+        color_mode: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        from tui.widgets.heatmap import detect_color_mode
+
+        self.probs: np.ndarray = np.zeros(0, dtype=np.float32)
+        self.label: int | None = None
+        self.pred: int | None = None
+        self.class_names: list[str] | None = None
+        self.pending = False
+        self.set_reactive(Probabilities.color_mode, color_mode or detect_color_mode())
+        self._lines: list[Strip] | None = None  # built once per sample, size and style
+
+    def watch_color_mode(self) -> None:
+        self._lines = None
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._lines = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines = None
+
+    def set_probs(
+        self,
+        probs: Sequence[float] | np.ndarray | None,
+        label: int | None = None,
+        pred: int | None = None,
+        class_names: Sequence[str] | None = None,
+    ) -> None:
+        """Show ``probs`` (one per class); ``label``/``pred`` are class indices (None: unknown)."""
+        self.probs = (
+            np.zeros(0, np.float32)
+            if probs is None
+            else np.asarray(probs, dtype=np.float32).reshape(-1)
+        )
+        self.label = None if label is None or int(label) < 0 else int(label)
+        # A digit drawn before the engine's reply (tui.train.local_digits): its prediction follows.
+        self.pending = probs is None and self.label is not None
+        self.pred = None if pred is None or int(pred) < 0 else int(pred)
+        if class_names is not None:
+            self.class_names = [str(n) for n in class_names]
+        self._lines = None
+        self.refresh()
+
+    def validate_color_mode(self, mode: str) -> str:
+        return check_mode(mode)
+
+    def name_of(self, index: int) -> str:
+        if self.class_names is not None and index < len(self.class_names):
+            return self.class_names[index][:MAX_NAME]
+        return str(index)
+
+    def shown_classes(self, rows: int) -> list[int]:
+        """Class indices to draw in ``rows`` lines."""
+        n = self.probs.size
+        if rows <= 0 or n == 0:
+            return []
+        if n <= rows and n <= 10:
+            return list(range(n))
+        order = [int(i) for i in np.argsort(-self.probs, kind="stable")]
+        chosen = order[:rows]
+        for must in (self.label, self.pred):
+            if must is not None and must < n and must not in chosen:
+                keep = [c for c in chosen if c in (self.label, self.pred)]
+                rest = [c for c in chosen if c not in keep]
+                chosen = sorted(
+                    keep + [must] + rest[: max(0, rows - len(keep) - 1)],
+                    key=lambda c: -float(self.probs[c]),
+                )
+        return chosen[:rows]
+
+    def row_styles(self) -> tuple[Style, Style, Style]:
+        """(bar, true class, wrong prediction) styles; attributes only in ASCII mode."""
+        if self.color_mode == "ascii":
+            return Style(), Style(bold=True), Style(reverse=True)
+        component = self.get_component_rich_style
+        return (
+            component("probabilities--bar"),
+            component("probabilities--true"),
+            component("probabilities--wrong"),
+        )
+
+    def render_line(self, y: int) -> Strip:
+        """Line API with cached strips: a frame that repaints the panel (a layer change, a
+        live refresh) costs a list lookup instead of laying out rich Text again."""
+        width = self.size.width
+        if self._lines is None:
+            base = self.rich_style
+            rows = self.as_text().split("\n", allow_blank=True)
+            console = self.app.console
+            self._lines = [
+                Strip(Segment.simplify(row.render(console, end="")))
+                .apply_style(base)
+                .adjust_cell_length(width, base)
+                for row in rows
+            ]
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(width, self.rich_style)
+
+    def as_text(self) -> Text:
+        """The bars as rich Text, one line per shown class."""
+        width, height = self.size
+        classes = self.shown_classes(height)
+        if not classes:
+            return Text(("predicting…" if self.pending else "no sample") if height else "")
+        narrow = width < 22
+        pct_w = 4 if narrow else 6
+        # names give way to a bar of at least MIN_BAR cells
+        name_w = max(
+            1, min(max(len(self.name_of(c)) for c in classes), width - 4 - pct_w - MIN_BAR)
+        )
+        bar_w = max(0, width - name_w - 4 - pct_w)
+        bar_style, true_style, wrong_style = self.row_styles()
+        text = Text(no_wrap=True, overflow="crop")
+        for line, c in enumerate(classes):
+            p = float(self.probs[c])
+            mark = ("T" if c == self.label else "") + ("P" if c == self.pred else "")
+            row_style = true_style if c == self.label else wrong_style if c == self.pred else None
+            text.append(f"{self.name_of(c)[:name_w]:>{name_w}} {mark:<2}", row_style)
+            text.append(bar_text(p, bar_w, self.color_mode == "ascii"), row_style or bar_style)
+            text.append(" " + format_percent(p, narrow), row_style)
+            if line < len(classes) - 1:
+                text.append("\n")
+        return text

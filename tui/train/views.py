@@ -1,0 +1,189 @@
+"""Numpy-only helpers turning engine payloads into the maps and ranges the inspector draws."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.render.maps import dequantize, scale_maps
+
+MAX_CLASS_NAME = 16
+WEIGHT_TYPES = ("Conv1d", "Conv2d", "Conv3d", "Linear", "LazyLinear", "LazyConv2d")
+
+
+@dataclass
+class MapView:
+    """Maps scaled to [0, 1] for HeatmapGrid, their titles and colour map, and the numeric
+    range for the ColorBar (``lo``/``hi`` None when every map has its own scale). Kernels use the
+    diverging map centred on 0, feature maps the sequential one."""
+
+    maps: np.ndarray
+    titles: list[str] = field(default_factory=list)
+    cmap: str = "sequential"
+    lo: float | None = None
+    hi: float | None = None
+    caption: str = ""
+    vector: bool = False
+    stretch: bool = False
+    row_labels: list[str] | None = None
+    channels: int = 1  # input channels of conv kernels
+
+    @property
+    def scale_label(self) -> str:
+        return "shared scale" if self.lo is not None else "per-map scale"
+
+
+def has_weights(row: dict[str, Any] | None) -> bool:
+    """Whether a summary row is a layer whose kernels the engine can show (conv or dense)."""
+    if not row:
+        return False
+    kind = str(row.get("type", ""))
+    return kind in WEIGHT_TYPES or (
+        kind.startswith(("Conv", "Linear")) and int(row.get("params", 0) or 0) > 0
+    )
+
+
+def dims(shape: Sequence[int]) -> str:
+    return "×".join(str(int(d)) for d in shape)
+
+
+def kernel_view(payload: dict[str, Any], channel: int, mean: bool, shared: bool) -> MapView:
+    """Conv kernels of one input channel (or their mean over input channels); dense: the matrix.
+
+    Ranges are symmetric about 0 so that the diverging map's white is 0.
+    """
+    weights = np.asarray(payload["weights"], dtype=np.float32)
+    shape = tuple(payload.get("shape") or weights.shape)
+    if weights.ndim == 2 or len(shape) == 2:
+        return _matrix_view(weights.reshape(weights.shape[0], -1), shape)
+    if weights.ndim != 4:
+        raise ValueError(f"kernels must be (out, in, kh, kw) or (out, in), got {weights.shape}")
+    out_ch, in_ch = weights.shape[:2]
+    channel = channel % max(1, in_ch)
+    scaled = scale_maps(weights.mean(axis=1) if mean else weights[:, channel], shared, True)
+    lo, hi = scaled.shared_range if shared else (None, None)
+    which = "mean of inputs" if mean else f"in {channel + 1}/{in_ch}"
+    caption = f"kernels {dims(weights.shape)}" + (f" · {which}" if in_ch > 1 else "")
+    titles = [f"#{i}" for i in range(out_ch)]
+    return MapView(scaled.values, titles, "diverging", lo, hi, caption, channels=in_ch)
+
+
+def _matrix_view(matrix: np.ndarray, shape: tuple[int, ...]) -> MapView:
+    """A dense layer's weight matrix as one heatmap (block-averaged by the engine if huge)."""
+    scaled = scale_maps(matrix[None], shared=True, symmetric=True)
+    lo, hi = scaled.shared_range
+    note = "" if tuple(matrix.shape) == tuple(shape) else f", shown {dims(matrix.shape)}"
+    caption = f"weights {dims(shape)} (out×in{note})"
+    return MapView(scaled.values, [""], "diverging", lo, hi, caption, stretch=True)
+
+
+def _scaled_activations(
+    maps: np.ndarray, ranges: np.ndarray, shared: bool
+) -> tuple[np.ndarray, float | None, float | None]:
+    if shared:
+        scaled = scale_maps(dequantize(maps, ranges), shared=True)
+        return scaled.values, scaled.shared_range[0], scaled.shared_range[1]
+    return np.asarray(maps, dtype=np.float32) / 255.0, None, None
+
+
+def is_vector(maps: np.ndarray) -> bool:
+    return maps.ndim == 3 and maps.shape[0] == 1 and maps.shape[1] == 1
+
+
+def activation_view(payload: dict[str, Any], shared: bool) -> MapView:
+    """Feature maps (C, H, W) of one sample; dense outputs (1, 1, N) as a wrapped vector."""
+    maps = np.asarray(payload["maps"])
+    ranges = np.asarray(payload["ranges"], dtype=np.float32).reshape(-1, 2)
+    shape = tuple(payload.get("shape") or maps.shape)
+    sample = payload.get("index")
+    where = f" · sample #{sample}" if sample is not None and sample >= 0 else ""
+    if is_vector(maps):
+        values, lo, hi = _scaled_activations(maps, ranges, True)  # one map: one scale
+        return MapView(
+            values, [""], "sequential", lo, hi, f"activations {dims(shape)}{where}", vector=True
+        )
+    values, lo, hi = _scaled_activations(maps, ranges, shared)
+    return MapView(
+        values,
+        [f"#{i}" for i in range(maps.shape[0])],
+        "sequential",
+        lo,
+        hi,
+        f"feature maps {dims(shape)}{where}",
+    )
+
+
+def many_view(payload: dict[str, Any], shared: bool) -> MapView:
+    """One row per sample of ``activations_many``: the same layer's maps for several digits."""
+    items = list(payload.get("items") or [])
+    if not items:
+        raise ValueError("no samples")
+    stacks, ranges = [], []
+    for item in items:
+        maps = np.asarray(item["maps"])
+        if is_vector(maps):
+            maps = np.repeat(maps, 2, axis=1)  # a two-pixel strip: one full cell per value
+        stacks.append(maps)
+        ranges.append(np.asarray(item["ranges"], dtype=np.float32).reshape(-1, 2))
+    first = stacks[0].shape
+    if any(s.shape != first for s in stacks):
+        raise ValueError("samples have maps of different shapes")
+    all_maps = np.stack(stacks)  # (R, C, H, W)
+    all_ranges = np.stack(ranges)  # (R, C, 2)
+    flat = all_maps.reshape(-1, *first[1:])
+    values, lo, hi = _scaled_activations(flat, all_ranges.reshape(-1, 2), shared)
+    labels = []
+    for item in items:
+        label, pred = item.get("label"), item.get("pred")
+        wrong = "" if label is None or pred is None or label == pred else "✗"
+        labels.append(f"{_cls(label)}→{_cls(pred)}{wrong}")
+    shape = tuple(items[0].get("shape") or first)
+    return MapView(
+        values.reshape(all_maps.shape),
+        [f"#{i}" for i in range(first[0])],
+        "sequential",
+        lo,
+        hi,
+        f"{payload.get('layer', '')} {dims(shape)} · {len(items)} samples",
+        row_labels=labels,
+    )
+
+
+def _cls(value: Any) -> str:
+    return "?" if value is None or (isinstance(value, int) and value < 0) else str(value)
+
+
+def sample_image(payload: dict[str, Any]) -> tuple[np.ndarray, bool]:
+    """(image, rgb): uint8 (H, W) grey or (H, W, 3) colour from an HxW / CxHxW sample."""
+    image = np.asarray(payload["image"])
+    if image.dtype != np.uint8:
+        lo, hi = float(np.nanmin(image)), float(np.nanmax(image))
+        image = np.clip((image - lo) / max(hi - lo, 1e-12) * 255, 0, 255).astype(np.uint8)
+    if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
+        image = np.moveaxis(image, 0, -1)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return np.ascontiguousarray(image), True
+    return image, False
+
+
+def sample_caption(payload: dict[str, Any], class_names: Sequence[str] | None) -> str:
+    """``true 7 pred 2 ✗``; just ``pred tabby cat`` for a picture without a label."""
+
+    def name(value: Any) -> str:
+        text = _cls(value)
+        if class_names is not None and text != "?" and int(value) < len(class_names):
+            return str(class_names[int(value)])[:MAX_CLASS_NAME]
+        return text
+
+    label, pred = payload.get("label"), payload.get("pred")
+    if _cls(label) == "?":
+        return f"pred {name(pred)}"
+    if pred is None:  # drawn before the engine's prediction arrives
+        return f"true {name(label)} pred …"
+    mark = " ✓" if label == pred else " ✗"
+    return f"true {name(label)} pred {name(pred)}{mark}"
