@@ -1,4 +1,5 @@
 """Entry point for ``python -m engine``."""
 
 from engine.cli.main import main
+
 raise SystemExit(main())

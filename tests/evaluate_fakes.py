@@ -8,7 +8,7 @@ from fake_engine import FakeEngine, mnist_test_digits
 from textual.widgets import Static
 from tui_helpers import wait_for
 
-from engine.inspect.interpret import cell_indices, confusion_matrix, per_class_accuracy
+from engine.inspect.evaluation import cell_indices, confusion_matrix, per_class_accuracy
 from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
 from tui.evaluate.pane import EvaluatePane
@@ -137,7 +137,9 @@ def make_app(**options) -> tuple[CnnTuiApp, EvalFakeEngine]:
 
 async def open_tab(pilot) -> EvaluatePane:
     app = pilot.app
-    await wait_for(pilot, lambda: app.main.state == "idle" and app.main.layer_name, "the model")
+    await wait_for(
+        pilot, lambda: app.main.train.state == "idle" and app.main.train.layer_name, "the model"
+    )
     await pilot.press("3")
     pane = app.main.query_one(EvaluatePane)
     await wait_for(pilot, lambda: pane.evaluation is not None, "the evaluation")

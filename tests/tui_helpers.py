@@ -43,10 +43,11 @@ async def ready(pilot: Any) -> None:
     app = pilot.app
     await wait_for(
         pilot,
-        lambda: app.main.state == "idle" and app.main.layer_name is not None,
+        lambda: app.main.train.state == "idle" and app.main.train.layer_name is not None,
         what="the model to load",
     )
     await wait_for(pilot, lambda: not app.link.pending, what="the first inspector requests")
+    await pilot.pause()  # the answers reach the Train tab after the screen resolved them
 
 
 def ops(fake: FakeEngine) -> list[str]:

@@ -1,8 +1,9 @@
 """The cnn-tui Textual app: options, the engine link and its poller; the screen does the rest.
 
-The UI process never imports torch. ``Link`` starts the engine's child process once the first
-frame is on screen, and a thread worker polls it, posting each event or reply to the main
-screen (``tui.main_screen``), which routes them to the panes.
+The UI process never imports torch. The Train tab starts the engine's child process (through
+the ``EngineService`` every tab is given) once the first frame is on screen, and a thread
+worker polls it, posting each event or reply to the main screen (``tui.main_screen``), which
+hands them on to the tab or screen they are for.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.app import App
 
 from engine.training.config import TrainConfig, make_config
 from tui.commands import WorkbenchCommands
+from tui.engine_service import EngineService
 from tui.link import EngineLost, Link, default_factory
 from tui.main_screen import MainScreen
 from tui.screens import MIN_HEIGHT, MIN_WIDTH
@@ -65,10 +67,11 @@ class CnnTuiApp(App[None]):
     def __init__(self, options: AppOptions | None = None, engine_factory=default_factory) -> None:
         super().__init__()
         self.options = options or AppOptions()
-        self.main = MainScreen(self.options)
         self.link = Link(
             factory=engine_factory, on_lost=lambda error: self.main.post_message(EngineLost(error))
         )
+        self.engine_started_once = False
+        self.main = MainScreen(self.options, EngineService(self.link, self.start_engine))
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -77,22 +80,29 @@ class CnnTuiApp(App[None]):
         """Show the compare-runs view (tui.compare.runs) over the workbench."""
         from tui.compare.runs import CompareScreen
 
-        self.push_screen(CompareScreen(self.options.compare))
+        self.push_screen(CompareScreen(self.options.compare, self.main.engine))
 
-    def start_engine(self) -> None:
-        """Spawn the child; the main screen calls this once its widgets are in (after the
-        first frame, so the screen paints at once), and again to restart one that died."""
+    def start_engine(self) -> str | None:
+        """Spawn the child and its poller; one line for the user when it cannot start.
+
+        The Train tab calls this (through its EngineService) once its widgets are in, after
+        the first frame, so the screen paints at once; and again to restart one that died."""
         log_file = self.options.log_file or str(Path(tempfile.gettempdir()) / "cnn-tui-engine.log")
         try:
             self.link.start(self.options.data_dir or self.options.config.data_dir, log_file)
         except Exception as exc:  # noqa: BLE001 - shown to the user, app stays up
-            self.main.engine_failed_to_start(f"cannot start the engine: {exc}")
-            return
+            return f"cannot start the engine: {exc}"
         self.pump_engine()
-        self.main.engine_started()
-        if self.main.engine_starts == 1:
-            freeze_startup_objects()
-        if self.options.compare and self.main.engine_starts == 1:
+        if not self.engine_started_once:
+            self.engine_started_once = True
+            # After the caller's first requests (the model to open) have gone out.
+            self.call_later(self.first_engine_started)
+        return None
+
+    def first_engine_started(self) -> None:
+        """Once the engine first starts: freeze the start-up objects, open --compare's view."""
+        freeze_startup_objects()
+        if self.options.compare:
             self.open_compare()  # --compare: its view asks the engine to read the runs
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")

@@ -1,13 +1,17 @@
-"""Every key of the workbench in one table: the bindings, the help screen and the command
-palette are all made from it, so they cannot disagree."""
+"""Keys as data: ``Key`` rows make a widget's bindings, the help screen (?) and the command
+palette, so the three cannot disagree. Each tab declares its own keys (``tui.train.keys`` for
+Train & inspect); the global ones (tabs, help, quit) are the main screen's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
+from typing import Protocol, runtime_checkable
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 
 # Characters that cannot stand in a comma-separated binding string, by Textual key name.
 _KEY_NAMES = {
@@ -17,16 +21,20 @@ _KEY_NAMES = {
     "]": "right_square_bracket",
     "?": "question_mark",
     " ": "space",
+    "+": "plus",
+    "-": "minus",
+    "=": "equals_sign",
 }
 _CHARACTERS = {name: char for char, name in _KEY_NAMES.items()}
 
 
 @dataclass(frozen=True)
 class Key:
-    """One action of the main screen: its keys, a short footer label and a longer help text."""
+    """One action of a tab or the main screen: its keys, a short footer label and a longer
+    help text."""
 
     keys: str  # comma-separated Textual key names
-    action: str  # an action of the main screen
+    action: str  # an action of the widget that binds it
     label: str  # footer and palette title
     help: str  # help screen and palette help
     footer: bool = False
@@ -41,180 +49,54 @@ class Key:
         )
 
 
-MAIN_KEYS: list[Key] = [
-    Key(
-        "j,down",
-        "layer(1)",
-        "Next layer",
-        "select the next layer in the table",
-        priority=True,
-        group="Layers and samples",
-    ),
-    Key(
-        "k,up",
-        "layer(-1)",
-        "Previous layer",
-        "select the previous layer",
-        priority=True,
-        group="Layers and samples",
-    ),
-    Key(
-        "l,right",
-        "sample(1)",
-        "Next sample",
-        "show the next test digit",
-        priority=True,
-        group="Layers and samples",
-    ),
-    Key(
-        "h,left",
-        "sample(-1)",
-        "Previous sample",
-        "show the previous test digit",
-        priority=True,
-        group="Layers and samples",
-    ),
-    Key(
-        "r",
-        "random_sample",
-        "Random",
-        "show a random test digit",
-        footer=True,
-        group="Layers and samples",
-    ),
-    Key(
-        "m",
-        "misclassified",
-        "Misclassified",
-        "jump to the next test digit the model gets wrong",
-        footer=True,
-        group="Layers and samples",
-    ),
-    Key(
-        "t",
-        "toggle_training",
-        "Train/stop",
-        "start training the next run, or stop it (saves)",
-        footer=True,
-        group="Training",
-    ),
-    Key(
-        "space", "toggle_pause", "Pause", "pause or resume training", footer=True, group="Training"
-    ),
-    Key(
-        "c",
-        "configure",
-        "Configure",
-        "set up the next run: model or spec, recipe, epochs, batch size, learning rate, device",
-        footer=True,
-        group="Training",
-    ),
-    Key(
-        "s",
-        "save",
-        "Save",
-        "save a checkpoint of the current training state",
-        footer=True,
-        group="Training",
-    ),
-    Key(
-        "e",
-        "snapshot(-1)",
-        "Earlier kernels",
-        "kernels: step back through the run's per-epoch snapshots",
-        group="Kernel history",
-    ),
-    Key(
-        "E",
-        "snapshot(1)",
-        "Later kernels",
-        "kernels: step forward through the snapshots (past the last one: the live weights)",
-        group="Kernel history",
-    ),
-    Key(
-        "x",
-        "snapshot_delta",
-        "Kernel change",
-        "kernels: how each kernel changed since the previous snapshot, or the weights again",
-        group="Kernel history",
-    ),
-    Key("1", "show_tab('train')", "Train & inspect", "show the Train & inspect tab", group="Tabs"),
-    Key("2", "show_tab('conv')", "Conv lab", "show the convolution lab tab", group="Tabs"),
-    Key("3", "show_tab('evaluate')", "Evaluate", "show the Evaluate tab", group="Tabs"),
-    Key("question_mark", "help", "Keys", "show every key", footer=True, group="App"),
-    Key(
-        "q",
-        "quit",
-        "Quit",
-        "quit (asks first while training, then stops and saves)",
-        footer=True,
-        group="App",
-    ),
-]
-
-INSPECTOR_HELP = {
-    "next_page": "show the next page of maps",
-    "previous_page": "show the previous page of maps",
-    "toggle_scale": "one colour scale shared by all maps, or one scale per map",
-    "next_channel": "kernels: show the next input channel",
-    "previous_channel": "kernels: show the previous input channel",
-    "toggle_mean": "kernels: the mean over input channels, or one channel at a time",
-    "toggle_many": "the selected layer's maps for several digits at once, one row per digit",
-    "toggle_explain": "conv layers: explain one feature-map cell as per-input-channel "
-    "multiply-adds, with its receptive field outlined on the digit ([ and ] pick the map)",
-    "cell_left": "explain mode: move the explained cell left",
-    "cell_right": "explain mode: move the explained cell right",
-    "cell_up": "explain mode: move the explained cell up",
-    "cell_down": "explain mode: move the explained cell down",
-}
-
-
-@cache
-def inspector_keys() -> tuple[Key, ...]:
-    """The inspector's keys (tui.train.inspector.INSPECTOR_KEYS), as main-screen actions.
-
-    Imported on first use, not with this module: the inspector brings numpy, and the main
-    screen paints its first frame before it loads the widgets."""
-    from tui.train.inspector import INSPECTOR_KEYS
-
-    by_action: dict[str, list[str]] = {}
-    labels: dict[str, str] = {}
-    for keys, action, description in INSPECTOR_KEYS:
-        by_action.setdefault(action, []).extend(_KEY_NAMES.get(key, key) for key in keys.split(","))
-        labels.setdefault(action, description)
-    return tuple(
-        Key(
-            ",".join(keys),
-            f"inspect('{action}')",
-            labels[action],
-            INSPECTOR_HELP.get(action, labels[action]),
-            priority=True,
-            group="Inspector",
-        )
-        for action, keys in by_action.items()
-    )
-
-
-def all_keys() -> list[Key]:
-    """Every key of the main screen: its own and the inspector's."""
-    return MAIN_KEYS + list(inspector_keys())
-
-
-def bindings(keys: list[Key] | tuple[Key, ...]) -> list[Binding]:
+def bindings(keys: Sequence[Key]) -> list[Binding]:
+    """Textual bindings for ``keys`` (a widget's ``BINDINGS``)."""
     return [Binding(k.keys, k.action, k.label, show=k.footer, priority=k.priority) for k in keys]
 
 
+def key_name(character: str) -> str:
+    """The Textual key name of a typed character ("[" -> "left_square_bracket")."""
+    return _KEY_NAMES.get(character, character)
+
+
+def binding_keys(widget_bindings: Sequence[Binding | tuple[str, ...]], group: str) -> list[Key]:
+    """``Key`` rows for plain Textual bindings (a tab that declares only ``BINDINGS``): the
+    description is both label and help text, all in ``group``."""
+    keys = []
+    for binding in widget_bindings:
+        if isinstance(binding, Binding):
+            keys.append(
+                Key(
+                    binding.key,
+                    binding.action,
+                    binding.description,
+                    binding.tooltip or binding.description,
+                    footer=binding.show,
+                    priority=binding.priority,
+                    group=group,
+                )
+            )
+    return keys
+
+
+@runtime_checkable
+class KeyedScreen(Protocol):
+    """A screen whose keys the palette offers: ``active_keys`` gives each key with the node
+    (tab widget or screen) whose action it runs."""
+
+    def active_keys(self) -> list[tuple[Key, DOMNode]]: ...
+
+
 class WorkbenchCommands(Provider):
-    """The command palette's entries for every workbench action, by name."""
+    """The command palette's entries: the tab in view's actions and the global ones, by name."""
 
     def _commands(self) -> list[tuple[str, str, partial]]:
         screen = self.screen
-        if not hasattr(screen, "action_toggle_training"):  # opened over a dialog
+        if not isinstance(screen, KeyedScreen):  # opened over a dialog
             return []
         return [
-            (k.label, k.help, partial(screen.run_action, k.action))
-            for k in all_keys()
-            if screen.offers(k)
+            (key.label, key.help, partial(node.run_action, key.action))
+            for key, node in screen.active_keys()
         ]
 
     async def discover(self) -> Hits:

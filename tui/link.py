@@ -1,4 +1,4 @@
-"""The bridge between the app and the engine child process (``engine.process.remote.EngineProcess``).
+"""The bridge between the app and the engine child (``engine.process.remote.EngineProcess``).
 
 The UI process never imports torch: a spawned child owns the model and the trainer, and this
 module only moves small messages. ``Link`` wraps the process handle and keeps, on the UI
@@ -10,7 +10,8 @@ thread only, what each outstanding request is for (its *purpose*, e.g. "kernels"
 
 ``Link.pump`` is the body of the app's thread worker: it polls the process and hands each
 event or reply to ``post`` wrapped in a Textual message (``EngineEvent``, ``EngineProgress``,
-``EngineReply``, ``EngineLost``); it never touches widgets. Progress messages merge: an unread
+``EngineReply``, ``EngineLost``); it never touches widgets. Tabs do not use ``Link`` directly:
+they ask through ``tui.engine_service.EngineService``. Progress messages merge: an unread
 one is replaced by a newer one (``Message.can_replace``).
 """
 
@@ -44,7 +45,7 @@ def engine_threads() -> int:
 
 
 class EngineHandle(Protocol):
-    """What the app needs of ``engine.process.remote.EngineProcess`` (a fake implements it in tests)."""
+    """What the app needs of ``engine.process.remote.EngineProcess`` (tests use a fake)."""
 
     def send(self, op: str, **kwargs: Any) -> int: ...
     def train(self, config: Any, resume: str | None = None) -> int: ...
@@ -55,22 +56,24 @@ class EngineHandle(Protocol):
     def close(self) -> None: ...
 
 
-class EngineEvent(Message):
-    """A training event from the child (Started, EpochEnd, Finished, Failed, ...)."""
+class EngineEvent(Message, bubble=False):
+    """A training event from the child (Started, EpochEnd, Finished, Failed, ...).
+
+    The link's messages do not bubble: the main screen hands them on to the tab they are for."""
 
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
 
 
-class EngineProgress(EngineEvent):
+class EngineProgress(EngineEvent, bubble=False):
     """A Progress event; an unread one is dropped when a newer one is queued behind it."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, EngineProgress)
 
 
-class EngineReply(Message):
+class EngineReply(Message, bubble=False):
     """The answer to one request; ``Link.resolve`` tells what it was for."""
 
     def __init__(self, reply: Reply) -> None:
@@ -78,7 +81,7 @@ class EngineReply(Message):
         self.reply = reply
 
 
-class EngineLost(Message):
+class EngineLost(Message, bubble=False):
     """The child process died or could not start; ``error`` is one line for the user."""
 
     def __init__(self, error: str) -> None:

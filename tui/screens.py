@@ -1,4 +1,4 @@
-"""The workbench's dialogs: every key (?), the next run's form (c), the quit question (q while
+"""The workbench's dialogs: the keys (?), the next run's form (c), the quit question (q while
 training), and the notice shown instead of the layout when the terminal is too small."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.errors import EngineError
 from engine.training.config import RECIPES, TrainConfig, make_config
-from tui.commands import Key, all_keys
+from tui.commands import Key
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 DEVICES = ("auto", "cpu", "cuda")
@@ -51,13 +51,13 @@ def keys_table(keys: list[Key]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the workbench."""
+    """The keys of the tab in view and the global ones (``MainScreen.active_keys``)."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
-    def __init__(self, keys: list[Key] | None = None) -> None:
+    def __init__(self, keys: list[Key]) -> None:
         super().__init__()
-        self.shown_keys = all_keys() if keys is None else keys
+        self.shown_keys = keys
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):

@@ -64,7 +64,7 @@ def training_round(
 ) -> tuple[Callable[[], float], dict[str, Any]]:
     """A function that trains ``steps`` batches and returns the model GFLOP/s it achieved."""
     from engine.training.config import make_config
-    from engine.training.loop import make_optimizer, train_step
+    from engine.training.steps import make_optimizer, train_step
 
     settings = choose_cpu_settings(model_name, batch_size)
     fmt = torch.channels_last if settings.channels_last else torch.contiguous_format

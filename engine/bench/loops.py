@@ -5,8 +5,8 @@ recipe's time to 99 % test accuracy.
     turns each uint8 digit into a PIL image and applies torchvision's ToTensor + Normalize per
     item, as torchvision.datasets.MNIST does; Adam lr 1e-3; ``loss.item()`` and the accuracy
     count read every batch, as the tutorials print them; torch's default thread count.
-(b) The engine's trainer step (engine.training.loop.train_step): the same network (a fresh copy with
-    the same initial weights), batch 64, Adam lr 1e-3, uint8 batches sliced from the preloaded
+(b) The engine's trainer step (engine.training.steps.train_step): the same network (a fresh copy
+    with the same initial weights), batch 64, Adam lr 1e-3, uint8 batches sliced from the preloaded
     split and normalised per batch, threads and channels_last chosen by measurement
     (engine.training.device.choose_cpu_settings).
 
@@ -25,14 +25,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.cli.progress import started_line
-from engine.data.mnist import MNIST_MEAN, MNIST_STD, MnistSplit, batches, load_split
+from engine.data.idx import MNIST_MEAN, MNIST_STD
+from engine.data.mnist import MnistSplit, batches, load_split
 from engine.errors import EngineError
 from engine.models.registry import build_model
 from engine.training.config import make_config
 from engine.training.device import choose_cpu_settings, resolve_device
-from engine.training.events import EpochEnd, Failed, Finished, Started
-from engine.training.loop import train_events, train_step
+from engine.training.events import EpochEnd, Failed, Finished, Started, started_line
+from engine.training.loop import train_events
+from engine.training.steps import train_step
 
 BATCH = 64
 DEFAULT_MODELS = ("lenet5", "convnet")
@@ -189,8 +190,8 @@ def fast_recipe(
 
 
 def measure_cpu_switches(quick: bool, threads: int, log: Callable[[str], None]) -> dict:
-    """bf16 autocast and torch.compile against float32 eager (engine.training.switches); the verdicts
-    are saved for this machine, and the trainer follows them."""
+    """bf16 autocast and torch.compile against float32 eager (engine.training.switches); the
+    verdicts are saved for this machine, and the trainer follows them."""
     from engine.training.switches import SWITCHES, measure_switches, save_verdicts
 
     torch.set_num_threads(threads)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 
-import numpy as np
-
-from engine.convlab.lab import ConvError, LabResult
-from engine.convlab import lab as convlab
-from engine.render.colormap import DIVERGING, SEQUENTIAL
+from engine.cli.conv_figures import heatmap_figure, network_lines, value_lines
+from engine.convlab import arithmetic, display, explain, inputs, lab, network
+from engine.convlab.inputs import ConvError
+from engine.convlab.lab import LabResult
 from engine.render import terminal as render
+
 EXAMPLE = (
     "example: python -m engine conv --input digit:7 --filter sobel-x --padding same "
     "--stride 2 --pool max"
@@ -26,9 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "shared colour scale.",
         epilog=EXAMPLE,
     )
-    inputs = ", ".join(convlab.INPUTS)
+    input_names = ", ".join(inputs.INPUTS)
     parser.add_argument(
-        "--input", default="squares8", metavar="NAME", help=f"input: {inputs} (default squares8)"
+        "--input",
+        default="squares8",
+        metavar="NAME",
+        help=f"input: {input_names} (default squares8)",
     )
     parser.add_argument(
         "--filter",
@@ -36,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         metavar="NAME",
         help="filter (repeat for several output channels): "
-        f"{', '.join([*convlab.FILTERS, *convlab.FILTER_GROUPS])}, or "
+        f"{', '.join([*inputs.FILTERS, *inputs.FILTER_GROUPS])}, or "
         "custom:1,0,-1;1,0,-1;1,0,-1 (default vertical)",
     )
     parser.add_argument(
@@ -46,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="valid, same (odd kernels) or a number of zeros (default valid)",
     )
     parser.add_argument("--stride", type=int, default=1, help="stride (default 1)")
-    parser.add_argument("--pool", choices=convlab.POOL_MODES, help="pool the output: max or avg")
+    parser.add_argument("--pool", choices=arithmetic.POOL_MODES, help="pool the output: max or avg")
     parser.add_argument(
         "--pool-size", type=int, default=2, metavar="N", help="pooling window (default 2)"
     )
@@ -86,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     width = args.width or render.terminal_width()
     mode = render.color_mode(args.ascii)
     if args.network:
-        lab_input = convlab.load_input(args.input, args.data_dir)
-        stages = convlab.fixed_filter_network(
+        lab_input = inputs.load_input(args.input, args.data_dir)
+        stages = network.fixed_filter_network(
             lab_input.values, args.padding, args.pool_size, args.pool_stride
         )
         print("\n".join(network_lines(lab_input, stages, mode, width, args.values)))
         return 0
-    result = convlab.run_lab(
+    result = lab.run_lab(
         args.input,
         args.filters or ["vertical"],
         args.padding,
@@ -107,21 +109,21 @@ def run(args: argparse.Namespace) -> int:
     lines += result.formula_lines()
     if args.explain:
         k, i, j = parse_cell(args.explain)
-        exp = convlab.explain_cell(
+        exp = explain.explain_cell(
             result.input.values, result.weights, None, args.padding, result.stride, k, i, j
         )
-        lines += ["", *convlab.explanation_lines(exp)]
+        lines += ["", *display.explanation_lines(exp)]
     print("\n".join(lines))
     return 0
 
 
 def list_lines() -> list[str]:
     lines = ["inputs:"]
-    lines += [f"  {name:<12} {text}" for name, text in convlab.INPUTS.items()]
+    lines += [f"  {name:<12} {text}" for name, text in inputs.INPUTS.items()]
     lines.append("filters:")
-    for name, (text, weights) in convlab.FILTERS.items():
+    for name, (text, weights) in inputs.FILTERS.items():
         lines.append(f"  {name:<12} {weights.shape[0]}x{weights.shape[1]}  {text}")
-    for name, members in convlab.FILTER_GROUPS.items():
+    for name, members in inputs.FILTER_GROUPS.items():
         lines.append(f"  {name:<12} group: {', '.join(members)}")
     lines.append("  custom:ROWS   numbers typed as rows, e.g. custom:1,0,-1;1,0,-1;1,0,-1")
     return lines
@@ -159,146 +161,4 @@ def header_lines(result: LabResult) -> list[str]:
             f"{result.pool_stride}"
         )
     lines.append(settings)
-    return lines
-
-
-# ---------------------------------------------------------------------------------------------
-# Heatmaps with one shared colour scale
-
-
-def shared_scale(arrays: list[np.ndarray]) -> tuple[float, float, np.ndarray]:
-    """(lo, hi, colour map): symmetric diverging when any value is negative, else sequential."""
-    lo, hi, diverging = convlab.shared_range(arrays)
-    return lo, hi, DIVERGING if diverging else SEQUENTIAL
-
-
-def draw_maps(
-    maps: list[tuple[str, np.ndarray, int]],
-    mode: str,
-    width: int,
-    legend_title: str = "shared colour scale",
-) -> list[str]:
-    """Titled maps side by side with one colour scale, then its legend."""
-    lo, hi, cmap = shared_scale([m for _, m, _ in maps])
-    values = [convlab.upscale(convlab.to_unit(m, lo, hi), factor) for _, m, factor in maps]
-    grid = render.render_grid(values, [t for t, _, _ in maps], cmap, mode, width)
-    bar = render.legend(lo, hi, cmap, mode, min(40, max(10, width - 2)))
-    return [*grid, "", f"{legend_title}:", *bar]
-
-
-def heatmap_figure(result: LabResult, mode: str, width: int) -> list[str]:
-    vol = result.input.values
-    factor = convlab.map_factor(max(vol.shape[1:]))
-    filter_factor = max(factor, math.ceil(6 / max(result.weights.shape[2:])))
-    maps: list[tuple[str, np.ndarray, int]] = []
-    if vol.shape[0] == 1:
-        maps.append(("input", vol[0], factor))
-    else:
-        maps += [(f"input c{c}", vol[c], factor) for c in range(vol.shape[0])]
-    maps += [
-        (f.name if len(f.name) <= 12 else "custom", f.weights, filter_factor)
-        for f in result.filters
-    ]
-    several = len(result.filters) > 1
-    maps += [
-        (f"out {k}" if several else "output", result.output[k], factor)
-        for k in range(result.output.shape[0])
-    ]
-    if result.pooled is not None:
-        maps += [
-            (f"{result.pool} {k}" if several else f"{result.pool} pool", result.pooled[k], factor)
-            for k in range(result.pooled.shape[0])
-        ]
-    return ["", *draw_maps(maps, mode, width)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Numbers
-
-
-def input_value_lines(lab_input: convlab.LabInput) -> list[str]:
-    """The input's values; a digit as its 0-255 pixels, as the tutorials print it."""
-    if lab_input.pixels is not None:
-        return [
-            f"input {lab_input.name} (label {lab_input.label}): pixel values 0-255 "
-            "(the convolution uses value / 255)",
-            *convlab.grid_lines(lab_input.pixels, width=3),
-        ]
-    lines = []
-    vol = lab_input.values
-    for c in range(vol.shape[0]):
-        title = f"input {lab_input.name}" + (f" channel {c}" if vol.shape[0] > 1 else "")
-        lines += [f"{title} ({vol.shape[1]}x{vol.shape[2]}):", *convlab.grid_lines(vol[c])]
-    return lines
-
-
-def value_lines(result: LabResult) -> list[str]:
-    lines = ["", *input_value_lines(result.input)]
-    for index, lab_filter in enumerate(result.filters):
-        lines += [
-            "",
-            f"filter {index}: {lab_filter.name} ({lab_filter.shape_text}):",
-            *convlab.grid_lines(lab_filter.weights),
-        ]
-    for k in range(result.output.shape[0]):
-        _, h, w = result.output.shape
-        lines += [
-            "",
-            f"output {k} ({result.filters[k].name}), {h}x{w}:",
-            *convlab.grid_lines(result.output[k]),
-        ]
-    if result.pooled is not None:
-        for k in range(result.pooled.shape[0]):
-            _, h, w = result.pooled.shape
-            lines += [
-                "",
-                f"{result.pool} pooled output {k}, {h}x{w}:",
-                *convlab.grid_lines(result.pooled[k]),
-            ]
-    return [*lines, ""]
-
-
-# ---------------------------------------------------------------------------------------------
-# The fixed-filter network
-
-
-def network_lines(
-    lab_input: convlab.LabInput, stages: list[convlab.Stage], mode: str, width: int, values: bool
-) -> list[str]:
-    lines = [
-        f"fixed-filter network on {lab_input.name}: {lab_input.description}",
-        "conv (four 4x4 edge filters, no bias) -> ReLU -> max pool; each stage has its own "
-        "colour scale",
-    ]
-    for stage in stages:
-        lines += ["", f"{stage.name}: {stage.description}"]
-        maps = stage.maps
-        if values:
-            if stage.name == "input" and lab_input.pixels is not None:
-                lines += input_value_lines(lab_input)[1:]
-                continue
-            for c in range(maps.shape[0]):
-                lines += [f"channel {c}:", *convlab.grid_lines(maps[c])]
-            continue
-        if stage.name == "conv":
-            weights = convlab.fixed_filter_weights()[:, 0]
-            lines += draw_maps(
-                [(name, weights[c], 2) for c, name in enumerate(convlab.FIXED_FILTERS)],
-                mode,
-                width,
-                "filter colour scale",
-            )
-            lines.append("")
-        factor = convlab.map_factor(max(maps.shape[1:]))
-        titles = (
-            [f"{stage.name} {c}" for c in range(maps.shape[0])]
-            if maps.shape[0] > 1
-            else [stage.name]
-        )
-        lines += draw_maps(
-            [(t, maps[c], factor) for c, t in enumerate(titles)],
-            mode,
-            width,
-            f"{stage.name} colour scale",
-        )
     return lines

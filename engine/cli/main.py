@@ -13,6 +13,9 @@ from engine.errors import EngineError
 COMMAND_MODULES = (
     "engine.cli.inspection",
     "engine.cli.train",
+    "engine.cli.evaluate",
+    "engine.cli.recipes",
+    "engine.cli.bench",
     "engine.cli.conv",
 )
 

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.training.events import started_line
+
 
 def epoch_line(ev: Any, epochs: int) -> str:
     return (
         f"epoch {ev.epoch}/{epochs}  train loss {ev.train_loss:.4f} acc {ev.train_acc:.2%}  "
         f"test loss {ev.test_loss:.4f} acc {ev.test_acc:.2%}  lr {ev.lr:.3g}  "
         f"{ev.seconds:.1f} s"
-    )
-
-
-def started_line(ev: Any) -> str:
-    cfg = ev.config
-    fmt = "channels_last" if cfg.get("channels_last") else "contiguous"
-    layout = f"{cfg.get('threads')} thread(s), {fmt}, " if ev.device == "cpu" else ""
-    where = f"{ev.device}, {layout}{ev.precision}"
-    start = f", from epoch {ev.start_epoch + 1}" if ev.start_epoch else ""
-    return (
-        f"training {ev.model} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
-        f"lr {cfg['lr']:g} {cfg['schedule']}, batch {cfg['batch_size']}, {ev.epochs} "
-        f"epoch(s) of {ev.steps_per_epoch} steps{start}\nrun folder {ev.run_dir}"
     )
 
 

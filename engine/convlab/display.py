@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from engine.convlab.lab import CellExplanation
+    from engine.convlab.explain import CellExplanation
 
 
 def format_number(value: float, decimals: int = 2) -> str:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.convlab.arithmetic import as_volume, conv2d_vectorised, pool2d, relu
 from engine.convlab.inputs import FILTER_GROUPS, FILTERS
-from engine.convlab.lab import as_volume, conv2d_vectorised, pool2d, relu
 
 FIXED_FILTERS = FILTER_GROUPS["fixed"]
 

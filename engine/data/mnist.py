@@ -10,22 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.data.idx import (  # noqa: F401  (re-exported: the data API lives here)
-    DATA_ENV,
-    FIX_HINT,
-    IMAGE_MAGIC,
-    LABEL_MAGIC,
-    MNIST_MEAN,
-    MNIST_STD,
-    SPLIT_FILES,
-    default_data_dirs,
-    locate_file,
-    parse_idx,
-    read_bytes,
-    read_split,
-    resolve_data_dir,
-    verify_checksums,
-)
+from engine.data.idx import MNIST_MEAN, MNIST_STD, read_split, resolve_data_dir
 
 
 @dataclass(frozen=True)

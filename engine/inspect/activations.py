@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from engine.errors import DataError, SpecError
-from engine.models.registry import ModelInfo, named_layers
+from engine.models.registry import ModelInfo, kernel_layers, named_layers
 
 IMAGE_HINT = "pass a readable PNG, JPEG or BMP picture"
 
@@ -94,16 +94,6 @@ def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     finally:
         for module, mode in modes.items():
             module.training = mode
-
-
-def kernel_layers(model: nn.Module) -> list[str]:
-    """Names of the layers with kernels: conv and dense layers (weights of 4 or 2 dimensions)."""
-    names = []
-    for name, module in named_layers(model):
-        weight = getattr(module, "weight", None)
-        if isinstance(weight, torch.Tensor) and weight.dim() in (2, 4):
-            names.append(name)
-    return names
 
 
 def layer_kernels(model: nn.Module, layer: str) -> torch.Tensor:

@@ -1,8 +1,8 @@
 """A per-layer table of shapes, parameters and multiply-accumulates, as torchsummary/torchinfo give.
 
 One forward pass of a batch-1 input runs with forward hooks on every leaf layer (the names from
-:func:`engine.models.registry.named_layers`), in eval mode and inference mode, so nothing about the model
-changes: the hooks are removed and the train/eval mode restored whatever happens.
+:func:`engine.models.registry.named_layers`), in eval mode and inference mode, so nothing about
+the model changes: the hooks are removed and the train/eval mode restored whatever happens.
 
 Multiply-accumulates follow torchinfo 1.8 so totals equal its "Total mult-adds" for batch 1:
 a conv layer counts (weight + bias elements) x output positions, i.e.

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.data.mnist import MNIST_MEAN, MNIST_STD
+from engine.data.idx import MNIST_MEAN, MNIST_STD
 from engine.errors import CheckpointError, SpecError
 from engine.models.spec import GRAMMAR, build_from_spec, looks_like_spec
 
@@ -215,3 +215,13 @@ def named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
         for name, module in model.named_modules()
         if name and not list(module.children())
     ]
+
+
+def kernel_layers(model: nn.Module) -> list[str]:
+    """Names of the layers with kernels: conv and dense layers (weights of 4 or 2 dimensions)."""
+    names = []
+    for name, module in named_layers(model):
+        weight = getattr(module, "weight", None)
+        if isinstance(weight, torch.Tensor) and weight.dim() in (2, 4):
+            names.append(name)
+    return names

@@ -1,6 +1,7 @@
-"""The headless ``python -m engine eval`` report: per-class accuracy, confusion, mistakes, saliency.
+"""The headless ``python -m engine eval`` report: per-class accuracy, confusion, mistakes.
 
-Built from a Workbench's evaluation ops (``engine.process.interpret_ops``) and printed as terminal text.
+Built from a Workbench's evaluation ops (``engine.process.interpret_ops``) and printed as
+terminal text, with the saliency of one digit as a heatmap.
 """
 
 from __future__ import annotations
@@ -43,32 +44,6 @@ def eval_report(
             "target": sal["target"],
             "values": np.round(sal["saliency"], 6).tolist(),
         }
-    return report
-
-
-def eval_details(
-    model: Any,
-    info: Any,
-    data_dir: str | None = None,
-    confusion: bool = False,
-    misclassified: int = 0,
-    saliency: int | None = None,
-) -> dict[str, Any] | None:
-    """``eval_report`` for a model already built (the CLI's ``eval`` extras); None when no
-    extra was asked for."""
-    if not confusion and not misclassified and saliency is None:
-        return None
-    if misclassified < 0:
-        from engine.process.interpret_ops import InterpretOpError
-
-        raise InterpretOpError(f"--misclassified {misclassified}: use a count of 0 or more")
-    from engine.process.workbench import Workbench
-
-    bench = Workbench(data_dir)
-    bench.set_model(model, info)
-    report = eval_report(bench, confusion, misclassified, saliency)
-    for key in ("split", "count", "loss", "accuracy"):  # the caller prints these already
-        report.pop(key)
     return report
 
 

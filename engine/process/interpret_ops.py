@@ -1,26 +1,22 @@
-"""The Evaluate tab's Workbench ops: evaluation, gallery, saliency, Grad-CAM, history, exports.
+"""The Evaluate tab's Workbench ops: evaluation, gallery, saliency, Grad-CAM, occlusion, act-max.
 
-``InterpretOps`` is a mixin of ``engine.process.workbench.Workbench``: it relies on the workbench's
-``require_model``, ``split``, ``inputs``, ``_prepare_mnist``, ``_weights_version``, ``info`` and
-``state``. Every op returns plain Python values and numpy arrays, never tensors, so the parent
-process can read the payloads without torch. ``eval_report`` and ``format_eval_report``
-(``engine.process.eval_report``, re-exported here) serve the headless ``python -m engine eval`` with the
-same numbers.
+Every op returns plain Python values and numpy arrays, never tensors, so the parent process
+can read the payloads without torch. The headless ``python -m engine eval`` report
+(``engine.process.eval_report``) is built from the same ops.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
 from engine.errors import EngineError
-from engine.inspect import interpret
-from engine.process.eval_report import eval_details, eval_report, format_eval_report  # noqa: F401
-from engine.training import history
+from engine.inspect import activation_max, attribution, evaluation
+from engine.process.current_model import CurrentModel
+from engine.process.sample_inputs import SampleInputs
 
 GALLERY_PAGE = 12
 EVAL_BATCH = 1000
@@ -31,18 +27,22 @@ class InterpretOpError(EngineError):
     """An interpretation op that cannot run as asked (no run directory, not an MNIST model)."""
 
 
-class InterpretOps:
-    """Workbench ops for evaluation and interpretation (mixed into Workbench)."""
+class EvaluateOps:
+    """``evaluate``, ``gallery``, ``saliency``, ``gradcam``, ``occlusion`` and ``actmax``."""
 
-    _evaluations: dict[str, tuple[Any, int | None, interpret.EvalResult]]
+    def __init__(self, current: CurrentModel, inputs: SampleInputs) -> None:
+        self.current = current
+        self.inputs = inputs
+        # split -> (weights version, limit, result) of the last evaluation
+        self._evaluations: dict[str, tuple[Any, int | None, evaluation.EvalResult]] = {}
 
     # ------------------------------------------------------------------ evaluation
 
-    def _evaluation(self, split: str = "test", limit: Any = _LAST) -> interpret.EvalResult:
+    def _evaluation(self, split: str = "test", limit: Any = _LAST) -> evaluation.EvalResult:
         """The model's predictions over the split, cached per weights version and limit."""
-        cache = self.__dict__.setdefault("_evaluations", {})
-        model, info = self.require_model()
-        version = self._weights_version()
+        cache = self._evaluations
+        model, info = self.current.require()
+        version = self.current.weights_version()
         cached = cache.get(split)
         if limit is _LAST:
             limit = cached[1] if cached else None
@@ -53,14 +53,14 @@ class InterpretOps:
                 "evaluation needs an MNIST model with 10 classes; "
                 f"{info.name} is for inspection only"
             )
-        data = self.split(split).subset(limit)
-        device = self._device()
+        data = self.inputs.split(split).subset(limit)
+        device = self.current.device()
 
         def prepare(start: int, end: int) -> torch.Tensor:
-            return self._prepare_mnist(data.images[start:end].cpu()).to(device)
+            return self.inputs.prepare_mnist(data.images[start:end].cpu()).to(device)
 
-        batches = interpret.batches_of(len(data), EVAL_BATCH, prepare, data.labels.cpu())
-        result = interpret.evaluate_batches(model, batches, classes=10)
+        batches = evaluation.batches_of(len(data), EVAL_BATCH, prepare, data.labels.cpu())
+        result = evaluation.evaluate_batches(model, batches, classes=10)
         cache[split] = (version, limit, result)
         return result
 
@@ -74,7 +74,7 @@ class InterpretOps:
             "loss": result.loss,
             "accuracy": result.accuracy,
             "confusion": confusion,
-            "per_class": interpret.per_class_accuracy(confusion),
+            "per_class": evaluation.per_class_accuracy(confusion),
             "class_counts": confusion.sum(axis=1),
             "wrong": int((result.preds != result.labels).sum()),
         }
@@ -89,12 +89,12 @@ class InterpretOps:
     ) -> dict[str, Any]:
         """One page of the digits in a confusion cell (true, pred); both None: every mistake."""
         result = self._evaluation(split)
-        indices = interpret.cell_indices(result.labels, result.preds, true, pred)
+        indices = evaluation.cell_indices(result.labels, result.preds, true, pred)
         per_page = max(1, int(per_page))
         pages = max(1, math.ceil(len(indices) / per_page))
         page = min(max(0, int(page)), pages - 1)
         chosen = indices[page * per_page : (page + 1) * per_page]
-        data = self.split(split)
+        data = self.inputs.split(split)
         images = data.images[torch.as_tensor(chosen, dtype=torch.long)].cpu().numpy()
         items = [
             {
@@ -121,8 +121,8 @@ class InterpretOps:
 
     def _digit(self, index: int, split: str) -> tuple[torch.Tensor, dict[str, Any]]:
         """The model input for one sample and the payload fields describing it."""
-        x, images, labels = self.inputs([index], split)
-        with self.evaluating() as model:
+        x, images, labels = self.inputs.inputs([index], split)
+        with self.current.evaluating() as model:
             probs = torch.softmax(model(x).float(), dim=1)[0]
         return x, {
             "index": int(index),
@@ -138,8 +138,8 @@ class InterpretOps:
     ) -> dict[str, Any]:
         """|d class score / d input| for one digit (the predicted class when target is None)."""
         x, payload = self._digit(index, split)
-        model, _ = self.require_model()
-        values, chosen = interpret.saliency(model, x, target)
+        model, _ = self.current.require()
+        values, chosen = attribution.saliency(model, x, target)
         return {
             **payload,
             "target": chosen,
@@ -152,15 +152,15 @@ class InterpretOps:
     ) -> dict[str, Any]:
         """Grad-CAM of a conv layer (the last one when None) for one digit, scaled to [0, 1]."""
         x, payload = self._digit(index, split)
-        model, _ = self.require_model()
-        raw, cam, chosen, name = interpret.grad_cam(model, x, layer, target)
+        model, _ = self.current.require()
+        raw, cam, chosen, name = attribution.grad_cam(model, x, layer, target)
         return {
             **payload,
             "target": chosen,
             "layer": name,
             "cam": cam,
             "raw": raw,
-            "layers": interpret.conv_layers(model),
+            "layers": attribution.conv_layers(model),
         }
 
     def occlusion(
@@ -173,9 +173,9 @@ class InterpretOps:
     ) -> dict[str, Any]:
         """Drop in the class probability when each patch of the digit is blanked."""
         x, payload = self._digit(index, split)
-        model, info = self.require_model()
+        model, info = self.current.require()
         blank = (0.0 - info.mean[0]) / info.std[0]  # a black pixel in the model's units
-        values, chosen = interpret.occlusion(model, x, target, int(patch), int(stride), blank)
+        values, chosen = attribution.occlusion(model, x, target, int(patch), int(stride), blank)
         return {
             **payload,
             "target": chosen,
@@ -195,11 +195,11 @@ class InterpretOps:
         seed: int = 0,
     ) -> dict[str, Any]:
         """An input optimised from noise to excite one conv channel, as pixels in [0, 1]."""
-        model, info = self.require_model()
+        model, info = self.current.require()
         mean = np.asarray(info.mean, dtype=np.float32).reshape(-1, 1, 1)
         std = np.asarray(info.std, dtype=np.float32).reshape(-1, 1, 1)
         bounds = (float((-mean / std).min()), float(((1 - mean) / std).max()))
-        result = interpret.activation_maximisation(
+        result = activation_max.activation_maximisation(
             model,
             layer,
             int(channel),
@@ -216,76 +216,8 @@ class InterpretOps:
             "layer": result.layer,
             "channel": result.channel,
             "channels": int(module.out_channels),
-            "layers": interpret.conv_layers(model),
+            "layers": attribution.conv_layers(model),
             "image": pixels,
             "start": result.start,
             "end": result.end,
         }
-
-    # ------------------------------------------------------------ runs and history
-
-    def _run_dir(self, run_dir: str | None, fallback_dir: str | None = None) -> str:
-        """The explicit run directory, else the current or last training run's, else
-        ``fallback_dir`` (e.g. the folder of the checkpoint the UI opened)."""
-        chosen = run_dir or getattr(getattr(self, "state", None), "run_dir", None) or fallback_dir
-        if not chosen:
-            raise InterpretOpError(
-                "no run directory: train the model first or open a "
-                "checkpoint that sits in its run directory"
-            )
-        return str(chosen)
-
-    def snapshots(self, run_dir: str | None = None) -> dict[str, Any]:
-        """The run's epochs with kernel snapshots, its layers with weights and its metrics."""
-        folder = self._run_dir(run_dir)
-        run = history.load_history(folder)
-        epochs = history.list_snapshots(folder)
-        layers = list(history.load_snapshot(folder, epochs[-1])) if epochs else []
-        return {
-            "run_dir": folder,
-            "epochs": epochs,
-            "layers": layers,
-            "model": run.model,
-            "metrics": run.epochs,
-        }
-
-    def snapshot_kernels(
-        self, layer: str, epoch: int, run_dir: str | None = None, base_epoch: int | None = None
-    ) -> dict[str, Any]:
-        """A layer's kernels at an epoch (as the ``kernels`` op gives them), or their change
-        since ``base_epoch`` when one is given."""
-        from engine.process.workbench import block_average
-
-        folder = self._run_dir(run_dir)
-        if base_epoch is None:
-            weights = history.snapshot_layer(folder, epoch, layer)
-        else:
-            weights = history.kernel_delta(folder, layer, base_epoch, epoch)
-        shape = tuple(int(s) for s in weights.shape)
-        if weights.ndim == 2:
-            weights = block_average(weights)
-        lo, hi = (float(weights.min()), float(weights.max())) if weights.size else (0.0, 0.0)
-        return {
-            "layer": layer,
-            "weights": weights.astype(np.float32),
-            "range": (lo, hi),
-            "shape": shape,
-            "epoch": int(epoch),
-            "base_epoch": base_epoch,
-            "delta": base_epoch is not None,
-            "run_dir": folder,
-        }
-
-    def compare_runs(self, dirs: Sequence[str]) -> dict[str, Any]:
-        """Curves, final accuracy, parameters and training time of several runs."""
-        return {"runs": history.compare_runs(list(dirs))}
-
-    def export(
-        self, name: str, run_dir: str | None = None, fallback_dir: str | None = None, **parts: Any
-    ) -> dict[str, Any]:
-        """Write the view's heatmaps, grids, overlays and tables (see export.export_view)."""
-        from engine.render.export import export_dir, export_view
-
-        folder = self._run_dir(run_dir, fallback_dir)
-        paths = export_view(folder, name, **parts)
-        return {"paths": paths, "folder": str(export_dir(folder))}

@@ -1,4 +1,4 @@
-"""Messages between the parent (``engine.process.remote``) and the child process (``engine.process.worker``).
+"""Messages between the parent (``engine.process.remote``) and the child (engine.process.worker).
 
 Torch-free: the parent imports this module, and everything sent through the pipe is made of
 these dataclasses, ``engine.training.events`` events, plain Python values and numpy arrays.
@@ -33,7 +33,8 @@ IMAGE = "image"
 SAVE = "save"
 DESCRIBE = "describe"  # beyond the ARCHITECTURE table: load's payload for the current model
 EXPLAIN = "explain"  # issue 4: one conv cell as per-input-channel multiply-adds (Workbench.explain)
-# Evaluate and interpret (issue 5; engine.process.interpret_ops): see that module for their payloads.
+# Evaluate and interpret (issue 5; engine.process.interpret_ops and run_ops): see those modules
+# for their payloads.
 INTERPRET_OPS = (
     "evaluate",
     "gallery",

@@ -1,14 +1,15 @@
 """EngineProcess: the parent-side handle on a child process that trains and inspects models.
 
 This module imports neither torch nor textual, not even indirectly, so a UI process that only
-uses it starts instantly and stays light. The child (``engine.process.worker``) is started with the
-spawn context and talks over one duplex pipe: requests go down (``engine.process.protocol``), replies
-and training events (``engine.training.events``) come up, carrying plain values and numpy arrays.
+uses it starts instantly and stays light. The child (``engine.process.worker``) is started with
+the spawn context and talks over one duplex pipe: requests go down (``engine.process.protocol``),
+replies and training events (``engine.training.events``) come up, carrying plain values and
+numpy arrays.
 
-A reader thread drains the pipe into a buffer as soon as messages arrive, so the child never
-blocks on a full pipe; ``poll`` hands them out in order, ``request`` waits for one reply and
-leaves everything else buffered. When several Progress events are buffered unread, only the
-newest is kept. If the child dies unexpectedly, ``poll`` returns one Failed event saying so.
+A reader thread drains the pipe into a ``Mailbox`` (engine.process.mailbox) as soon as
+messages arrive, so the child never blocks on a full pipe; ``poll`` hands them out in order,
+``request`` waits for one reply and leaves everything else buffered. If the child dies
+unexpectedly, ``poll`` returns one Failed event saying so.
 
 Inside a running Textual app ``sys.stderr.fileno()`` is -1, and starting multiprocessing's
 resource tracker then fails with "ValueError: bad value(s) in fds_to_keep". Call
@@ -25,11 +26,10 @@ import os
 import signal
 import sys
 import threading
-import time
-from collections import deque
 from typing import Any
 
 from engine.errors import EngineError
+from engine.process.mailbox import Mailbox, Message
 from engine.process.protocol import (
     NO_REPLY_OPS,
     PAUSE,
@@ -37,14 +37,11 @@ from engine.process.protocol import (
     SHUTDOWN,
     STOP,
     TRAIN,
-    Reply,
     Request,
     one_line,
 )
 from engine.training.config import TrainConfig
-from engine.training.events import Event, Failed
-
-Message = Event | Reply
+from engine.training.events import Failed
 
 
 def _stderr_usable(stream: Any) -> bool:
@@ -106,11 +103,7 @@ class EngineProcess:
         self._conn = conn
         self._ids = itertools.count(1)
         self._send_lock = threading.Lock()
-        self._cond = threading.Condition()
-        self._buffer: deque[Message] = deque()
-        self._abandoned: set[int] = set()
-        self._eof = False
-        self._closing = False
+        self._mailbox = Mailbox()
         self._closed = False
         self._reader = threading.Thread(target=self._read_loop, name="engine-reader", daemon=True)
         self._reader.start()
@@ -164,49 +157,32 @@ class EngineProcess:
                 break
             except Exception as exc:  # a message that cannot be unpickled: report, go on
                 message = Failed(message=one_line(f"unreadable message from the engine: {exc}"))
-            with self._cond:
-                self._enqueue(message)
-                self._cond.notify_all()
+            self._mailbox.put(message)
         self._on_eof()
 
-    def _enqueue(self, message: Any) -> None:
-        if isinstance(message, Reply) and message.request_id in self._abandoned:
-            self._abandoned.discard(message.request_id)
-            return
-        if getattr(type(message), "mergeable", False):
-            for position in range(len(self._buffer) - 1, -1, -1):
-                queued = self._buffer[position]
-                if isinstance(queued, Reply):
-                    continue
-                if type(queued) is type(message):
-                    del self._buffer[position]
-                break
-        self._buffer.append(message)
-
     def _on_eof(self) -> None:
-        with self._cond:
-            closing = self._closing
-        if not closing:
-            self._process.join(2.0)
-        with self._cond:
-            self._eof = True
-            if not self._closing:
-                code = self._process.exitcode
-                self._buffer.append(
-                    Failed(
-                        message=(
-                            f"the engine process stopped unexpectedly ({_describe_exit(code)}); "
-                            "start it again"
-                        )
-                    )
+        if self._mailbox.closing:
+            self._mailbox.end()
+            return
+        self._process.join(2.0)
+        if self._mailbox.closing:  # close() began meanwhile: the exit was asked for
+            self._mailbox.end()
+            return
+        code = self._process.exitcode
+        self._mailbox.end(
+            Failed(
+                message=(
+                    f"the engine process stopped unexpectedly ({_describe_exit(code)}); "
+                    "start it again"
                 )
-            self._cond.notify_all()
+            )
+        )
 
     # ---------------------------------------------------------------- sending
 
     def send(self, op: str, **kwargs: Any) -> int:
         """Send a request and return its id; its Reply arrives later through poll."""
-        if self._closed or self._closing:
+        if self._closed or self._mailbox.closing:
             raise EngineError("the engine process is closed; start a new one")
         request_id = next(self._ids)
         try:
@@ -227,27 +203,7 @@ class EngineProcess:
         if op in NO_REPLY_OPS:
             raise ValueError(f"{op!r} gets no reply; use send() or the named method")
         request_id = self.send(op, **kwargs)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for position, message in enumerate(self._buffer):
-                    if isinstance(message, Reply) and message.request_id == request_id:
-                        del self._buffer[position]
-                        if not message.ok:
-                            raise EngineError(message.error or f"{op} failed")
-                        return message.payload or {}
-                if self._eof:
-                    raise EngineError(
-                        f"the engine process stopped before answering {op}; start it again"
-                    )
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    self._abandoned.add(request_id)
-                    raise EngineError(
-                        f"the engine did not answer {op} within {timeout:g} s; "
-                        "it may be busy or stuck"
-                    )
-                self._cond.wait(remaining)
+        return self._mailbox.wait_reply(request_id, op, timeout)
 
     def train(self, config: TrainConfig, resume: str | os.PathLike | None = None) -> int:
         """Start training in the child; a Reply accepts (or refuses) it, then events follow."""
@@ -267,23 +223,11 @@ class EngineProcess:
 
     def poll(self, timeout: float | None = 0.0) -> Message | None:
         """The next event or reply, or None if none arrives within timeout (None: wait)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while not self._buffer:
-                if self._eof:
-                    return None
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return None
-                self._cond.wait(remaining)
-            return self._buffer.popleft()
+        return self._mailbox.poll(timeout)
 
     def drain(self) -> list[Message]:
         """Every message buffered right now, oldest first."""
-        with self._cond:
-            messages = list(self._buffer)
-            self._buffer.clear()
-        return messages
+        return self._mailbox.drain()
 
     # ------------------------------------------------------------------ state
 
@@ -305,8 +249,7 @@ class EngineProcess:
         """Ask the child to stop training cleanly and exit; terminate it if it does not."""
         if self._closed:
             return
-        with self._cond:
-            self._closing = True
+        self._mailbox.begin_closing()
         if self._process.is_alive():
             try:
                 with self._send_lock:
@@ -323,9 +266,7 @@ class EngineProcess:
         self._reader.join(3.0)
         self._conn.close()
         self._closed = True
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
+        self._mailbox.end()
 
     def __enter__(self) -> EngineProcess:
         return self

@@ -163,7 +163,8 @@ class Worker:
 
     def train(self, request: Request) -> None:
         """Run one training session to its end, forwarding events and serving requests."""
-        from engine.training.loop import Control, train_events
+        from engine.training.control import Control
+        from engine.training.loop import train_events
 
         kwargs = request.kwargs or {}
         try:

@@ -113,8 +113,9 @@ def keep_freed_memory() -> bool:
 
 
 def warms_up(device: torch.device) -> bool:
-    """Whether a run takes throwaway steps before its first (engine.training.steps.warm_up): on CUDA,
-    where a new shape's first step costs tenths of a second; on the CPU it costs milliseconds."""
+    """Whether a run takes throwaway steps before its first (engine.training.steps.warm_up): on
+    CUDA, where a new shape's first step costs tenths of a second; on the CPU it costs
+    milliseconds."""
     return device.type == "cuda"
 
 

@@ -71,7 +71,7 @@ def set_rng_state(state: dict[str, Any] | None) -> None:
 
 
 def checkpoint_payload(state: Any) -> dict[str, Any]:
-    """The dict saved for a TrainState (see engine.training.loop.TrainState)."""
+    """The dict saved for a TrainState (see engine.training.state.TrainState)."""
     config = state.config.to_dict() if hasattr(state.config, "to_dict") else dict(state.config)
     info = asdict(state.info) if state.info is not None else {}
     return {

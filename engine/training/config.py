@@ -9,7 +9,7 @@ from engine.errors import ConfigError
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "onecycle", "step", "cosine")
-AUGMENTS = ("none", "shift-rotate")  # engine.data.augment implements them
+AUGMENTS = ("none", "shift-rotate")  # engine.training.augment implements them
 
 
 @dataclass(frozen=True)

@@ -107,3 +107,17 @@ class Failed(Event):
 
 
 TERMINAL_EVENTS = (Finished, Failed)
+
+
+def started_line(ev: Started) -> str:
+    """What a run's start says: model, size, device, optimiser, schedule, steps, run folder."""
+    cfg = ev.config
+    fmt = "channels_last" if cfg.get("channels_last") else "contiguous"
+    layout = f"{cfg.get('threads')} thread(s), {fmt}, " if ev.device == "cpu" else ""
+    where = f"{ev.device}, {layout}{ev.precision}"
+    start = f", from epoch {ev.start_epoch + 1}" if ev.start_epoch else ""
+    return (
+        f"training {ev.model} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
+        f"lr {cfg['lr']:g} {cfg['schedule']}, batch {cfg['batch_size']}, {ev.epochs} "
+        f"epoch(s) of {ev.steps_per_epoch} steps{start}\nrun folder {ev.run_dir}"
+    )

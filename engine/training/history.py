@@ -1,6 +1,7 @@
-"""Per-epoch snapshots of kernels and metrics in a run directory, and comparing several runs.
+"""Per-epoch snapshots of kernels and metrics in a run directory: the files, reading them back.
 
-Layout inside a run directory (written by :func:`record_epoch`, which the trainer calls before
+Layout inside a run directory (written by ``engine.training.snapshots.record_epoch``, which the
+trainer calls before
 a fresh run's first step, for epoch 0 = the initial weights, and at the end of every epoch)::
 
     history/index.json        {"format": "cnn-tui-history", "version": 1, "model", "params",
@@ -9,9 +10,10 @@ a fresh run's first step, for epoch 0 = the initial weights, and at the end of e
                               dense (out, in)); dense matrices over 65,536 entries as float16
     history/epoch-0000.npz    the weights at random initialisation (index entry without metrics)
 
-Reading needs only numpy and json (torch only to count the parameters of a run that has no
-index). A folder that does not exist, or holds neither a history index nor the trainer's
-metrics.jsonl, raises EngineError with one line naming it and the fix.
+numpy and json only (the UI process imports this module); taking the snapshot of a model is
+``engine.training.snapshots``, comparing runs ``engine.training.compare``. A folder that does not
+exist, or holds neither a history index nor the trainer's metrics.jsonl, raises EngineError with
+one line naming it and the fix.
 """
 
 from __future__ import annotations
@@ -75,20 +77,6 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def model_kernels(model: Any) -> dict[str, np.ndarray]:
-    """Every conv and dense layer's weights as numpy (float16 for big dense matrices)."""
-    from engine.inspect.activations import kernel_layers
-    from engine.models.registry import named_layers
-
-    modules = dict(named_layers(model))
-    kernels = {}
-    for name in kernel_layers(model):
-        weight = modules[name].weight.detach().to("cpu").float().numpy()
-        big_dense = weight.ndim == 2 and weight.size > HALF_PRECISION_ABOVE
-        kernels[name] = weight.astype(np.float16 if big_dense else np.float32)
-    return kernels
-
-
 def write_snapshot(
     run_dir: str | Path,
     epoch: int,
@@ -109,36 +97,6 @@ def write_snapshot(
     text = json.dumps(index, indent=1).encode()
     _atomic_write(folder / INDEX_FILE, lambda f: f.write(text))
     return snapshot
-
-
-def record_epoch(state: Any) -> Path | None:
-    """Snapshot a TrainState at the end of an epoch (the trainer's hook); None without run_dir.
-
-    Uses ``state.model``, ``state.info``, ``state.config``, ``state.epoch`` (completed epochs),
-    ``state.global_step``, ``state.metrics[-1]`` and ``state.run_dir``. With ``state.epoch`` 0
-    (before training) it records the initial weights as epoch 0, without metrics.
-    """
-    run_dir = getattr(state, "run_dir", None)
-    if not run_dir:
-        return None
-    model = state.model
-    trained = int(state.epoch) > INITIAL_EPOCH and bool(getattr(state, "metrics", None))
-    metrics = dict(state.metrics[-1]) if trained else {}
-    metrics.setdefault("global_step", getattr(state, "global_step", None))
-    config = getattr(state, "config", None)
-    info = getattr(state, "info", None)
-    header = {
-        "model": getattr(info, "name", None) or getattr(config, "model", None),
-        "params": int(sum(p.numel() for p in model.parameters())),
-        "config": config.to_dict() if hasattr(config, "to_dict") else {},
-    }
-    try:
-        return write_snapshot(run_dir, int(state.epoch), model_kernels(model), metrics, header)
-    except OSError as exc:
-        raise HistoryError(
-            f"cannot write the epoch snapshot in {run_dir}: "
-            f"{exc.strerror or exc}; choose a writable --run-dir"
-        ) from None
 
 
 # ----------------------------------------------------------------------------- reading
@@ -260,23 +218,10 @@ def _trainer_files(folder: Path) -> dict[str, Any]:
     model = config.get("model") if isinstance(config, dict) else None
     return {
         "model": model,
-        "params": _count_params(model),
+        "params": 0,  # unknown: engine.training.compare counts it by building the model
         "config": config,
         "epochs": [e for e in epochs if isinstance(e, dict) and "epoch" in e],
     }
-
-
-def _count_params(model: str | None) -> int:
-    """Parameters of a registry model or spec (builds it, so this imports torch); 0 if it
-    cannot be built."""
-    if not model:
-        return 0
-    try:
-        from engine.models.registry import build_model, count_params
-
-        return count_params(build_model(model)[0])
-    except Exception:  # an unknown or custom model: the table shows no count
-        return 0
 
 
 def list_snapshots(run_dir: str | Path) -> list[int]:
@@ -334,10 +279,3 @@ def snapshot_layer(run_dir: str | Path, epoch: int, layer: str) -> np.ndarray:
 def kernel_delta(run_dir: str | Path, layer: str, before: int, after: int) -> np.ndarray:
     """How ``layer``'s weights changed from epoch ``before`` to epoch ``after`` (after - before)."""
     return snapshot_layer(run_dir, after, layer) - snapshot_layer(run_dir, before, layer)
-
-
-def compare_runs(run_dirs: list[str | Path]) -> list[dict[str, Any]]:
-    """One summary per run (see RunHistory.summary); HistoryError names the first bad one."""
-    if not run_dirs:
-        raise HistoryError(f"no run directories to compare; {RUN_HINT}")
-    return [load_history(run_dir).summary() for run_dir in run_dirs]

@@ -1,9 +1,11 @@
 """The trainer: ``train_events`` runs a training run as a pausable, stoppable event generator.
 
-No DataLoader: ``engine.data.mnist`` holds each split in memory as uint8 on the device and slices
-seeded, shuffled batches, normalised on the fly. ``engine.training.runner`` runs ``train_events`` in a
-thread. The building blocks (``train_step``, ``train_one_epoch``, ``evaluate``, ...) live in
-``engine.training.steps``, the run's state and folder in ``engine.training.state``; both are re-exported.
+No DataLoader: ``engine.data.mnist`` holds each split in memory as uint8 on the device and
+slices seeded, shuffled batches, normalised on the fly. ``engine.training.runner`` runs
+``train_events`` in a thread; ``engine.training.control.Control`` steers it. The building blocks
+(``train_step``, ``evaluate``, ...) live in ``engine.training.steps``, the run's state in
+``engine.training.state`` (built by ``engine.training.build``), its folder's files in
+``engine.training.run_folder``.
 
 Conventions: epoch numbers in events and metrics are 1-based; ``TrainState.epoch`` counts the
 epochs completed. Accuracies are fractions in [0, 1]. "seconds" and "elapsed" are training
@@ -14,19 +16,19 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import torch
 
 from engine.data.mnist import batches
 from engine.errors import EngineError, TrainingDiverged
-from engine.models.registry import count_params
 from engine.training.accel import checks_loss_every_step
+from engine.training.build import build_state, started_event
 from engine.training.checkpoint import CHECKPOINT_NAME, resolve_checkpoint_path, save_checkpoint
 from engine.training.config import TrainConfig
+from engine.training.control import Control
 from engine.training.events import (
     CheckpointSaved,
     EpochEnd,
@@ -36,47 +38,12 @@ from engine.training.events import (
     Paused,
     Progress,
     Resumed,
-    Started,
 )
-from engine.training.history import record_epoch
-from engine.training.state import (
-    CONFIG_NAME,
-    METRICS_NAME,
-    TrainState,
-    append_metrics,
-    build_state,
-    epoch_record,
-    new_totals,
-    one_line,
-    resume_config,
-    write_run_files,
-)
-from engine.training.steps import (
-    EVAL_BATCH,
-    evaluate,
-    make_optimizer,
-    make_scheduler,
-    train_one_epoch,
-    train_step,
-)
-
-__all__ = [
-    "CONFIG_NAME",
-    "EVAL_BATCH",
-    "METRICS_NAME",
-    "PAUSE_POLL",
-    "PROGRESS_INTERVAL",
-    "Control",
-    "TrainState",
-    "build_state",
-    "evaluate",
-    "make_optimizer",
-    "make_scheduler",
-    "resume_config",
-    "train_events",
-    "train_one_epoch",
-    "train_step",
-]
+from engine.training.run_folder import append_metrics, epoch_record, write_run_files
+from engine.training.running_sums import RunningSums
+from engine.training.snapshots import record_epoch
+from engine.training.state import TrainState, new_totals, one_line
+from engine.training.steps import evaluate, train_step
 
 logger = logging.getLogger(__name__)
 
@@ -85,33 +52,6 @@ PAUSE_POLL = 0.02  # seconds slept between between_steps calls while paused
 
 # A generator of events that returns True when the run ended (its Finished is yielded).
 Ending = Generator[Event, None, bool]
-
-
-class Control:
-    """Steering for a run: stop, pause, resume, and an optional ``between_steps(state)`` callback
-    called after every optimizer step and, about every 20 ms, while paused."""
-
-    def __init__(self, between_steps: Callable[[TrainState], None] | None = None) -> None:
-        self._stop = threading.Event()
-        self._pause = threading.Event()
-        self.between_steps = between_steps
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def pause(self) -> None:
-        self._pause.set()
-
-    def resume(self) -> None:
-        self._pause.clear()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return self._pause.is_set()
 
 
 class _Run:
@@ -149,13 +89,11 @@ def _train(
     state = build_state(config, resume)
     write_run_files(state)
     if resume is None:
-        record_epoch(
-            state
-        )  # epoch 0: the weights at random initialisation (engine.training.history)
+        record_epoch(state)  # epoch 0: the weights at random initialisation
     else:  # its epoch 0 is in the folder it started in, if any
         run.checkpoint = str(resolve_checkpoint_path(resume))
     loop = _Loop(state, control, run)
-    yield _started(state)
+    yield started_event(state)
     loop.last_emit = time.perf_counter()
     state.model.train()
     while state.epoch < state.config.epochs:
@@ -166,21 +104,6 @@ def _train(
     yield from loop.completed()
 
 
-def _started(state: TrainState) -> Started:
-    cfg = state.config
-    return Started(
-        run_dir=str(state.run_dir),
-        model=cfg.model,
-        device=str(state.device),
-        epochs=cfg.epochs,
-        steps_per_epoch=state.steps_per_epoch,
-        start_epoch=state.epoch,
-        params=count_params(state.model),
-        config=cfg.to_dict(),
-        precision=state.precision.describe(),
-    )
-
-
 class _Loop:
     """One run's steps, Progress windows, pauses, stops and epoch ends, over a TrainState."""
 
@@ -188,12 +111,7 @@ class _Loop:
         self.state, self.control, self.run = state, control, run
         self.check_each_step = checks_loss_every_step(state.device)
         self.mean, self.std = float(state.info.mean[0]), float(state.info.std[0])
-        # The epoch's running sums stay on the device (float64, added step by step in order),
-        # so they are the same however often Progress reads them, and no step waits for a GPU.
-        self.run_loss = torch.zeros((), dtype=torch.float64, device=state.device)
-        self.run_correct = torch.zeros((), dtype=torch.long, device=state.device)
-        self.window_seen = 0  # samples and training seconds since the last Progress
-        self.window_seconds = 0.0
+        self.sums = RunningSums(state.device)
         self.last_emit = 0.0
         self.saved_here = False  # a checkpoint was written into this run's folder
 
@@ -203,8 +121,7 @@ class _Loop:
         """The epoch's remaining steps; True if the run was stopped (and has finished)."""
         state, cfg = self.state, self.state.config
         order = batches(state.train, cfg.batch_size, shuffle=True, seed=cfg.seed, epoch=state.epoch)
-        self.run_loss.fill_(float(state.epoch_totals["loss_sum"]))
-        self.run_correct.fill_(int(state.epoch_totals["correct"]))
+        self.sums.start_epoch(state.epoch_totals)
         for index, (images, labels) in enumerate(order):
             if index < state.step_in_epoch:
                 continue  # resumed mid-epoch: these batches were trained before the stop
@@ -256,13 +173,10 @@ class _Loop:
             )
         except TrainingDiverged as exc:
             raise self.diverged(getattr(exc, "value", math.nan)) from None
-        self.run_loss.add_(loss.double() * len(labels))
-        self.run_correct.add_(correct)
-        self.window_seen += len(labels)
+        spent = time.perf_counter() - began
+        self.sums.add(loss, correct, len(labels), spent)
         state.global_step += 1
         state.step_in_epoch += 1
-        spent = time.perf_counter() - began
-        self.window_seconds += spent
         self.charge(spent)
         if self.control.between_steps:
             self.control.between_steps(state)
@@ -274,17 +188,7 @@ class _Loop:
 
     def flush(self) -> tuple[float, float, int, float]:
         """Read the running sums into the epoch totals; returns the window's averages."""
-        totals = self.state.epoch_totals
-        seen, seconds = self.window_seen, self.window_seconds
-        loss_total, correct_total = float(self.run_loss), int(self.run_correct)
-        if not math.isfinite(loss_total):
-            raise self.diverged(loss_total)
-        loss_sum = loss_total - totals["loss_sum"]
-        correct = correct_total - int(totals["correct"])
-        totals["loss_sum"], totals["correct"] = loss_total, correct_total
-        totals["seen"] += seen
-        self.window_seen, self.window_seconds = 0, 0.0
-        return (loss_sum / seen if seen else 0.0, correct / seen if seen else 0.0, seen, seconds)
+        return self.sums.flush(self.state.epoch_totals, self.diverged)
 
     def progress(self) -> Progress:
         """The window's averages since the last Progress."""
@@ -326,7 +230,7 @@ class _Loop:
         state.epoch_totals = new_totals()
         assert state.run_dir is not None
         append_metrics(state.run_dir, record)
-        record_epoch(state)  # kernel and metric snapshot (engine.training.history)
+        record_epoch(state)  # kernel and metric snapshot (engine.training.snapshots)
         yield EpochEnd(
             epoch=record["epoch"],
             train_loss=record["train_loss"],

@@ -20,8 +20,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from engine.training.config import TrainConfig
+from engine.training.control import Control
 from engine.training.events import TERMINAL_EVENTS, Event, Failed
-from engine.training.loop import Control, train_events
+from engine.training.loop import train_events
 
 logger = logging.getLogger(__name__)
 _POLL = 0.1  # seconds an async reader waits on the queue before checking again

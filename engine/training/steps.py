@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.data.mnist import MNIST_MEAN, MNIST_STD, MnistSplit, batches, normalize
+from engine.data.idx import MNIST_MEAN, MNIST_STD
+from engine.data.mnist import MnistSplit, batches, normalize
 from engine.errors import TrainingDiverged
 from engine.models.train_graph import training_graph
 from engine.training.accel import Precision, backward_step, optimizer_options

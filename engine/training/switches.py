@@ -62,7 +62,8 @@ def pays_off(base_ms: float, switch_ms: float, warmup_s: float, steps: int = EPO
 
 
 def _step_fn(model: torch.nn.Module, bf16: bool, batch: int) -> Callable[[], None]:
-    """One training step as the trainer runs it (engine.training.steps.train_step), on a fixed batch."""
+    """One training step as the trainer runs it (engine.training.steps.train_step), on a fixed
+    batch."""
     from engine.training.steps import train_step
 
     fmt = torch.channels_last

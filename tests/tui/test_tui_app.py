@@ -8,9 +8,11 @@ from rich.console import Console
 from textual.widgets import Static, TabbedContent
 from tui_helpers import SIZE, header, make_app, ops, ready, wait_for
 
-from tui.commands import WorkbenchCommands, all_keys
+from tui.commands import WorkbenchCommands
 from tui.screens import HelpScreen
+from tui.tabs import TABS
 from tui.train.inspector import Inspector
+from tui.train.keys import train_keys
 from tui.train.layer_table import LayerTable
 from tui.train.training_pane import TrainingPane
 
@@ -21,7 +23,7 @@ async def test_opens_model_and_fills_every_pane() -> None:
     app, fake = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        main = app.main
+        main = app.main.train
         assert ops(fake)[0] == "load" and fake.sent[0][1] == {"model": "tiny"}
         assert {"kernels", "activations", "sample"} <= set(ops(fake))
         assert main.layer_name == "conv1" and main.sample_index == 0
@@ -30,7 +32,7 @@ async def test_opens_model_and_fills_every_pane() -> None:
         assert table.row_count >= 8  # eight layers (and a totals row)
         assert main.query_one(TrainingPane).display
         assert main.query_one(Inspector).display
-        assert not main.query_one("#too-small").display
+        assert not app.main.query_one("#too-small").display
 
 
 async def test_checkpoint_opens_for_inspection_and_corrupt_one_shows_error(tmp_path) -> None:
@@ -40,15 +42,15 @@ async def test_checkpoint_opens_for_inspection_and_corrupt_one_shows_error(tmp_p
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert fake.sent[0] == ("load", {"checkpoint": str(good)})
-        assert app.main.next_config.model == "tiny"
+        assert app.main.train.next_config.model == "tiny"
     bad = tmp_path / "corrupt.pt"
     bad.write_bytes(b"x")
     app, fake = make_app(checkpoint=str(bad))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.main.state == "idle", what="the failed load")
+        await wait_for(pilot, lambda: app.main.train.state == "idle", what="the failed load")
         messages = [n.message for n in app._notifications]
         assert any("not a cnn-tui checkpoint" in m for m in messages)
-        assert app.main.loaded_model is None
+        assert app.main.train.loaded_model is None
         await pilot.press("question_mark")  # still usable
         assert isinstance(app.screen, HelpScreen)
 
@@ -59,7 +61,7 @@ async def test_image_option_inspects_the_picture(tmp_path) -> None:
     app, fake = make_app(image=str(picture), model="tiny")
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await wait_for(pilot, lambda: app.main.sample_index == -1, what="the image sample")
+        await wait_for(pilot, lambda: app.main.train.sample_index == -1, what="the image sample")
         assert ("image", {"path": str(picture)}) in fake.sent
 
 
@@ -70,7 +72,7 @@ async def test_layer_keys_move_through_the_table() -> None:
     app, fake = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        main = app.main
+        main = app.main.train
         for key, expected in (
             ("j", "relu1"),
             ("down", "pool1"),
@@ -96,7 +98,7 @@ async def test_sample_keys_random_and_misclassified() -> None:
     app, fake = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        main = app.main
+        main = app.main.train
         await pilot.press("l", "right")
         assert main.sample_index == 2
         await pilot.press("h", "left", "left")
@@ -122,7 +124,7 @@ async def test_sample_key_draws_the_digit_before_the_engine_replies(monkeypatch)
     app, fake = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        main = app.main
+        main = app.main.train
         await wait_for(pilot, lambda: main.local_digits.images is not None, what="the digits")
         answer = fake.poll
         monkeypatch.setattr(fake, "poll", lambda timeout=0.0: None)  # an engine busy training
@@ -133,9 +135,8 @@ async def test_sample_key_draws_the_digit_before_the_engine_replies(monkeypatch)
         assert sample["index"] == 1 and (sample["image"] == images[1]).all()
         probs = main.inspector.query_one(Probabilities)
         assert str(probs.as_text()) == "predicting…"
-        digit_text = "".join(
-            s.text for line in main.inspector.query_one("#digit")._build() for s in line
-        )
+        digit = main.inspector.query_one("#digit")
+        digit_text = "".join(digit.render_line(y).text for y in range(digit.size.height))
         assert f"true {labels[1]} pred …" in digit_text
         monkeypatch.setattr(fake, "poll", answer)
         await wait_for(pilot, lambda: not main.inspector.sample.get("pending"), what="the reply")
@@ -148,7 +149,7 @@ async def test_inspector_keys_reach_the_inspector(monkeypatch) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         inspector = app.main.query_one(Inspector)
-        inspector_keys = [k for k in all_keys() if k.group == "Inspector"]
+        inspector_keys = [k for k in train_keys() if k.group == "Inspector"]
         assert {k.action for k in inspector_keys} >= {
             "inspect('next_page')",
             "inspect('previous_page')",
@@ -181,11 +182,12 @@ async def test_tab_moves_focus_and_number_keys_switch_tabs() -> None:
         await pilot.press("tab")
         assert not isinstance(app.focused, LayerTable)
         tabs = app.main.query_one(TabbedContent)
-        if app.main.tabs:  # the conv lab joined
+        extra_tabs = [spec.id for spec in TABS[1:]]
+        if extra_tabs:  # the conv lab joined
             await pilot.press("2")
-            assert tabs.active == app.main.tabs[0][0]
+            assert tabs.active == extra_tabs[0]
             await pilot.press("j")  # layer keys do nothing outside the first tab
-            assert app.main.layer_name == "conv1"
+            assert app.main.train.layer_name == "conv1"
         await pilot.press("1")
         assert tabs.active == "train"
 
@@ -228,4 +230,4 @@ async def test_command_palette_offers_the_actions() -> None:
         assert {str(h.display) for h in discovered} >= {"Train/stop", "Save", "Next layer"}
         hit = next(h for h in discovered if str(h.display) == "Next layer")
         await hit.command()
-        await wait_for(pilot, lambda: app.main.layer_name == "relu1")
+        await wait_for(pilot, lambda: app.main.train.layer_name == "relu1")

@@ -38,8 +38,8 @@ async def settled(pilot) -> None:
     await until(
         pilot,
         lambda: (
-            app.main.state in ("idle", "finished")
-            and app.main.layer_name is not None
+            app.main.train.state in ("idle", "finished")
+            and app.main.train.layer_name is not None
             and not app.link.pending
         ),
     )
@@ -57,7 +57,7 @@ def test_main_screen_after_training_120x40(snap_compare) -> None:
         await settled(pilot)
         await pilot.press("j", "j", "j", "l")
         await pilot.press("t")
-        await until(pilot, lambda: pilot.app.main.state == "finished")
+        await until(pilot, lambda: pilot.app.main.train.state == "finished")
         await settled(pilot)
 
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=train)
@@ -67,7 +67,7 @@ def test_dense_layer_160x50(snap_compare) -> None:
     async def last_layer(pilot) -> None:
         await settled(pilot)
         await pilot.press(*["j"] * 7)
-        await until(pilot, lambda: pilot.app.main.layer_name == "fc1")
+        await until(pilot, lambda: pilot.app.main.train.layer_name == "fc1")
         await settled(pilot)
 
     assert snap_compare(make_app(), terminal_size=(160, 50), run_before=last_layer)
@@ -97,7 +97,7 @@ def test_quit_question_while_training(snap_compare) -> None:
         await until(
             pilot,
             lambda: (
-                pilot.app.main.state == "training"
+                pilot.app.main.train.state == "training"
                 and pilot.app.main.query_one("#header").status.step == 3
             ),
         )

@@ -72,7 +72,7 @@ async def in_app(
     handled: list[float] = []
 
     async with app.run_test(size=(120, 40)) as pilot:
-        main = app.main
+        main = app.main.train  # the Train tab: its actions and run state
         for name in ("action_layer", "action_sample"):
             original = getattr(main, name)
 

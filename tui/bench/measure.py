@@ -163,7 +163,7 @@ def headless_rate(config: TrainConfig, seconds: float) -> float | None:
 
 def grid_benchmark() -> dict[str, Any] | None:
     try:
-        from tui.widgets.heatmap import build_time_benchmark
+        from tui.widgets.heatmap_bench import build_time_benchmark
     except ImportError:
         return None
     return build_time_benchmark()

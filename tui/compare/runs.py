@@ -1,20 +1,15 @@
-"""Runs and history in the UI: comparing runs, and stepping through one run's kernel snapshots.
+"""Comparing runs in the UI: the compare view over the workbench.
 
 ``cnn-tui --compare RUN_DIR RUN_DIR ...`` opens :class:`CompareScreen` over the workbench. It
-asks the engine child for ``compare_runs`` (purpose ``compare.runs``; the main screen hands the
-reply to :meth:`CompareScreen.engine_reply`) and shows a table (model, parameters, epochs,
-final and best test accuracy, training time) and two plots: test accuracy and training loss
-per epoch, one line per run. Keys: r reloads, x exports the table and curves as CSV into the
-first run's directory, escape goes to the workbench.
-
-:class:`KernelSnapshots` is the inspector's history state: live weights, the kernels saved at
-the end of an epoch, or their change since the previous snapshot. The main screen asks it which
-request shows the kernels and what note to put above them. Numpy-free and torch-free.
+asks the engine child for ``compare_runs`` (purpose ``compare.runs``, through the
+``EngineService`` it is given; the main screen posts the answer to it as an ``EngineAnswer``)
+and shows a table (model, parameters, epochs, final and best test accuracy, training time) and
+two plots: test accuracy and training loss per epoch, one line per run. Keys: r reloads, x
+exports the table and curves as CSV into the first run's directory, escape goes back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from textual.app import ComposeResult
@@ -25,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
 from engine.process.protocol import Reply
+from tui.engine_service import EngineAnswer, EngineService
 
 PREFIX = "compare."
 COLUMNS = ("run", "model", "params", "epochs", "final acc", "best acc", "train time")
@@ -100,8 +96,9 @@ class CompareScreen(Screen):
         Binding("x", "export", "Export CSV"),
     ]
 
-    def __init__(self, run_dirs: list[str] | tuple[str, ...]) -> None:
+    def __init__(self, run_dirs: list[str] | tuple[str, ...], engine: EngineService) -> None:
         super().__init__(id="compare")
+        self.engine = engine
         self.run_dirs = [str(d) for d in run_dirs]
         self.runs: list[dict[str, Any]] = []
         self.status = ""
@@ -124,14 +121,16 @@ class CompareScreen(Screen):
     # ---------------------------------------------------------------- engine
 
     def ask(self, kind: str, op: str, **kwargs: Any) -> None:
-        link = getattr(self.app, "link", None)
-        if link is None or getattr(link, "proc", None) is None:
+        if not self.engine.running:
             self.set_status("The engine is not running.")
             return
-        link.want(PREFIX + kind, op, **kwargs)
+        self.engine.want(PREFIX + kind, op, **kwargs)
+
+    def on_engine_answer(self, message: EngineAnswer) -> None:
+        self.engine_reply(message.purpose, message.reply, message.kwargs)
 
     def engine_reply(self, purpose: str, reply: Reply, kwargs: dict[str, Any]) -> None:
-        """A reply to this screen's request (called by the main screen)."""
+        """A reply to this screen's request."""
         if not reply.ok:
             self.set_status(reply.error or "compare failed")
             return
@@ -194,63 +193,3 @@ class CompareScreen(Screen):
 
     def action_close(self) -> None:
         self.app.pop_screen()
-
-
-@dataclass
-class KernelSnapshots:
-    """Which kernels the inspector shows: live (``epoch`` None) or a run's snapshot.
-
-    ``run_dir`` is the run whose snapshots are stepped through (set when a run starts or a
-    checkpoint opens); ``epochs`` comes from the engine's ``snapshots`` op. With ``delta`` the
-    kernels are the change from the previous snapshot to ``epoch``.
-    """
-
-    run_dir: str | None = None
-    epochs: list[int] = field(default_factory=list)
-    epoch: int | None = None
-    delta: bool = False
-    pending: int = 0  # the step to take once the engine has listed the snapshots
-
-    def reset(self, run_dir: str | None) -> None:
-        """Back to live weights, for another run (or none)."""
-        self.run_dir, self.epochs, self.epoch, self.delta = run_dir, [], None, False
-
-    def step(self, step: int) -> None:
-        """Move ``step`` snapshots; from live, back steps to the last one; past the last: live."""
-        if not self.epochs:
-            return
-        if self.epoch is None:
-            self.epoch = self.epochs[-1] if step < 0 else None
-            return
-        position = self.epochs.index(self.epoch) + step if self.epoch in self.epochs else -1
-        self.epoch = None if position >= len(self.epochs) else self.epochs[max(position, 0)]
-
-    @property
-    def base_epoch(self) -> int | None:
-        """The snapshot before ``epoch`` (the delta's start), None for the first one."""
-        if not self.delta or self.epoch not in self.epochs:
-            return None
-        position = self.epochs.index(self.epoch)
-        return self.epochs[position - 1] if position > 0 else None
-
-    def kernels_request(self, layer: str) -> tuple[str, dict[str, Any]]:
-        """The op and kwargs that fetch the kernels to show for ``layer``."""
-        if self.epoch is None:
-            return "kernels", {"layer": layer}
-        return "snapshot_kernels", {
-            "layer": layer,
-            "epoch": self.epoch,
-            "run_dir": self.run_dir,
-            "base_epoch": self.base_epoch,
-        }
-
-    def note(self) -> str:
-        """The line above the maps ("" for live weights)."""
-        if self.epoch is None:
-            return ""
-        last = self.epochs[-1] if self.epochs else self.epoch
-        base = self.base_epoch
-        if base is not None:
-            return f"kernel change from epoch {base} to {self.epoch} (of {last}) · x: weights"
-        which = " (the first: no change to show)" if self.delta else ""
-        return f"kernels after epoch {self.epoch} of {last}{which} · e/E step, x change"

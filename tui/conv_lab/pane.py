@@ -22,7 +22,9 @@ its one-line message in the tab.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -32,26 +34,11 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from engine.convlab import lab as convlab
 from engine.errors import EngineError
 from engine.render.terminal import color_mode as detect_color_mode
-from tui.conv_lab.draw import (  # noqa: F401  (re-exported: tests and callers import them here)
-    Panel,
-    colour_bar,
-    draw_map,
-    lab_panels,
-    pack_panels,
-    scale_arrays,
-)
-from tui.conv_lab.state import (  # noqa: F401  (re-exported)
-    FILTER_CHOICES,
-    INPUT_CHOICES,
-    MAX_STRIDE,
-    PADDING_CHOICES,
-    POOL_CHOICES,
-    POOL_SIZES,
-    ConvLabState,
-)
+from tui.conv_lab.figure import explain_text, figure
+from tui.conv_lab.state import ConvLabState
+from tui.widgets.delegate import state_attribute
 
 PLAY_INTERVAL_S = 0.25
 
@@ -59,6 +46,18 @@ KEY_HELP = (
     "i/I input  n/N digit  f/F filter  e custom  p pad  +/- stride  o pool  z size  "
     "v values  w step  arrows [ ] cell  a play"
 )
+
+
+def _setting_key(method: str, *args: int) -> Callable[[ConvLab], None]:
+    """The action of a key that changes one setting (``ConvLabState.<method>(*args)``) and
+    computes the lab again."""
+
+    def action(lab: ConvLab) -> None:
+        getattr(lab.state, method)(*args)
+        lab.recompute()
+
+    action.__doc__ = f"ConvLabState.{method}{args or '()'}, then compute again."
+    return action
 
 
 class KernelInput(Input):
@@ -72,56 +71,25 @@ class KernelInput(Input):
             lab.close_custom()
 
 
-class ConvLab(ConvLabState, Widget, can_focus=True):
-    """The convolution lab: choose input, filters, padding, stride and pooling with keys."""
+class ConvLab(Widget, can_focus=True):
+    """The convolution lab: choose input, filters, padding, stride and pooling with keys.
+
+    The settings and the computed result live in ``state`` (:class:`ConvLabState`); the
+    widget binds the keys, runs the slide timer and draws ``tui.conv_lab.figure``."""
 
     DEFAULT_CSS = """
-    ConvLab {
-        layout: vertical;
-        height: 1fr;
-        width: 1fr;
-    }
-    ConvLab > #conv-status {
-        height: auto;
-        text-style: bold;
-    }
-    ConvLab > #conv-keys {
-        height: auto;
-        color: $text-muted;
-    }
-    ConvLab > #conv-custom {
-        display: none;
-    }
-    ConvLab.-editing > #conv-custom {
-        display: block;
-    }
-    ConvLab > #conv-message {
-        height: auto;
-        color: $error;
-        text-style: bold;
-        display: none;
-    }
-    ConvLab.-error > #conv-message {
-        display: block;
-    }
-    ConvLab > #conv-formula {
-        height: auto;
-    }
-    ConvLab > #conv-canvas {
-        height: 1fr;
-    }
-    ConvLab > #conv-explain {
-        height: auto;
-        max-height: 50%;
-        display: none;
-    }
-    ConvLab.-stepping > #conv-explain {
-        display: block;
-    }
-    ConvLab #conv-figure {
-        width: auto;
-        height: auto;
-    }
+    ConvLab { layout: vertical; height: 1fr; width: 1fr; }
+    ConvLab > #conv-status { height: auto; text-style: bold; }
+    ConvLab > #conv-keys { height: auto; color: $text-muted; }
+    ConvLab > #conv-custom { display: none; }
+    ConvLab.-editing > #conv-custom { display: block; }
+    ConvLab > #conv-message { height: auto; color: $error; text-style: bold; display: none; }
+    ConvLab.-error > #conv-message { display: block; }
+    ConvLab > #conv-formula { height: auto; }
+    ConvLab > #conv-canvas { height: 1fr; }
+    ConvLab > #conv-explain { height: auto; max-height: 50%; display: none; }
+    ConvLab.-stepping > #conv-explain { display: block; }
+    ConvLab #conv-figure { width: auto; height: auto; }
     """
 
     BINDINGS = [
@@ -150,17 +118,27 @@ class ConvLab(ConvLabState, Widget, can_focus=True):
 
     color_mode: reactive[str] = reactive("256")
 
+    input_index = state_attribute("input_index", "Index into INPUT_CHOICES.")
+    padding = state_attribute("padding", "valid, same, 1 or 2.")
+    stride = state_attribute("stride", "The convolution's stride.")
+    pool = state_attribute("pool", "None, max or avg.")
+    pool_size = state_attribute("pool_size", "The pooling window's side.")
+    show_values = state_attribute("show_values", "Numbers instead of heatmaps.")
+    step_mode = state_attribute("step_mode", "Step mode: one output cell explained.")
+    cursor = state_attribute("cursor", "(filter, row, col) of the step-mode cell.")
+    message = state_attribute("message", "The message of a bad setting, or .")
+    lab_input = state_attribute("lab_input", "The loaded input (LabInput), or None.")
+    filters = state_attribute("filters", "The loaded filters (LabFilter list).")
+    result = state_attribute("result", "The lab's result (LabResult), or None.")
+    explanation = state_attribute("explanation", "The step-mode cell's CellExplanation.")
+    input_spec = state_attribute("input_spec", "The input as ``load_input`` takes it.")
+    filter_specs = state_attribute("filter_specs", "The filter set's specs.")
+
     def __init__(
-        self,
-        *,
-        data_dir: str | None = None,
-        color_mode: str | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        self, *, data_dir: str | None = None, color_mode: str | None = None, **widget_options: Any
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.init_state(data_dir)
+        super().__init__(**widget_options)  # name, id, classes
+        self.state = ConvLabState(data_dir)
         self._timer: Timer | None = None
         self.set_reactive(ConvLab.color_mode, color_mode or detect_color_mode())
 
@@ -193,18 +171,21 @@ class ConvLab(ConvLabState, Widget, can_focus=True):
     def playing(self) -> bool:
         return self._timer is not None
 
+    def status_text(self) -> Text:
+        return self.state.status_text(self.playing)
+
     def set_message(self, text: str) -> None:
-        self.message = text
+        self.state.message = text
         if self.is_mounted:
             self.query_one("#conv-message", Static).update(text)
             self.set_class(bool(text), "-error")
 
     def recompute(self) -> None:
         """Load input and filters, convolve and pool; a bad setting becomes the message."""
-        message = self.compute()
-        if self.result is None:
+        message = self.state.compute()
+        if self.state.result is None:
             self.stop_play()
-        self._clamp_cursor()
+        self.state.clamp_cursor()
         self.set_message(message)
         self.redraw()
 
@@ -213,78 +194,31 @@ class ConvLab(ConvLabState, Widget, can_focus=True):
         if not self.is_mounted:
             return
         self.query_one("#conv-status", Static).update(self.status_text())
-        formula = "\n".join(self.result.formula_lines()) if self.result else ""
+        result = self.state.result
+        formula = "\n".join(result.formula_lines()) if result else ""
         self.query_one("#conv-formula", Static).update(formula)
         width = self.query_one("#conv-canvas").size.width or self.size.width or 120
-        self.query_one("#conv-figure", Static).update(self.figure(max(20, width - 1)))
-        explain = Text()
-        if self.step_mode and self.explanation is not None:
-            explain = Text("\n".join(convlab.explanation_lines(self.explanation)))
-        elif self.step_mode:
-            explain = Text("step mode: no output to step through", style="italic")
-        self.query_one("#conv-explain", Static).update(explain)
-        self.set_class(self.step_mode, "-stepping")
-
-    def figure(self, width: int) -> Text:
-        """Input, filters, output and pooled maps side by side, then the colour bar."""
-        panels = self.panels()
-        if not panels:
-            return Text("nothing to draw", style="italic")
-        out = pack_panels(panels, width)
-        arrays = self.scale_arrays()
-        lo, hi, diverging = convlab.shared_range(arrays)
-        out.append("\n\n")
-        out.append_text(colour_bar(lo, hi, diverging, self.color_mode, min(40, width - 30)))
-        return out
-
-    def scale_arrays(self) -> list[np.ndarray]:
-        return scale_arrays(self.lab_input, self.filters, self.result)
-
-    def panels(self) -> list[Panel]:
-        exp = self.explanation if self.step_mode else None
-        return lab_panels(
-            self.lab_input, self.filters, self.result, exp, self.color_mode, self.show_values
-        )
+        lab_figure = figure(self.state, self.color_mode, max(20, width - 1))
+        self.query_one("#conv-figure", Static).update(lab_figure)
+        self.query_one("#conv-explain", Static).update(explain_text(self.state))
+        self.set_class(self.state.step_mode, "-stepping")
 
     # ------------------------------------------------------------------------------ actions
-    def action_next_input(self) -> None:
-        self.input_index = (self.input_index + 1) % len(INPUT_CHOICES)
-        self.recompute()
-
-    def action_previous_input(self) -> None:
-        self.input_index = (self.input_index - 1) % len(INPUT_CHOICES)
-        self.recompute()
-
-    def _change_digit(self, step: int) -> None:
-        if INPUT_CHOICES[self.input_index] != "digit":
-            self.input_index = INPUT_CHOICES.index("digit")
-        else:
-            try:
-                count = convlab.test_digit_count(self.data_dir)
-            except EngineError:
-                count = 10_000
-            self.digit = (self.digit + step) % count
-        self.recompute()
-
-    def action_next_digit(self) -> None:
-        self._change_digit(1)
-
-    def action_previous_digit(self) -> None:
-        self._change_digit(-1)
-
-    def action_next_filter(self) -> None:
-        self.filter_index = (self.filter_index + 1) % len(self.filter_choices)
-        self.recompute()
-
-    def action_previous_filter(self) -> None:
-        self.filter_index = (self.filter_index - 1) % len(self.filter_choices)
-        self.recompute()
+    action_next_input = _setting_key("step_input", 1)
+    action_previous_input = _setting_key("step_input", -1)
+    action_next_digit = _setting_key("step_digit", 1)
+    action_previous_digit = _setting_key("step_digit", -1)
+    action_next_filter = _setting_key("step_filter", 1)
+    action_previous_filter = _setting_key("step_filter", -1)
+    action_cycle_padding = _setting_key("cycle_padding")
+    action_cycle_pool = _setting_key("cycle_pool")
+    action_cycle_pool_size = _setting_key("cycle_pool_size")
 
     def action_edit_custom(self) -> None:
         self.stop_play()
         field = self.query_one("#conv-custom", KernelInput)
-        if self.custom:
-            field.value = self.custom[0][len("custom:") :]
+        if self.state.custom:
+            field.value = self.state.custom_text
         self.add_class("-editing")
         field.focus()
 
@@ -299,73 +233,40 @@ class ConvLab(ConvLabState, Widget, can_focus=True):
     def apply_custom(self, text: str) -> bool:
         """Use the typed kernel as the filter; a malformed one leaves the setting unchanged."""
         try:
-            kernel = convlab.parse_kernel(text)
+            self.state.use_custom(text)
         except EngineError as exc:
             self.set_message(str(exc))
             return False
-        self.custom = (f"custom:{convlab.format_kernel(kernel)}",)
-        self.filter_index = len(self.filter_choices) - 1
         self.close_custom()
         self.recompute()
         return True
 
-    def action_cycle_padding(self) -> None:
-        index = PADDING_CHOICES.index(self.padding) if self.padding in PADDING_CHOICES else -1
-        self.padding = PADDING_CHOICES[(index + 1) % len(PADDING_CHOICES)]
-        self.recompute()
-
     def action_stride(self, step: int) -> None:
-        self.stride = min(MAX_STRIDE, max(1, self.stride + step))
-        self.recompute()
-
-    def action_cycle_pool(self) -> None:
-        self.pool = POOL_CHOICES[(POOL_CHOICES.index(self.pool) + 1) % len(POOL_CHOICES)]
-        self.recompute()
-
-    def action_cycle_pool_size(self) -> None:
-        self.pool_size = POOL_SIZES[(POOL_SIZES.index(self.pool_size) + 1) % len(POOL_SIZES)]
+        self.state.change_stride(step)
         self.recompute()
 
     def action_toggle_values(self) -> None:
-        self.show_values = not self.show_values
+        self.state.show_values = not self.state.show_values
         self.redraw()
 
     def action_toggle_step(self) -> None:
-        self.step_mode = not self.step_mode
-        if not self.step_mode:
+        if self.state.step_mode:
             self.stop_play()
-        self._clamp_cursor()
+        self.state.toggle_step()
         self.redraw()
 
     def action_move(self, rows: int, cols: int) -> None:
-        if self.result is None:
-            return
-        if not self.step_mode:
-            self.step_mode = True
-        else:
-            c, i, j = self.cursor
-            self.cursor = (c, i + rows, j + cols)
-        self._clamp_cursor()
-        self.redraw()
+        if self.state.move(rows, cols):
+            self.redraw()
 
     def action_channel(self, step: int) -> None:
-        if self.result is None:
-            return
-        self.step_mode = True
-        count = self.result.output.shape[0]
-        c, i, j = self.cursor
-        self.cursor = ((c + step) % count, i, j)
-        self._clamp_cursor()
-        self.redraw()
+        if self.state.step_channel(step):
+            self.redraw()
 
     def action_toggle_play(self) -> None:
         if self.playing:
             self.stop_play()
-        elif self.result is not None:
-            self.step_mode = True
-            if self.at_last_cell():
-                self.cursor = (self.cursor[0], 0, 0)
-            self._clamp_cursor()
+        elif self.state.start_play():
             self._timer = self.set_interval(PLAY_INTERVAL_S, self.advance)
         self.redraw()
 
@@ -376,12 +277,6 @@ class ConvLab(ConvLabState, Widget, can_focus=True):
 
     def advance(self) -> None:
         """One step of the slide: the next output cell in reading order; stops at the end."""
-        if self.result is None or self.at_last_cell():
+        if not self.state.advance():
             self.stop_play()
-            self.redraw()
-            return
-        _, _, w = self.result.output.shape
-        c, i, j = self.cursor
-        self.cursor = (c, i + (j + 1) // w, (j + 1) % w)
-        self._clamp_cursor()
         self.redraw()

@@ -1,16 +1,17 @@
 """The Conv lab's settings and computed result, kept apart from the widget that shows them.
 
-``ConvLabState`` is a mixin for ``tui.conv_lab.pane.ConvLab``: the choices the keys cycle through,
-loading and convolving with ``engine.convlab.lab`` (numpy only), the step-mode cursor and the
-status line. It holds no Textual state, so the widget only lays out, draws and binds keys.
+``ConvLabState`` is the plain state held by ``tui.conv_lab.pane.ConvLab``: the choices the keys
+cycle through, loading and convolving with ``engine.convlab`` (numpy only), the step-mode cursor
+and the status line. It holds no Textual state, so the widget only lays out, draws and binds keys.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from engine.convlab.lab import CellExplanation, LabFilter, LabInput
-from engine.convlab import lab as convlab
+from engine.convlab import explain, inputs, lab
+from engine.convlab.explain import CellExplanation
+from engine.convlab.inputs import LabFilter, LabInput
 from engine.errors import EngineError
 
 INPUT_CHOICES = ("squares8", "squares6", "map4", "digit", "volume")
@@ -31,11 +32,12 @@ MAX_STRIDE = 4
 
 
 class ConvLabState:
-    """Input, filters, padding, stride, pooling, step-mode cursor and the lab result."""
+    """Input, filters, padding, stride, pooling, step-mode cursor and the lab result.
 
-    playing: bool  # provided by the widget (a running slide timer)
+    The setting methods only change the settings; ``compute`` then loads, convolves and pools
+    (the widget calls it, then redraws). Step-mode methods keep the cursor on the output."""
 
-    def init_state(self, data_dir: str | None) -> None:
+    def __init__(self, data_dir: str | None = None) -> None:
         """Start with the first input and filter set, no padding, stride 1, no pooling."""
         self.data_dir = data_dir
         self.input_index = 0
@@ -52,7 +54,7 @@ class ConvLabState:
         self.message = ""
         self.lab_input: LabInput | None = None
         self.filters: list[LabFilter] = []
-        self.result: convlab.LabResult | None = None
+        self.result: lab.LabResult | None = None
         self.explanation: CellExplanation | None = None
 
     @property
@@ -75,16 +77,16 @@ class ConvLabState:
         self.explanation = None
         message = ""
         try:
-            self.lab_input = convlab.load_input(self.input_spec, self.data_dir)
+            self.lab_input = inputs.load_input(self.input_spec, self.data_dir)
         except EngineError as exc:
             self.lab_input, message = None, str(exc)
         try:
-            self.filters = convlab.load_filters(self.filter_specs)
+            self.filters = inputs.load_filters(self.filter_specs)
         except EngineError as exc:
             self.filters, message = [], message or str(exc)
         if self.lab_input is not None and self.filters:
             try:
-                self.result = convlab.run_lab(
+                self.result = lab.run_lab(
                     self.lab_input,
                     self.filters,
                     self.padding,
@@ -99,14 +101,15 @@ class ConvLabState:
                 message = f"{type(exc).__name__}: {exc}"
         return message
 
-    def _clamp_cursor(self) -> None:
+    def clamp_cursor(self) -> None:
+        """Keep the cursor on the output; in step mode, explain the cell under it."""
         if self.result is None:
             return
         k, h, w = self.result.output.shape
         c, i, j = self.cursor
         self.cursor = (min(max(c, 0), k - 1), min(max(i, 0), h - 1), min(max(j, 0), w - 1))
         if self.step_mode:
-            self.explanation = convlab.explain_cell(
+            self.explanation = explain.explain_cell(
                 self.lab_input.values,
                 self.result.weights,
                 None,
@@ -116,12 +119,14 @@ class ConvLabState:
             )
 
     def at_last_cell(self) -> bool:
+        """Whether the cursor is on the last output cell (or there is no output)."""
         if self.result is None:
             return True
         _, h, w = self.result.output.shape
         return self.cursor[1:] == (h - 1, w - 1)
 
-    def status_text(self) -> Text:
+    def status_text(self, playing: bool = False) -> Text:
+        """The settings on one line (``playing``: the slide is running)."""
         lab_input = self.lab_input
         label = f" (label {lab_input.label})" if lab_input and lab_input.label is not None else ""
         shape = f" {lab_input.shape_text}" if lab_input else ""
@@ -131,9 +136,98 @@ class ConvLabState:
         step = "off"
         if self.step_mode:
             c, i, j = self.cursor
-            step = f"cell [{c}, {i}, {j}]" + (" (playing)" if self.playing else "")
+            step = f"cell [{c}, {i}, {j}]" + (" (playing)" if playing else "")
         return Text(
             f"input {self.input_spec}{label}{shape} | filters {filters} | "
             f"padding {self.padding} | stride {self.stride} | pool {pool} | {view} | "
             f"step {step}"
         )
+
+    # -- settings the keys change -----------------------------------------------------------
+    def step_input(self, step: int) -> None:
+        self.input_index = (self.input_index + step) % len(INPUT_CHOICES)
+
+    def step_digit(self, step: int) -> None:
+        """The next MNIST test digit (the first step switches the input to the digits)."""
+        if INPUT_CHOICES[self.input_index] != "digit":
+            self.input_index = INPUT_CHOICES.index("digit")
+            return
+        try:
+            count = inputs.test_digit_count(self.data_dir)
+        except EngineError:
+            count = 10_000
+        self.digit = (self.digit + step) % count
+
+    def step_filter(self, step: int) -> None:
+        self.filter_index = (self.filter_index + step) % len(self.filter_choices)
+
+    def use_custom(self, text: str) -> None:
+        """Make the typed kernel the filter; EngineError (settings unchanged) if malformed."""
+        kernel = inputs.parse_kernel(text)
+        self.custom = (f"custom:{inputs.format_kernel(kernel)}",)
+        self.filter_index = len(self.filter_choices) - 1
+
+    @property
+    def custom_text(self) -> str:
+        """The custom kernel as typed (without ``custom:``), or ""."""
+        return self.custom[0][len("custom:") :] if self.custom else ""
+
+    def cycle_padding(self) -> None:
+        index = PADDING_CHOICES.index(self.padding) if self.padding in PADDING_CHOICES else -1
+        self.padding = PADDING_CHOICES[(index + 1) % len(PADDING_CHOICES)]
+
+    def change_stride(self, step: int) -> None:
+        self.stride = min(MAX_STRIDE, max(1, self.stride + step))
+
+    def cycle_pool(self) -> None:
+        self.pool = POOL_CHOICES[(POOL_CHOICES.index(self.pool) + 1) % len(POOL_CHOICES)]
+
+    def cycle_pool_size(self) -> None:
+        self.pool_size = POOL_SIZES[(POOL_SIZES.index(self.pool_size) + 1) % len(POOL_SIZES)]
+
+    # -- step mode --------------------------------------------------------------------------
+    def toggle_step(self) -> None:
+        self.step_mode = not self.step_mode
+        self.clamp_cursor()
+
+    def move(self, rows: int, cols: int) -> bool:
+        """Move the cursor (the first move only turns step mode on); False without output."""
+        if self.result is None:
+            return False
+        if not self.step_mode:
+            self.step_mode = True
+        else:
+            c, i, j = self.cursor
+            self.cursor = (c, i + rows, j + cols)
+        self.clamp_cursor()
+        return True
+
+    def step_channel(self, step: int) -> bool:
+        """The next (``step``) output channel in step mode; False without output."""
+        if self.result is None:
+            return False
+        self.step_mode = True
+        c, i, j = self.cursor
+        self.cursor = ((c + step) % self.result.output.shape[0], i, j)
+        self.clamp_cursor()
+        return True
+
+    def start_play(self) -> bool:
+        """Step mode from the current cell (the first once at the end); False without output."""
+        if self.result is None:
+            return False
+        self.step_mode = True
+        if self.at_last_cell():
+            self.cursor = (self.cursor[0], 0, 0)
+        self.clamp_cursor()
+        return True
+
+    def advance(self) -> bool:
+        """The next output cell in reading order; False (no move) at the end."""
+        if self.result is None or self.at_last_cell():
+            return False
+        _, _, w = self.result.output.shape
+        c, i, j = self.cursor
+        self.cursor = (c, i + (j + 1) // w, (j + 1) % w)
+        self.clamp_cursor()
+        return True

@@ -1,78 +1,60 @@
-"""What the Evaluate tab's picture views show: the digit, gallery and act-max maps, and exports.
-
-``EvaluateDrawing`` is a mixin of ``tui.evaluate.pane.EvaluatePane``: it reads the pane's ``view``,
-``digit``, ``gallery``, ``actmax_payload`` and ``color_mode`` and calls its ``set_status``.
-"""
+"""What the Evaluate tab's picture views show: the digit, gallery and act-max maps."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from tui.evaluate import views
+from tui.evaluate.state import DIGIT_OPS, EvaluateState
 from tui.widgets.heatmap import HeatmapGrid
 
-DIGIT_OPS = ("saliency", "gradcam", "occlusion")
 
+class EvaluateDrawer:
+    """Fills the pane's HeatmapGrid for a picture view from an :class:`EvaluateState`."""
 
-class EvaluateDrawing:
-    """Fills the pane's HeatmapGrid for the current view and builds its export."""
+    def __init__(self, maps: HeatmapGrid) -> None:
+        self.maps = maps
 
-    def _draw(self) -> None:
-        if not self.is_mounted:
-            return
-        maps = self.query_one(HeatmapGrid)
+    def draw(self, view: str, state: EvaluateState, ascii_mode: bool) -> str | None:
+        """Draw ``view``; returns the hint for the status line (None: keep the status)."""
+        maps = self.maps
         maps.model.show_titles = True
         maps.set_highlight(None)
-        if self.view == "gallery":
-            self._draw_gallery(maps)
-        elif self.view == "digit":
-            self._draw_digit(maps)
-        elif self.view == "actmax":
-            self._draw_actmax(maps)
+        if view == "gallery":
+            self._gallery(state)
+        elif view == "digit":
+            return self._digit(state, ascii_mode)
+        elif view == "actmax":
+            self._actmax(state)
+        return None
 
-    def _draw_digit(self, maps: HeatmapGrid) -> None:
-        first = next(iter(self.digit.values()), None)
+    def _digit(self, state: EvaluateState, ascii_mode: bool) -> str | None:
+        first = next(iter(state.digit.values()), None)
         if first is None:
-            maps.clear("explaining…", caption=f"digit #{self.digit_index}")
-            return
-        parts = [self.digit.get(op) for op in DIGIT_OPS]
-        images, titles = views.digit_views(first, *parts, ascii_mode=self.color_mode == "ascii")
+            self.maps.clear("explaining…", caption=f"digit #{state.digit_index}")
+            return None
+        parts = [state.digit.get(op) for op in DIGIT_OPS]
+        images, titles = views.digit_views(first, *parts, ascii_mode=ascii_mode)
         target = first.get("target")
         caption = f"{views.digit_title(first)} · why class {target}"
-        maps.set_maps(images, titles=titles, rgb=True, caption=caption)
-        self.set_status(views.DIGIT_HELP.format(target=target))
+        self.maps.set_maps(images, titles=titles, rgb=True, caption=caption)
+        return views.DIGIT_HELP.format(target=target)
 
-    def _draw_gallery(self, maps: HeatmapGrid) -> None:
-        if not self.gallery:
-            maps.clear("loading…")
+    def _gallery(self, state: EvaluateState) -> None:
+        gallery = state.gallery
+        if not gallery:
+            self.maps.clear("loading…")
             return
-        if not self.gallery.get("items"):
-            maps.clear("no digits here", caption=views.gallery_caption(self.gallery))
+        if not gallery.get("items"):
+            self.maps.clear("no digits here", caption=views.gallery_caption(gallery))
             return
-        images, titles = views.gallery_maps(self.gallery)
-        maps.set_maps(
-            images, titles=titles, cmap="gray", caption=views.gallery_caption(self.gallery)
-        )
-        maps.set_highlight(self.selected, (0, 0, images.shape[1], images.shape[2]))
+        images, titles = views.gallery_maps(gallery)
+        caption = views.gallery_caption(gallery)
+        self.maps.set_maps(images, titles=titles, cmap="gray", caption=caption)
+        self.maps.set_highlight(state.selected, (0, 0, images.shape[1], images.shape[2]))
 
-    def _draw_actmax(self, maps: HeatmapGrid) -> None:
-        payload = self.actmax_payload
+    def _actmax(self, state: EvaluateState) -> None:
+        payload = state.actmax_payload
         if payload is None:
-            maps.clear("optimising an input…", caption="activation maximisation")
+            self.maps.clear("optimising an input…", caption="activation maximisation")
             return
-        maps.set_maps(
-            views.scaled(payload["image"])[None], titles=[""], caption=views.actmax_caption(payload)
-        )
-
-    def export_parts(self) -> tuple[str, dict[str, Any]] | None:
-        """The current view's export: (name, export op keyword arguments), or None."""
-        if self.view == "matrix" and self.evaluation:
-            return "confusion", views.matrix_export(self.evaluation)
-        if self.view == "gallery" and self.gallery and self.gallery.get("items"):
-            return "gallery", views.gallery_export(self.gallery)
-        if self.view == "digit" and len(self.digit) == len(DIGIT_OPS):
-            return f"digit-{self.digit_index}", views.digit_export(self.digit)
-        if self.view == "actmax" and self.actmax_payload:
-            p = self.actmax_payload
-            return f"actmax-{p['layer']}-{p['channel']}", views.actmax_export(p)
-        return None
+        image = views.scaled(payload["image"])[None]
+        self.maps.set_maps(image, titles=[""], caption=views.actmax_caption(payload))

@@ -12,8 +12,8 @@ Four views in one focusable widget, ``EvaluatePane``:
   layer.
 
 Escape goes back, u evaluates again (after more training), x exports the view (PNG and CSV
-into the run directory). Requests go through the app's ``Link`` with purposes
-``evaluate.<kind>``; the main screen hands their replies to :meth:`EvaluatePane.engine_reply`.
+into the run directory). Requests go through the ``EngineService`` the pane is given, with
+purposes ``evaluate.<kind>``; the main screen posts their answers to the pane.
 """
 
 from __future__ import annotations
@@ -22,24 +22,38 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.process.protocol import Reply
-from tui.evaluate.drawing import DIGIT_OPS, EvaluateDrawing
+from tui.engine_service import EngineAnswer, EngineService
 from tui.evaluate import views
-from tui.evaluate.views import ConfusionMatrix
+from tui.evaluate.drawing import EvaluateDrawer
+from tui.evaluate.matrix import MatrixPanel, summary_text
+from tui.evaluate.state import DIGIT_OPS, EvaluateState, Step
+from tui.widgets.delegate import state_attribute
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
 
 PREFIX = "evaluate."
 EVALUATING = "Evaluating on the test split…"
 
 
-class EvaluatePane(EvaluateDrawing, Widget, can_focus=True):
-    """Evaluation and interpretation of the loaded model; see the module docstring."""
+class ShowInInspector(Message, namespace="evaluate_pane"):
+    """Show test digit ``index`` in the layer inspector (``EvaluatePane.ShowInInspector``; the
+    main screen routes it in ``on_evaluate_pane_show_in_inspector``)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+
+class EvaluatePane(Widget, can_focus=True):
+    """Evaluation and interpretation of the loaded model; see the module docstring.
+
+    What the views show lives in ``state`` (:class:`EvaluateState`); the pane holds the view
+    and colour mode, binds the keys, asks the engine and draws (``EvaluateDrawer``)."""
 
     DEFAULT_CSS = """
     EvaluatePane { layout: vertical; height: 1fr; width: 1fr; padding: 0 1; }
@@ -76,42 +90,34 @@ class EvaluatePane(EvaluateDrawing, Widget, can_focus=True):
     view: reactive[str] = reactive("matrix", init=False)
     color_mode: reactive[str] = reactive("256", init=False)
 
-    class ShowInInspector(Message):
-        """Show test digit ``index`` in the layer inspector (the main screen routes it)."""
+    evaluation = state_attribute("evaluation", "The ``evaluate`` reply, or None.")
+    gallery = state_attribute("gallery", "The ``gallery`` reply of the open cell, or None.")
+    selected = state_attribute("selected", "Position of the selected digit on the page.")
+    digit_index = state_attribute("digit_index", "The explained test digit, or None.")
+    digit = state_attribute("digit", "The explained digit's replies (op -> payload).")
+    gradcam_layer = state_attribute("gradcam_layer", "The Grad-CAM layer, or None.")
+    actmax_payload = state_attribute("actmax_payload", "The ``actmax`` reply, or None.")
+    status = state_attribute("status", "The status line under the summary.")
+    exported = state_attribute("exported", "Paths of the last export's files.")
 
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
+    ShowInInspector = ShowInInspector
 
-    def __init__(self, *, color_mode: str | None = None, **widget_options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        engine: EngineService | None = None,
+        color_mode: str | None = None,
+        **widget_options: Any,
+    ) -> None:
         super().__init__(**widget_options)  # name, id, classes
+        self.engine = engine  # None: no engine (the pane says so when asked to evaluate)
         self.set_reactive(EvaluatePane.color_mode, color_mode or detect_color_mode())
-        self.evaluation: dict[str, Any] | None = None
-        self.cell: tuple[int | None, int | None] = (None, None)  # the gallery's (true, pred)
-        self.gallery: dict[str, Any] | None = None
-        self.gallery_page = 0
-        self.selected = 0  # position on the gallery page
-        self.digit_index: int | None = None
-        self.digit_label: int | None = None  # its true class (for v: explain the true class)
-        self.digit: dict[str, dict[str, Any]] = {}  # op -> payload for digit_index
-        self.gradcam_layer: str | None = None
-        self.conv_layers: list[str] = []
-        self.explain_true = False  # explain the true class instead of the prediction
-        self.actmax_layer: str | None = None
-        self.actmax_channel = 0
-        self.actmax_payload: dict[str, Any] | None = None
-        self.came_from = "matrix"  # where escape goes from the digit view
-        self.actmax_from = "matrix"  # ... and from the act-max view
-        self.status = ""
-        self.status_is_error = False
-        self.exported: list[str] = []
+        self.state = EvaluateState()
 
     def compose(self) -> ComposeResult:
-        yield Static(views.summary_text(None), id="eval-summary", markup=False)
+        yield Static(summary_text(None), id="eval-summary", markup=False)
         yield Static("", id="eval-status", markup=False)
-        with Horizontal(id="eval-body"):
-            yield ConfusionMatrix(id="eval-matrix", color_mode=self.color_mode)
-            yield Static("", id="eval-cell", markup=False)
+        yield MatrixPanel(id="eval-body", color_mode=self.color_mode)
         yield HeatmapGrid(id="eval-maps", color_mode=self.color_mode)
         yield Static(views.KEY_HELP["matrix"], id="eval-keys", markup=False)
 
@@ -121,17 +127,18 @@ class EvaluatePane(EvaluateDrawing, Widget, can_focus=True):
         self.action_refresh()
 
     # ------------------------------------------------------------------- requests
-
     def ask(self, kind: str, op: str, **kwargs: Any) -> None:
         """Ask the engine (only the newest ask of a kind waits behind one in flight)."""
-        link = getattr(self.app, "link", None)
-        if link is None or getattr(link, "proc", None) is None:
+        if self.engine is None or not self.engine.running:
             self.set_status("The engine is not running yet.")
             return
-        link.want(PREFIX + kind, op, **kwargs)
+        self.engine.want(PREFIX + kind, op, **kwargs)
+
+    def on_engine_answer(self, message: EngineAnswer) -> None:
+        self.engine_reply(message.purpose, message.reply, message.kwargs)
 
     def engine_reply(self, purpose: str, reply: Reply, kwargs: dict[str, Any]) -> None:
-        """A reply to one of this pane's requests (called by the main screen)."""
+        """A reply to one of this pane's requests (the main screen posts it here)."""
         kind = purpose[len(PREFIX) :]
         if not reply.ok:
             self.set_status(reply.error or f"{kind} failed", error=True)
@@ -143,201 +150,118 @@ class EvaluatePane(EvaluateDrawing, Widget, can_focus=True):
 
     def set_status(self, text: str, error: bool = False) -> None:
         """The line under the summary: a problem (kept until the view changes) or a hint."""
-        if self.status_is_error and not error and text:
-            return
-        self.status, self.status_is_error = text, error
-        if self.is_mounted:
+        if self.state.set_status(text, error) and self.is_mounted:
             self.query_one("#eval-status", Static).update(text)
 
     # -------------------------------------------------------------------- replies
-
     def got_evaluate(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        self.evaluation = payload
-        self.query_one("#eval-summary", Static).update(views.summary_text(payload))
-        self.query_one(ConfusionMatrix).set_data(payload["confusion"], payload["per_class"])
-        if self.status == EVALUATING:
+        self.state.evaluation = payload
+        self.query_one("#eval-summary", Static).update(summary_text(payload))
+        self.query_one(MatrixPanel).set_data(payload["confusion"], payload["per_class"])
+        if self.state.status == EVALUATING:
             self.set_status("")
-        self._show_cell()
 
     def got_gallery(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        if (kwargs.get("true"), kwargs.get("pred")) != self.cell:
-            return  # an answer for a cell left since
-        self.gallery, self.gallery_page = payload, int(payload.get("page", 0))
-        self.selected = min(self.selected, max(0, len(payload.get("items", [])) - 1))
-        if self.view == "gallery":
+        if self.state.got_gallery(payload, kwargs) and self.view == "gallery":
             self._draw()
 
     def _got_digit_part(self, op: str, payload: dict[str, Any]) -> None:
-        if payload.get("index") != self.digit_index:
-            return
-        self.digit[op] = payload
-        if op == "gradcam":
-            self.conv_layers = list(payload.get("layers") or [])
-            self.gradcam_layer = payload.get("layer")
-        if self.view == "digit":
+        if self.state.got_digit_part(op, payload) and self.view == "digit":
             self._draw()
 
     def got_actmax(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        self.actmax_payload = payload
-        self.actmax_layer, self.actmax_channel = payload["layer"], int(payload["channel"])
-        self.conv_layers = list(payload.get("layers") or self.conv_layers)
+        self.state.got_actmax(payload)
         if self.view == "actmax":
             self._draw()
 
     def got_export(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        self.exported = list(payload.get("paths", []))
-        where = payload.get("folder", "")
-        self.set_status(f"Exported {len(self.exported)} file(s) to {where}")
-        self.notify(
-            f"Exported {len(self.exported)} file(s) to {where}", title="Exported", timeout=6
-        )
+        self.state.exported = list(payload.get("paths", []))
+        done = f"Exported {len(self.state.exported)} file(s) to {payload.get('folder', '')}"
+        self.set_status(done)
+        self.notify(done, title="Exported", timeout=6)
 
     # -------------------------------------------------------------------- actions
-
     def action_refresh(self) -> None:
         if self.view == "matrix":  # other views keep their own hints on the status line
-            self.status_is_error = False
+            self.state.status_is_error = False
             self.set_status(EVALUATING)
         self.ask("evaluate", "evaluate")
 
     def action_move(self, rows: int, cols: int) -> None:
         if self.view == "matrix":
-            self.query_one(ConfusionMatrix).move(rows, cols)
-            self._show_cell()
-        elif self.view == "gallery" and self.gallery:
-            count = len(self.gallery.get("items", []))
-            step = cols + rows * max(1, self.query_one(HeatmapGrid).layout_info.cols)
-            self.selected = min(max(self.selected + step, 0), max(count - 1, 0))
+            self.query_one(MatrixPanel).move(rows, cols)
+        elif self.view == "gallery" and self.state.gallery:
+            per_row = max(1, self.query_one(HeatmapGrid).layout_info.cols)
+            self.state.move_selection(cols + rows * per_row)
             self._draw()
 
     def action_open(self) -> None:
-        if self.view == "matrix":
-            if self.evaluation is None:
-                return
-            self.open_gallery(*self.query_one(ConfusionMatrix).cursor)
-        elif self.view == "gallery":
-            item = self.selected_item
-            if item is not None:
-                self.came_from = "gallery"
-                self.explain(item["index"], item.get("label"))
+        cursor = self.query_one(MatrixPanel).cursor
+        self._apply(self.state.open_key(self.view, cursor, self._per_page()))
 
     def action_mistakes(self) -> None:
         self.open_gallery(None, None)
 
     def action_back(self) -> None:
-        if self.view == "actmax":
-            self.view = self.actmax_from
-        elif self.view == "digit" and self.came_from == "gallery":
-            self.view = "gallery"
-        elif self.view != "matrix":
-            self.view = "matrix"
+        self.view = self.state.back_from(self.view)
 
     def action_page(self, step: int) -> None:
-        if self.view == "gallery" and self.gallery:
-            page = min(max(self.gallery_page + step, 0), self.gallery.get("pages", 1) - 1)
-            if page != self.gallery_page:
-                self.gallery_page, self.selected = page, 0
-                self._ask_gallery()
+        self._apply(self.state.page_key(self.view, step, self._per_page()))
 
     def action_inspect(self) -> None:
-        index = self.current_index
+        index = self.state.current_index(self.view)
         if index is not None:
             self.post_message(self.ShowInInspector(index))
 
     def action_layer(self) -> None:
-        if not self.conv_layers:
-            return
-        if self.view == "digit" and self.digit_index is not None:
-            self.gradcam_layer = views.next_item(self.conv_layers, self.gradcam_layer)
-            self.digit.pop("gradcam", None)
-            self._ask_digit(("gradcam",))
-        elif self.view == "actmax":
-            self.actmax_layer, self.actmax_channel = (
-                views.next_item(self.conv_layers, self.actmax_layer),
-                0,
-            )
-            self._ask_actmax()
+        self._apply(self.state.layer_key(self.view))
 
     def action_target(self) -> None:
-        if self.view == "digit" and self.digit_index is not None:
-            self.explain_true = not self.explain_true
-            self.explain(self.digit_index, self.digit_label)
+        self._apply(self.state.target_key(self.view))
 
     def action_actmax(self) -> None:
-        if self.view != "actmax":
-            self.actmax_from, self.view = self.view, "actmax"
-            self._ask_actmax()
+        self._apply(self.state.actmax_key(self.view))
 
     def action_channel(self, step: int) -> None:
-        if self.view == "actmax":
-            channels = int((self.actmax_payload or {}).get("channels") or 1)
-            self.actmax_channel = (self.actmax_channel + step) % channels
-            self._ask_actmax()
+        self._apply(self.state.channel_key(self.view, step))
 
     def action_export(self) -> None:
-        parts = self.export_parts()
+        parts = self.state.export_parts(self.view)
         if parts is None:
             self.set_status("Nothing to export yet.")
             return
         name, kwargs = parts
-        self.ask(
-            "export", "export", name=name, fallback_dir=views.export_folder(self.app), **kwargs
-        )
+        folder = views.export_folder(self.app)
+        self.ask("export", "export", name=name, fallback_dir=folder, **kwargs)
 
     # ------------------------------------------------------------------ navigation
-
     def open_gallery(self, true: int | None, pred: int | None) -> None:
-        self.cell, self.gallery, self.gallery_page, self.selected = (true, pred), None, 0, 0
-        self.view = "gallery"
-        self._ask_gallery()
+        """The gallery of a matrix cell's digits (None: any class)."""
+        self._apply(self.state.open_gallery(true, pred, self._per_page()))
 
     def explain(self, index: int, label: int | None) -> None:
         """The digit view for test digit ``index`` (true class ``label``): saliency, Grad-CAM
         and occlusion."""
-        if index != self.digit_index:
-            self.explain_true = False if self.view != "digit" else self.explain_true
-        self.digit_index, self.digit_label, self.digit = index, label, {}
-        self.view = "digit"
-        self._ask_digit(DIGIT_OPS)
-        self._draw()
+        self._apply(self.state.explain(index, label, self.view))
 
-    def _ask_gallery(self) -> None:
-        width, height = self.content_size  # the grid gets all but three lines of it
-        per_page = views.thumbnails_per_page(width, height - 3) if width else 12
-        true, pred = self.cell
-        self.ask(
-            "gallery", "gallery", true=true, pred=pred, page=self.gallery_page, per_page=per_page
-        )
-        self._draw()
+    def _apply(self, step: Step) -> None:
+        """Show the step's view, send its requests, then draw when it says so."""
+        if step.view is not None:
+            self.view = step.view
+        for kind, op, kwargs in step.requests:
+            self.ask(kind, op, **kwargs)
+        if step.draw:
+            self._draw()
 
-    def _ask_digit(self, ops: tuple[str, ...]) -> None:
-        target = self.digit_label if self.explain_true else None
-        for op in ops:
-            extra = {"layer": self.gradcam_layer} if op == "gradcam" else {}
-            self.ask(op, op, index=self.digit_index, target=target, **extra)
-
-    def _ask_actmax(self) -> None:
-        self.actmax_payload = None if self.actmax_layer is None else self.actmax_payload
-        self.ask("actmax", "actmax", layer=self.actmax_layer, channel=self.actmax_channel)
-        self._draw()
-
-    @property
-    def selected_item(self) -> dict[str, Any] | None:
-        items = (self.gallery or {}).get("items") or []
-        return items[self.selected] if 0 <= self.selected < len(items) else None
-
-    @property
-    def current_index(self) -> int | None:
-        if self.view == "digit":
-            return self.digit_index
-        item = self.selected_item if self.view == "gallery" else None
-        return None if item is None else int(item["index"])
+    def _per_page(self) -> int:
+        """Gallery digits that fit: the grid gets all but three lines of the pane."""
+        width, height = self.content_size
+        return views.thumbnails_per_page(width, height - 3) if width else 12
 
     # --------------------------------------------------------------------- drawing
-
     def watch_view(self, view: str) -> None:
         self.set_class(view != "matrix", "-pictures")
-        self.status_is_error = False
+        self.state.status_is_error = False
         self.set_status("")
         self.query_one("#eval-keys", Static).update(views.KEY_HELP[view])
         self._draw()
@@ -346,6 +270,9 @@ class EvaluatePane(EvaluateDrawing, Widget, can_focus=True):
         for widget in self.query("HeatmapGrid, ConfusionMatrix"):
             widget.color_mode = mode  # type: ignore[attr-defined]
 
-    def _show_cell(self) -> None:
-        matrix = self.query_one(ConfusionMatrix)
-        self.query_one("#eval-cell", Static).update(views.cell_text(*matrix.cursor, matrix.count))
+    def _draw(self) -> None:
+        if self.is_mounted:
+            drawer = EvaluateDrawer(self.query_one(HeatmapGrid))
+            hint = drawer.draw(self.view, self.state, self.color_mode == "ascii")
+            if hint is not None:
+                self.set_status(hint)

@@ -1,29 +1,19 @@
-"""What the Evaluate tab draws, from engine payloads (numpy only): overlays, titles, the matrix.
+"""What the Evaluate tab draws, from engine payloads (numpy only): overlays, titles, exports.
 
-``ConfusionMatrix`` is the one new drawing: a 10x10 table of counts whose cells are coloured by
-the same lookup tables as the heatmaps (log of the count, so a handful of mistakes still shows
-against the diagonal's thousand). Every picture (gallery thumbnails, saliency, Grad-CAM,
-occlusion, activation maximisation) goes to the shared ``HeatmapGrid``.
+Every picture (gallery thumbnails, saliency, Grad-CAM, occlusion, activation maximisation) goes
+to the shared ``HeatmapGrid``; the confusion matrix is drawn by ``tui.evaluate.matrix``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.color import Color
-from rich.style import Style
-from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
 
-from engine.render.colormap import COLORMAPS, apply, rgb_to_xterm256
+from engine.render.colormap import COLORMAPS, apply
 from engine.render.maps import scale_maps
 
-CELL = 5  # columns per matrix cell: up to four digits and a space
-LABEL = 4  # the row label column ("  7 ")
 OVERLAY_ALPHA = 0.6
 KEY_HELP = {
     "matrix": "arrows move · enter digits of the cell · w all mistakes · a act-max · "
@@ -139,16 +129,6 @@ def thumbnails_per_page(width: int, height: int, side: int = 14) -> int:
 # ----------------------------------------------------------------------------- matrix
 
 
-def summary_text(payload: dict[str, Any] | None) -> str:
-    if not payload:
-        return "Evaluating on the test split…"
-    return (
-        f"{payload['split']} split · {payload['count']:,} digits · loss "
-        f"{payload['loss']:.4f} · accuracy {100 * payload['accuracy']:.2f}% · "
-        f"{payload['wrong']:,} wrong"
-    )
-
-
 def cell_values(confusion: np.ndarray) -> np.ndarray:
     """Colour positions in [0, 1]: log(1 + count) over log(1 + the largest count)."""
     counts = np.asarray(confusion, dtype=np.float64)
@@ -156,95 +136,7 @@ def cell_values(confusion: np.ndarray) -> np.ndarray:
     return np.log1p(counts) / top
 
 
-def _cell_style(rgb: np.ndarray, mode: str) -> Style:
-    """The cell's colour as background, with black or white text, whichever reads better."""
-    r, g, b = (int(v) for v in rgb)
-    light = 0.299 * r + 0.587 * g + 0.114 * b > 140
-    if mode == "truecolor":
-        ink = Color.from_rgb(0, 0, 0) if light else Color.from_rgb(255, 255, 255)
-        return Style(color=ink, bgcolor=Color.from_rgb(r, g, b))
-    code = int(rgb_to_xterm256(np.array([r, g, b])))
-    return Style(color=Color.from_ansi(16 if light else 231), bgcolor=Color.from_ansi(code))
-
-
-def matrix_text(
-    confusion: np.ndarray, per_class: Sequence[float], cursor: tuple[int, int], mode: str
-) -> Text:
-    """Header, one line per true class (counts in coloured cells, accuracy at the end)."""
-    classes = len(confusion)
-    text = Text()
-    text.append("t╲p".ljust(LABEL), Style(dim=True))  # rows: true class, columns: predicted
-    text.append("".join(f"{c:>{CELL - 1}} " for c in range(classes)), Style(bold=True))
-    text.append("   acc\n", Style(bold=True))
-    colours = apply(cell_values(confusion), COLORMAPS["sequential"])
-    for row in range(classes):
-        text.append(f"{row:>{LABEL - 1}} ", Style(bold=True))
-        for col in range(classes):
-            count = int(confusion[row][col])
-            label = f"{count if count else '·':>{CELL - 1}} "  # dots keep mistakes legible
-            style = Style() if mode == "ascii" else _cell_style(colours[row, col], mode)
-            if (row, col) == tuple(cursor):
-                label = f"[{count:>{CELL - 2}}]"
-                style = style + Style(bold=True, reverse=True)
-            text.append(label, style)
-        accuracy = per_class[row] if row < len(per_class) else None
-        shown = (
-            "     -" if accuracy is None or not np.isfinite(accuracy) else f"{100 * accuracy:5.1f}%"
-        )
-        text.append(f" {shown}\n")
-    return text
-
-
-class ConfusionMatrix(Widget):
-    """The confusion matrix with a cell cursor; the pane moves the cursor and reads it."""
-
-    DEFAULT_CSS = """
-    ConfusionMatrix {
-        height: auto;
-        width: auto;
-    }
-    """
-
-    cursor: reactive[tuple[int, int]] = reactive((0, 0))
-    color_mode: reactive[str] = reactive("256")
-
-    def __init__(self, *, color_mode: str = "256", id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.confusion: np.ndarray | None = None
-        self.per_class: list[float] = []
-        self.set_reactive(ConfusionMatrix.color_mode, color_mode)
-
-    def set_data(self, confusion: np.ndarray, per_class: Sequence[float]) -> None:
-        self.confusion = np.asarray(confusion, dtype=np.int64)
-        self.per_class = [float(v) for v in per_class]
-        self.refresh(layout=True)
-
-    def move(self, rows: int, cols: int) -> None:
-        size = 10 if self.confusion is None else len(self.confusion)
-        row, col = self.cursor
-        self.cursor = ((row + rows) % size, (col + cols) % size)
-
-    @property
-    def count(self) -> int:
-        """The count under the cursor."""
-        return 0 if self.confusion is None else int(self.confusion[self.cursor])
-
-    def render(self) -> Text:
-        if self.confusion is None:
-            return Text("")
-        return matrix_text(self.confusion, self.per_class, self.cursor, self.color_mode)
-
-
 # ------------------------------------------------------------------------ text and exports
-
-
-def cell_text(true: int, pred: int, count: int) -> str:
-    """What the cell under the cursor holds, beside the matrix."""
-    what = f"{true}s correct" if true == pred else f"{true}s mistaken for {pred}"
-    return (
-        f"true {true}, predicted {pred}:\n{count} digits ({what})\n\n"
-        "enter: show them\nw: every mistake"
-    )
 
 
 def actmax_caption(payload: dict[str, Any]) -> str:

@@ -1,23 +1,23 @@
-"""The main screen's inspector feed: selection keys, data requests, live refresh and replies."""
+"""The Train tab's inspector feed: selection keys, data requests, live refresh and replies.
+
+``Selection`` is the plain state (layer, sample); ``InspectorFeed`` asks the engine for what
+the inspector shows and hands the answers to it.
+"""
 
 from __future__ import annotations
 
+import random
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui.train.local_digits import LocalDigits, LocalDigitsLoaded, read_test_digits
+from tui.train.local_digits import LocalDigits, read_test_digits
 
 if TYPE_CHECKING:
-    import random
-    from collections.abc import Callable
-
-    from tui.app import AppOptions
-    from tui.compare.runs import KernelSnapshots
-    from tui.link import Link
-    from tui.train.explain_view import CellExplainRequested
-    from tui.train.inspector import Inspector
-    from tui.train.layer_table import LayerTable
-    from tui.train.training_pane import TrainingPane
+    from tui.engine_service import EngineService
+    from tui.train.kernel_history import KernelSnapshots
+    from tui.train.tab import TrainTab
+    from tui.train.training_actions import RunState
 
 TEST_SAMPLES = 10_000  # the MNIST test split
 MANY_DIGITS = 6  # rows shown by "several digits at once"
@@ -25,36 +25,44 @@ LIVE_REFRESH_S = 0.5  # inspector refresh period while training (twice a second 
 NAVIGATION_QUIET_S = 1.0  # no live refresh this soon after a layer or sample change
 
 
-class InspectorRequests:
-    """Mixin for MainScreen: what the inspector shows, asked of the engine and received back.
+@dataclass
+class Selection:
+    """The layer and test digit the inspector shows (index -1: a picture, --image)."""
+
+    layer_name: str | None = None
+    layer_row: dict[str, Any] | None = None
+    sample_index: int = 0
+    navigated: float = 0.0  # time.monotonic() of the last layer or sample change
+
+
+class InspectorFeed:
+    """What the inspector shows, asked of the engine and received back.
 
     Selection changes (layer, sample) ask for the layer's kernels, its activations for the
-    sample, and the sample's prediction; while training, ``live_refresh`` asks again only for
-    what is not already on its way.
+    sample, and the sample's prediction; at most one request of each kind is in flight and
+    only the newest ask waits behind it (``EngineService.want``); while training,
+    ``live_refresh`` asks again only for what is not already on its way, so kernels can be
+    watched as they form.
     """
 
-    # Provided by MainScreen.
-    state: str
-    layer_name: str | None
-    layer_row: dict[str, Any] | None
-    loaded_model: str | None
-    sample_index: int
-    navigated: float
-    random: random.Random
-    options: AppOptions
-    local_digits: LocalDigits
-    run_worker: Callable[..., Any]
-    post_message: Callable[..., Any]
-    call_after_refresh: Callable[..., Any]
-    snapshots: KernelSnapshots
-    link: Link
-    inspector: Inspector
-    training: TrainingPane
-    table: LayerTable
-    active_tab: str
-    notify: Callable[..., None]
+    def __init__(
+        self,
+        selection: Selection,
+        run: RunState,
+        snapshots: KernelSnapshots,
+        engine: EngineService,
+        tab: TrainTab,
+        seed: int | None = None,
+    ) -> None:
+        self.selection = selection
+        self.run = run
+        self.snapshots = snapshots
+        self.engine = engine
+        self.tab = tab
+        self.random = random.Random(seed)
+        self.local_digits = LocalDigits()  # the test digits, drawn before the engine replies
 
-    def refresh_inspector(
+    def refresh(
         self,
         *,
         kernels: bool = True,
@@ -65,154 +73,107 @@ class InspectorRequests:
         """Ask for what the inspector shows; ``only_idle`` skips kinds already in flight."""
         from tui.train.views import has_weights
 
-        if self.layer_name is None or self.loaded_model is None:
+        chosen = self.selection
+        if chosen.layer_name is None or self.run.loaded_model is None:
             return
-        link = self.link
+        engine, layer, index = self.engine, chosen.layer_name, chosen.sample_index
 
         def ask(purpose: str, op: str, **kwargs: Any) -> None:
-            if not (only_idle and link.busy(purpose)):
-                link.want(purpose, op, **kwargs)
+            if not (only_idle and engine.busy(purpose)):
+                engine.want(purpose, op, **kwargs)
 
-        inspector = self.inspector
+        inspector = self.tab.inspector
         if kernels:
-            if has_weights(self.layer_row):
-                op, kernel_kwargs = self.snapshots.kernels_request(self.layer_name)
+            if has_weights(chosen.layer_row):
+                op, kernel_kwargs = self.snapshots.kernels_request(layer)
                 ask("kernels", op, **kernel_kwargs)
             elif not only_idle:
                 inspector.set_kernels(None)
         if activations:
-            ask("activations", "activations", layer=self.layer_name, index=self.sample_index)
+            ask("activations", "activations", layer=layer, index=index)
             if inspector.many:
-                ask("many", "activations_many", layer=self.layer_name, indices=self.many_indices())
+                ask("many", "activations_many", layer=layer, indices=self.many_indices())
             if inspector.explaining:
-                ask("explain", "explain", index=self.sample_index, **inspector.explain_request())
+                ask("explain", "explain", index=index, **inspector.explain_request())
         if sample:
-            ask("sample", "sample", index=self.sample_index)
+            ask("sample", "sample", index=index)
 
     def many_indices(self) -> list[int]:
-        start = max(self.sample_index, 0)
+        start = max(self.selection.sample_index, 0)
         return [(start + i) % TEST_SAMPLES for i in range(MANY_DIGITS)]
 
     def select_sample(self, index: int) -> None:
-        self.sample_index = index
+        """Show test digit ``index``: drawn at once where the digits are read, then asked."""
+        self.selection.sample_index = index
         self.note_navigation()
-        preview = self.local_digits.preview(index, self.inspector.info)
-        if preview is not None and self.loaded_model is not None:
-            self.inspector.set_sample(preview)  # the digit now; its prediction follows
-        self.refresh_inspector(kernels=False)
+        inspector = self.tab.inspector
+        preview = self.local_digits.preview(index, inspector.info)
+        if preview is not None and self.run.loaded_model is not None:
+            inspector.set_sample(preview)  # the digit now; its prediction follows
+        self.refresh(kernels=False)
 
     def note_navigation(self) -> None:
         """A layer or sample change: live refreshes and curve redraws hold back a while."""
-        self.navigated = time.monotonic()
-        self.training.busy_until = self.navigated + NAVIGATION_QUIET_S
+        self.selection.navigated = time.monotonic()
+        self.tab.training.busy_until = self.selection.navigated + NAVIGATION_QUIET_S
 
-    def load_local_digits(self) -> None:
+    def load_local_digits(self, data_dir: str | None) -> None:
         """Read the test digits in a thread (after the first paint) for select_sample."""
-        data_dir = self.options.data_dir or self.options.config.data_dir
-        self.run_worker(
-            lambda: self._post_digits(data_dir), thread=True, exit_on_error=False, group="digits"
-        )
 
-    def _post_digits(self, data_dir: str | None) -> None:
-        loaded = read_test_digits(data_dir)
-        if loaded is not None:
-            self.post_message(loaded)
+        def read() -> None:
+            loaded = read_test_digits(data_dir)
+            if loaded is not None:
+                self.tab.post_message(loaded)  # thread-safe; the tab hands it back to us
 
-    def on_local_digits_loaded(self, message: LocalDigitsLoaded) -> None:
-        self.local_digits.set(message)
+        self.tab.run_worker(read, thread=True, exit_on_error=False, group="digits")
 
     def live_refresh(self) -> None:
         """While training, refresh what the inspector shows; not while the user is moving
         through layers and samples (their own requests come first)."""
         if (
-            self.state == "training"
-            and self.active_tab == "train"
-            and time.monotonic() - self.navigated > NAVIGATION_QUIET_S
+            self.run.state == "training"
+            and self.tab.in_view
+            and time.monotonic() - self.selection.navigated > NAVIGATION_QUIET_S
         ):
-            self.refresh_inspector(only_idle=True)
+            self.refresh(only_idle=True)
 
-    def on_layer_table_layer_selected(self, message: LayerTable.LayerSelected) -> None:
-        if message.name == self.layer_name:
+    def layer_selected(self, name: str, row: dict[str, Any]) -> None:
+        chosen = self.selection
+        if name == chosen.layer_name:
             return
-        self.layer_name, self.layer_row = message.name, message.row
+        chosen.layer_name, chosen.layer_row = name, row
         self.note_navigation()
         # The table's cursor is painted first, in a frame of its own; the inspector (whose
         # repaint may re-lay out the screen) follows, and its requests go out then.
-        self.call_after_refresh(self.open_layer, message.row)
+        self.tab.call_after_refresh(self.open_layer, row)
 
     def open_layer(self, row: dict[str, Any]) -> None:
-        if row.get("name") != self.layer_name:
+        if row.get("name") != self.selection.layer_name:
             return  # already moved on (keys faster than frames)
-        self.inspector.set_layer(row)
-        self.refresh_inspector(sample=False)
+        self.tab.inspector.set_layer(row)
+        self.refresh(sample=False)
 
-    def on_inspector_many_toggled(self, message: Inspector.ManyToggled) -> None:
-        if message.enabled and self.layer_name is not None:
-            self.link.want(
-                "many", "activations_many", layer=self.layer_name, indices=self.many_indices()
-            )
+    def many_toggled(self, enabled: bool) -> None:
+        layer = self.selection.layer_name
+        if enabled and layer is not None:
+            self.engine.want("many", "activations_many", layer=layer, indices=self.many_indices())
 
-    def on_cell_explain_requested(self, message: CellExplainRequested) -> None:
-        if message.request and self.loaded_model is not None:
-            self.link.want("explain", "explain", index=self.sample_index, **message.request)
+    def explain_requested(self, request: dict[str, Any] | None) -> None:
+        if request and self.run.loaded_model is not None:
+            index = self.selection.sample_index
+            self.engine.want("explain", "explain", index=index, **request)
 
     # ----------------------------------------------------------------- actions
 
-    def action_layer(self, step: int) -> None:
-        table = self.table
-        table.select_next() if step > 0 else table.select_previous()
+    def step_sample(self, step: int) -> None:
+        index = self.selection.sample_index
+        self.select_sample(0 if index < 0 else (index + step) % TEST_SAMPLES)
 
-    def action_sample(self, step: int) -> None:
-        index = 0 if self.sample_index < 0 else (self.sample_index + step) % TEST_SAMPLES
-        self.select_sample(index)
-
-    def action_random_sample(self) -> None:
+    def random_sample(self) -> None:
         self.select_sample(self.random.randrange(TEST_SAMPLES))
 
-    def action_misclassified(self) -> None:
-        if self.loaded_model is None:
-            self.notify("The model is still loading.")
+    def next_misclassified(self) -> None:
+        if self.run.loaded_model is None:
+            self.tab.notify("The model is still loading.")
             return
-        self.link.want("misclassified", "misclassified", after=self.sample_index)
-
-    def action_inspect(self, name: str) -> None:
-        getattr(self.inspector, name)()
-
-    # ------------------------------------------------------------------ replies
-
-    def got_kernels(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        if payload.get("layer") == self.layer_name:
-            self.inspector.set_kernels(payload)
-
-    def got_activations(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        if payload.get("layer") == self.layer_name and payload.get("index") == self.sample_index:
-            self.inspector.set_activations(payload)
-
-    def got_many(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        if payload.get("layer") == self.layer_name:
-            self.inspector.set_many(payload)
-
-    def got_explain(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        if kwargs.get("index") == self.sample_index:
-            self.inspector.set_explanation(payload)
-
-    def got_sample(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        if payload.get("index") == self.sample_index:
-            self.inspector.set_sample(payload)
-
-    def got_image(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        self.sample_index = payload.get("index", -1)
-        self.inspector.set_sample(payload)
-        self.refresh_inspector(kernels=False, sample=False)
-
-    def got_misclassified(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        index = payload.get("index")
-        if index is None:
-            self.notify("The model gets every test digit right.")
-            return
-        self.notify(
-            f"Test digit {index} is misclassified ({payload.get('count', '?')} of "
-            f"{TEST_SAMPLES:,} are).",
-            timeout=3,
-        )
-        self.select_sample(int(index))
+        self.engine.want("misclassified", "misclassified", after=self.selection.sample_index)

@@ -1,132 +1,152 @@
-"""The main screen's run keys: train/stop, pause, save, the run form, and quit."""
+"""The Train tab's run keys: train/stop, pause, save, the run form, and quit.
+
+``RunState`` is the run's plain state (no Textual); ``RunControl`` turns the keys into engine
+requests and dialogs, and shows what it did through the tab (``TrainTab``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui.screens import QuitScreen, RunConfigScreen
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from engine.training.config import TrainConfig
-    from tui.app import CnnTuiApp
-    from tui.link import Link
-    from tui.train.training_pane import TrainingPane
+    from tui.engine_service import EngineService
+    from tui.train.tab import TrainTab
 
 QUIT_TIMEOUT_S = 120.0  # give up waiting for a stopping run after this long
 ACTIVE = ("training", "paused", "stopping")
 
 
-class TrainingActions:
-    """Mixin for MainScreen: the keys that start, pause, stop, save and configure a run."""
+@dataclass
+class RunState:
+    """What the Train tab knows of the engine and the run.
 
-    # Provided by MainScreen (and EngineRouting).
-    app: CnnTuiApp
-    state: str
-    quitting: bool
-    loaded_model: str | None
+    ``state`` is one of starting, idle, training, paused, stopping, finished, failed."""
+
     next_config: TrainConfig
-    previous_config: TrainConfig | None
-    train_after_load: bool
-    link: Link
-    training: TrainingPane
-    notify: Callable[..., None]
-    set_timer: Callable[..., Any]
-    set_state: Callable[[str], None]
-    error: Callable[..., None]
-    request_load: Callable[..., None]
+    state: str = "starting"
+    previous_config: TrainConfig | None = None  # kept until a new model loads
+    loaded_model: str | None = None  # the model the engine holds (its load name)
+    train_after_load: bool = False
+    quitting: bool = False
+    engine_starts: int = 0
 
-    def action_toggle_training(self) -> None:
-        if self.state in ("training", "paused"):
-            self.link.stop()
-            self.set_state("stopping")
-            self.training.set_message("Stopping: the run saves a checkpoint…")
-        elif self.state == "stopping":
-            self.notify("The run is stopping; it saves a checkpoint first.")
+    @property
+    def active(self) -> bool:
+        """Whether a run is under way (training, paused or stopping)."""
+        return self.state in ACTIVE
+
+
+class RunControl:
+    """The keys that start, pause, stop, save and configure a run, and quit."""
+
+    def __init__(self, run: RunState, engine: EngineService, tab: TrainTab) -> None:
+        self.run = run
+        self.engine = engine
+        self.tab = tab
+
+    def request_load(self, **kwargs: Any) -> None:
+        """Open a model (model=, checkpoint=, weights=; empty values are left out)."""
+        self.engine.want("load", "load", **{k: v for k, v in kwargs.items() if v})
+
+    def toggle_training(self) -> None:
+        """Start the next run, or stop the one under way (it saves a checkpoint)."""
+        if self.run.state in ("training", "paused"):
+            self.engine.stop()
+            self.tab.set_state("stopping")
+            self.tab.training.set_message("Stopping: the run saves a checkpoint…")
+        elif self.run.state == "stopping":
+            self.tab.notify("The run is stopping; it saves a checkpoint first.")
         else:
             self.start_training()
 
     def start_training(self) -> None:
-        config = self.next_config
-        if not self.link.alive:
-            self.notify("Restarting the engine…")
-            self.train_after_load = True
-            self.app.start_engine()
+        """Train the next run: restart a dead engine or open another model first."""
+        run, config = self.run, self.run.next_config
+        if not self.engine.alive:
+            self.tab.notify("Restarting the engine…")
+            run.train_after_load = True
+            self.tab.start_engine()
             return
-        if self.loaded_model != config.model:
-            self.train_after_load = True
+        if run.loaded_model != config.model:
+            run.train_after_load = True
             self.request_load(model=config.model)
-            self.set_state("starting")
+            self.tab.set_state("starting")
             return
-        self.train_after_load = False
-        if self.link.train(config) is None:
-            self.error("The engine is not running; restart cnn-tui.")
+        run.train_after_load = False
+        if self.engine.train(config) is None:
+            self.tab.error("The engine is not running; restart cnn-tui.")
             return
-        self.set_state("starting")
-        self.training.set_message(
+        self.tab.set_state("starting")
+        self.tab.training.set_message(
             f"Starting {config.model}: {config.epochs} epoch(s), batch {config.batch_size}, "
             f"lr {config.lr:g}, device {config.device}…"
         )
 
-    def action_toggle_pause(self) -> None:
-        if self.state == "training":
-            self.link.pause()
-        elif self.state == "paused":
-            self.link.resume()
+    def toggle_pause(self) -> None:
+        """Pause or resume the run."""
+        if self.run.state == "training":
+            self.engine.pause()
+        elif self.run.state == "paused":
+            self.engine.resume()
         else:
-            self.notify("Nothing is training; press t to start.")
+            self.tab.notify("Nothing is training; press t to start.")
 
-    def action_save(self) -> None:
-        if self.loaded_model is None:
-            self.notify("The model is still loading.")
+    def save(self) -> None:
+        """Save a checkpoint now (while training: at the next step)."""
+        if self.run.loaded_model is None:
+            self.tab.notify("The model is still loading.")
             return
-        self.link.want("save", "save")
-        if self.state in ACTIVE:
-            self.notify("Saving at the next training step…")
+        self.engine.want("save", "save")
+        if self.run.active:
+            self.tab.notify("Saving at the next training step…")
 
-    def action_configure(self) -> None:
+    def configure(self) -> None:
+        """The next run's form; a new model is built at once (a bad spec says so at once)."""
+
         def apply(config: TrainConfig | None) -> None:
             if config is None:
                 return
-            previous, self.next_config = self.next_config, config
-            if config.model != previous.model and self.state not in ACTIVE:
+            run = self.run
+            previous, run.next_config = run.next_config, config
+            if config.model != previous.model and not run.active:
                 # Build the new model now: a bad spec says so at once (and is undone), and
                 # the layer table shows the new network. got_load announces the run.
                 self.request_load(model=config.model)
-                self.previous_config = previous
+                run.previous_config = previous
             else:
                 self.announce_next_run()
 
-        self.app.push_screen(RunConfigScreen(self.next_config), apply)
+        self.tab.app.push_screen(RunConfigScreen(self.run.next_config), apply)
 
     def announce_next_run(self) -> None:
-        c = self.next_config
-        self.notify(
+        c = self.run.next_config
+        self.tab.notify(
             f"Next run: {c.model}, recipe {c.recipe}, {c.epochs} epoch(s), batch "
             f"{c.batch_size}, lr {c.lr:g}, device {c.device}. Press t to train.",
             title="Run set up",
         )
 
-    async def action_quit(self) -> None:
-        if self.state not in ACTIVE:
-            self.app.exit()
+    def quit(self) -> None:
+        """Quit; while a run is under way ask first, then stop it (it saves) and quit."""
+        if not self.run.active:
+            self.tab.app.exit()
             return
 
         def answer(yes: bool | None) -> None:
             if not yes:
                 return
-            self.quitting = True
-            if self.state != "stopping":
-                self.link.stop()
-                self.set_state("stopping")
-            self.training.set_message("Stopping and saving, then quitting…")
-            self.set_timer(QUIT_TIMEOUT_S, self.app.exit)
+            self.run.quitting = True
+            if self.run.state != "stopping":
+                self.engine.stop()
+                self.tab.set_state("stopping")
+            self.tab.training.set_message("Stopping and saving, then quitting…")
+            self.tab.set_timer(QUIT_TIMEOUT_S, self.tab.app.exit)
 
-        self.app.push_screen(QuitScreen(), answer)
+        self.tab.app.push_screen(QuitScreen(), answer)
 
     def got_save(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        self.notify(f"Saved checkpoint to {payload.get('path')}", title="Saved", timeout=6)
-
-    def got_train(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        pass  # accepted; Started follows
+        self.tab.notify(f"Saved checkpoint to {payload.get('path')}", title="Saved", timeout=6)

@@ -19,8 +19,8 @@ class ColorBar(Widget):
     """A one-line colour scale: gradient, range (lo, mid, hi) and a label.
 
     ``lo ▀▀▀▀ mid ▀▀▀▀ hi  shared scale``: the gradient is drawn with background-coloured cells
-    (shading characters in ASCII mode), numbers with ``engine.render.terminal.format_value``. With no
-    numbers (``lo``/``hi`` None: one scale per map) the ends read "min" and "max"."""
+    (shading characters in ASCII mode), numbers with ``engine.render.terminal.format_value``.
+    With no numbers (``lo``/``hi`` None: one scale per map) the ends read "min" and "max"."""
 
     DEFAULT_CSS = """
     ColorBar {

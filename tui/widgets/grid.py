@@ -1,26 +1,21 @@
-"""Layout and line building of a heatmap grid, independent of Textual widgets."""
+"""The data and layout of a heatmap grid (maps as codes, pages, zoom), independent of Textual."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.segment import Segment
 from rich.style import Style
-from textual.strip import Strip
 
-from tui.widgets.halfblock import (
-    EMPTY,
-    Palette,
-    codes_from_rgb,
-    codes_from_values,
-    get_palette,
-    map_rows,
-    outline,
-    resample_index,
-)
+from tui.widgets import grid_paint
+from tui.widgets.halfblock import codes_from_rgb, codes_from_values, resample_index
+from tui.widgets.palette import Palette, get_palette
+
+if TYPE_CHECKING:
+    from textual.strip import Strip
 
 GAP = 1  # columns between maps
 AUTO_TARGET_PX = 12  # automatic zoom enlarges maps towards this many pixels
@@ -54,55 +49,26 @@ class Layout:
         return max(self.map_w, 2)
 
 
-@dataclass
-class GridStyles:
-    """Styles of the parts of a grid (None: terminal default, as in ASCII mode)."""
-
-    base: Style | None = None
-    title: Style | None = None
-    caption: Style | None = None
-    label: Style | None = None
-
-
-class Canvas:
-    """Lines of segments filled left to right, padded to ``width`` at the end."""
-
-    def __init__(self, width: int, height: int, base: Style | None) -> None:
-        self.width, self.height, self.base = width, height, base
-        self.lines: list[list[Segment]] = [[] for _ in range(height)]
-        self.cursor = [0] * height
-
-    def put(self, x: int, y: int, segments: list[Segment], cells: int) -> None:
-        """Place segments ``cells`` wide at (x, y); dropped if they do not fit."""
-        if not 0 <= y < self.height or x + cells > self.width or x < self.cursor[y]:
-            return
-        if x > self.cursor[y]:
-            self.lines[y].append(Segment(" " * (x - self.cursor[y]), self.base))
-        self.lines[y].extend(segments)
-        self.cursor[y] = x + cells
-
-    def text(self, x: int, y: int, value: str, cells: int, style: Style | None) -> None:
-        value = value[: max(0, cells)]
-        if value:
-            self.put(x, y, [Segment(value, style)], len(value))
-
-    def strips(self) -> list[Strip]:
-        for line, cursor in zip(self.lines, self.cursor, strict=True):
-            if cursor < self.width:
-                line.append(Segment(" " * (self.width - cursor), self.base))
-        return [Strip(line, self.width) for line in self.lines]
+def candidate_sizes(h: int, w: int, zoom: int) -> tuple[list[tuple[int, int, float]], float]:
+    """Drawn sizes (h, w, zoom) of an ``h`` x ``w`` map, largest first, and the smallest zoom
+    preferred; ``zoom`` > 0 fixes the enlargement (smaller ones only as fallbacks)."""
+    side = max(h, w)
+    if zoom > 0:
+        return [(h * z, w * z, float(z)) for z in range(zoom, 0, -1)], zoom
+    top = max(1, min(MAX_ZOOM, AUTO_TARGET_PX // side))
+    sizes = [(h * z, w * z, float(z)) for z in range(top, 0, -1)]
+    shrunk = [(-(-h // s), -(-w // s), 1 / s) for s in (2, 3, 4) if side / s >= MIN_SHRUNK_PX]
+    floor = min(top, math.ceil(MIN_PX / side)) if side < MIN_PX else 0
+    return sizes + shrunk, floor
 
 
-def fit_caption(caption: str, width: int) -> str:
-    """The caption in ``width`` cells: whole trailing " · " details dropped first (a cut word
-    reads as garbage), then an ellipsis."""
-    parts = caption.split(" · ")
-    while len(parts) > 1 and len(" · ".join(parts)) > width:
-        parts.pop()
-    text = " · ".join(parts)
-    if len(text) <= width:
-        return text
-    return text[: width - 1] + "…" if width > 0 else ""
+def sized_layout(
+    shape: tuple[int, int], new_h: int, new_w: int, zoom: float, cols: int, rows: int
+) -> Layout:
+    """A layout drawing maps of ``shape`` (h, w) at ``new_h`` x ``new_w`` pixels."""
+    h, w = shape
+    return Layout(map_h=new_h, map_w=new_w, zoom=zoom, cols=cols, rows=rows,
+                  ry=resample_index(h, new_h), rx=resample_index(w, new_w))  # fmt: skip
 
 
 class GridModel:
@@ -188,24 +154,12 @@ class GridModel:
             return self._table_layout(width, height, page)
         return self._flow_layout(width, height, page)
 
-    def _sizes(self) -> tuple[list[tuple[int, int, float]], float]:
-        """Candidate drawn sizes (h, w, zoom), largest first, and the smallest zoom preferred."""
-        assert self.codes is not None
-        h, w = self.codes.shape[1:3]
-        side = max(h, w)
-        if self.zoom > 0:
-            return [(h * z, w * z, float(z)) for z in range(self.zoom, 0, -1)], self.zoom
-        top = max(1, min(MAX_ZOOM, AUTO_TARGET_PX // side))
-        sizes = [(h * z, w * z, float(z)) for z in range(top, 0, -1)]
-        shrunk = [(-(-h // s), -(-w // s), 1 / s) for s in (2, 3, 4) if side / s >= MIN_SHRUNK_PX]
-        floor = min(top, math.ceil(MIN_PX / side)) if side < MIN_PX else 0
-        return sizes + shrunk, floor
-
     def _fit(
         self, avail_w: int, avail_rows: int, extra_rows: int, count: int
     ) -> tuple[Layout, int] | None:
         """Best size for ``count`` maps in the space: fewest pages, then the largest zoom."""
-        sizes, floor = self._sizes()
+        assert self.codes is not None
+        sizes, floor = candidate_sizes(*self.codes.shape[1:3], self.zoom)
         fitting = []
         for new_h, new_w, zoom in sizes:
             cell_rows = math.ceil(new_h / 2) + extra_rows
@@ -218,13 +172,7 @@ class GridModel:
             return self._shrink_to_fit(avail_w, avail_rows, extra_rows, count)
         preferred = [c for c in fitting if -c[1] >= floor] or fitting
         pages, neg_zoom, new_h, new_w, cols, rows = min(preferred)
-        return self._sized(new_h, new_w, -neg_zoom, cols, rows), pages
-
-    def _sized(self, new_h: int, new_w: int, zoom: float, cols: int, rows: int) -> Layout:
-        assert self.codes is not None
-        h, w = self.codes.shape[1:3]
-        return Layout(map_h=new_h, map_w=new_w, zoom=zoom, cols=cols, rows=rows,
-                      ry=resample_index(h, new_h), rx=resample_index(w, new_w))  # fmt: skip
+        return sized_layout(self.codes.shape[1:3], new_h, new_w, -neg_zoom, cols, rows), pages
 
     def _shrink_to_fit(
         self, avail_w: int, avail_rows: int, extra_rows: int, count: int
@@ -241,7 +189,8 @@ class GridModel:
             new_h, new_w = min(h, max_h), min(w, avail_w)
         cols = max(1, (avail_w + GAP) // (max(new_w, 2) + GAP))
         rows = max(1, avail_rows // (math.ceil(new_h / 2) + extra_rows))
-        return self._sized(new_h, new_w, new_w / w, cols, rows), math.ceil(count / (cols * rows))
+        pages = math.ceil(count / (cols * rows))
+        return sized_layout((h, w), new_h, new_w, new_w / w, cols, rows), pages
 
     def _flow_layout(self, width: int, height: int, page: int) -> Layout:
         top = int(self.header)
@@ -317,23 +266,8 @@ class GridModel:
         return get_palette(mode, self.cmap, self.levels, base, rgb=self.rgb)
 
     def map_keys(self, grid: Layout, index: int, palette: Palette) -> np.ndarray:
-        """Colour keys of one map after resampling (and with the highlight outline)."""
-        assert self.codes is not None
-        if grid.kind == "vector":
-            values = self.codes[0, 0][grid.rx]
-            padded = np.full(grid.map_h // 2 * grid.map_w, EMPTY, dtype=self.codes.dtype)
-            padded[: values.size] = values
-            codes = np.repeat(padded.reshape(-1, grid.map_w), 2, axis=0)
-        else:
-            codes = self.codes[index][np.ix_(grid.ry, grid.rx)]
-        keys = palette.keys(codes)
-        if self.highlight is not None and self.highlight[0] == index and grid.kind != "vector":
-            h, w = self.codes.shape[1:3]
-            y0, x0, y1, x1 = self.highlight[1]
-            sy, sx = grid.map_h / h, grid.map_w / w
-            box = (int(y0 * sy), int(x0 * sx), math.ceil(y1 * sy), math.ceil(x1 * sx))
-            keys[outline(keys.shape, box)] = palette.highlight
-        return keys
+        """Colour keys of one map as drawn (see ``grid_paint.map_keys``)."""
+        return grid_paint.map_keys(self, grid, index, palette)
 
     def build(
         self,
@@ -341,51 +275,7 @@ class GridModel:
         height: int,
         page: int,
         mode: str,
-        styles: GridStyles | None = None,
+        styles: grid_paint.GridStyles | None = None,
     ) -> list[Strip]:
         """One Strip per line of a ``width`` x ``height`` area showing ``page``."""
-        styles = styles or GridStyles()
-        base = None if mode == "ascii" else styles.base
-        grid = self.layout(width, height, page)
-        canvas = Canvas(width, height, base)
-        if self.header:
-            self._draw_header(canvas, grid, page, styles)
-        if grid.kind != "empty":
-            self._draw_maps(canvas, grid, self.palette(mode, base), styles)
-        elif self.message and height > 1:
-            message = self.message[:width]
-            x = max(0, (width - len(message)) // 2)
-            canvas.text(x, height // 2, message, len(message), styles.title)
-        return canvas.strips()
-
-    def _draw_header(self, canvas: Canvas, grid: Layout, page: int, styles: GridStyles) -> None:
-        right = self.page_label(grid, page) if grid.page_count > 1 else ""
-        if len(right) > canvas.width:
-            right = ""
-        caption_w = canvas.width - len(right) - (1 if right else 0)
-        canvas.text(0, 0, fit_caption(self.caption, caption_w), caption_w, styles.caption)
-        canvas.text(canvas.width - len(right), 0, right, len(right), styles.caption)
-
-    def _draw_maps(
-        self, canvas: Canvas, grid: Layout, palette: Palette, styles: GridStyles
-    ) -> None:
-        for slot, (index, x, y) in enumerate(grid.placements):
-            top = y
-            if grid.kind == "table":
-                assert self.row_labels is not None
-                row, col = divmod(index, self.columns)
-                if slot < grid.cols:  # the page's first row: column titles above it
-                    canvas.text(x, 1, self.titles[col], grid.cell_w, styles.title)
-                if x == grid.label_w:
-                    canvas.text(0, y, self.row_labels[row], grid.label_w - 1, styles.label)
-            elif grid.kind == "flow" and grid.titles:
-                canvas.text(x, y, self.titles[index], grid.cell_w, styles.title)
-                top = y + 1
-            rows = map_rows(self.map_keys(grid, index, palette), palette)
-            for offset, segments in enumerate(rows):
-                canvas.put(x, top + offset, segments, grid.map_w)
-
-    @staticmethod
-    def page_label(grid: Layout, page: int) -> str:
-        page = min(max(page, 0), grid.page_count - 1)
-        return f"page {page + 1}/{grid.page_count}"
+        return grid_paint.build_lines(self, width, height, page, mode, styles)

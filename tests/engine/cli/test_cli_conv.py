@@ -11,9 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from engine.cli.main import OneLineParser
 from engine.cli import conv as cli_conv
-from engine.convlab import lab as convlab
+from engine.cli.main import OneLineParser
+from engine.convlab import inputs, lab
 from engine.errors import EngineError
 
 
@@ -61,7 +61,7 @@ def test_heatmaps_show_input_filter_output_with_one_legend(capsys, monkeypatch):
     assert "floor((28 + 2*1 - 3) / 2) + 1 = 14" in out and "actual output 1x14x14" in out
     legend = lines[lines.index("shared colour scale:") + 2]
     lo, hi = float(legend.split()[0]), float(legend.split()[-1])
-    result = convlab.run_lab("digit:7", ["sobel-x"], "same", 2)
+    result = lab.run_lab("digit:7", ["sobel-x"], "same", 2)
     magnitude = max(abs(result.output).max(), 2.0)  # the filter's weights are in the scale too
     assert lo == pytest.approx(-magnitude, rel=1e-3) and hi == pytest.approx(magnitude, rel=1e-3)
 
@@ -78,7 +78,7 @@ def test_values_print_the_digit_pixels_and_numeric_grids(capsys, monkeypatch):
         ["--input", "digit:0", "--filter", "vertical", "--values"], capsys, monkeypatch
     )
     assert code == 0
-    pixels, label = convlab.read_test_digit(0)
+    pixels, label = inputs.read_test_digit(0)
     assert f"(label {label}): pixel values 0-255" in out
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if "pixel values 0-255" in line) + 1

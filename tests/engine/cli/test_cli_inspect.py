@@ -13,8 +13,8 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.cli.inspection import model_from_checkpoint
 from engine.cli.main import main
+from engine.cli.model_source import model_from_checkpoint
 from engine.data.mnist import load_split
 from engine.models.registry import build_model
 from engine.render.terminal import strip_ansi

@@ -12,17 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from engine.convlab.lab import ConvError
-from engine.convlab import lab as convlab
+from engine.convlab import inputs, network, torch_ops
+from engine.convlab.inputs import ConvError
+
 # ------------------------------------------------------------------------------- network
 
 
 def test_fixed_filter_network_stages_equal_the_torch_network():
-    digit = convlab.load_input("digit:3").values
-    stages = convlab.fixed_filter_network(digit)
+    digit = inputs.load_input("digit:3").values
+    stages = network.fixed_filter_network(digit)
     assert [s.name for s in stages] == ["input", "conv", "relu", "pool"]
     assert [s.maps.shape for s in stages] == [(1, 28, 28), (4, 25, 25), (4, 25, 25), (4, 12, 12)]
-    model = convlab.fixed_filter_model().double()
+    model = torch_ops.fixed_filter_model().double()
     x = torch.from_numpy(digit)[None]
     with torch.no_grad():
         conv = model.conv(x)
@@ -75,7 +76,7 @@ def test_explain_conv_cell_equals_the_layer_output(
     gen = np.random.default_rng(seed)
     k = int(gen.integers(out.shape[1]))
     i, j = int(gen.integers(out.shape[2])), int(gen.integers(out.shape[3]))
-    result = convlab.explain_conv_cell(layer, x, k, i, j)
+    result = torch_ops.explain_conv_cell(layer, x, k, i, j)
     assert result["total"] == pytest.approx(float(out[0, k, i, j]), abs=1e-5)
     assert result["output"] == pytest.approx(float(out[0, k, i, j]), abs=1e-6)
     assert result["total"] == pytest.approx(sum(result["contributions"]) + result["bias"])
@@ -88,11 +89,11 @@ def test_explain_conv_cell_equals_the_layer_output(
 def test_explain_conv_cell_rejects_bad_requests():
     layer = nn.Conv2d(2, 3, 3)
     with pytest.raises(ConvError, match="outside"):
-        convlab.explain_conv_cell(layer, torch.zeros(1, 2, 5, 5), 0, 3, 0)
+        torch_ops.explain_conv_cell(layer, torch.zeros(1, 2, 5, 5), 0, 3, 0)
     with pytest.raises(ConvError, match="must be"):
-        convlab.explain_conv_cell(layer, torch.zeros(1, 1, 5, 5), 0, 0, 0)
+        torch_ops.explain_conv_cell(layer, torch.zeros(1, 1, 5, 5), 0, 0, 0)
     with pytest.raises(ConvError, match="conv layers"):
-        convlab.explain_conv_cell(nn.Linear(2, 2), torch.zeros(1, 2, 5, 5), 0, 0, 0)
+        torch_ops.explain_conv_cell(nn.Linear(2, 2), torch.zeros(1, 2, 5, 5), 0, 0, 0)
 
 
 def _captured(model, x, layer):
@@ -120,20 +121,20 @@ def test_explain_model_cell_matches_captured_activations(name):
     torch.manual_seed(0)
     model, _ = build_model(name)
     model.eval()
-    digit = convlab.load_input("digit:4").values
+    digit = inputs.load_input("digit:4").values
     x = ((torch.from_numpy(digit).float() - 0.1307) / 0.3081)[None]
     for layer in ("conv1", "conv2"):
         activation = _captured(model, x, layer)
         _, channels, h, w = activation.shape
         for k, i, j in [(0, 0, 0), (channels - 1, h - 1, w - 1), (1, h // 2, w // 3)]:
-            result = convlab.explain_model_cell(model, x, layer, k, i, j)
+            result = torch_ops.explain_model_cell(model, x, layer, k, i, j)
             assert result["total"] == pytest.approx(float(activation[0, k, i, j]), abs=1e-5)
             assert result["captured"] == pytest.approx(float(activation[0, k, i, j]), abs=1e-6)
-            box = convlab.receptive_field(model, layer, i, j, (28, 28))
+            box = torch_ops.receptive_field(model, layer, i, j, (28, 28))
             assert result["input_box"] == box.as_tuple()
             assert result["input_box_clipped"] == box.clip(28, 28).as_tuple()
     with pytest.raises(ConvError, match="pick a conv layer"):
-        convlab.explain_model_cell(model, x, "relu1", 0, 0, 0)
+        torch_ops.explain_model_cell(model, x, "relu1", 0, 0, 0)
 
 
 # ------------------------------------------------------------------------------- receptive field
@@ -186,7 +187,7 @@ def test_receptive_field_is_the_gradient_support(name, layers):
             out = prefix(x)
             out[0, 0, i, j].backward()
             rows, cols = np.nonzero(x.grad[0, 0].numpy())
-            box = convlab.receptive_field(model, layer, i, j, (28, 28)).clip(28, 28)
+            box = torch_ops.receptive_field(model, layer, i, j, (28, 28)).clip(28, 28)
             assert (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1) == box.as_tuple(), (
                 layer,
                 i,
@@ -198,16 +199,16 @@ def test_receptive_field_known_sizes():
     from engine.models.registry import build_model
 
     lenet, _ = build_model("lenet5")
-    assert convlab.receptive_field(lenet, "conv1", 0, 0).as_tuple() == (-2, -2, 3, 3)
-    box = convlab.receptive_field(lenet, "conv2", 3, 4)
+    assert torch_ops.receptive_field(lenet, "conv1", 0, 0).as_tuple() == (-2, -2, 3, 3)
+    box = torch_ops.receptive_field(lenet, "conv2", 3, 4)
     assert (box.height, box.width) == (14, 14) and box.as_tuple() == (4, 6, 18, 20)
     cnn, _ = build_model("basic-cnn")
-    box = convlab.receptive_field(cnn, "pool2", 2, 2)
+    box = torch_ops.receptive_field(cnn, "pool2", 2, 2)
     assert (box.height, box.width) == (10, 10)
-    assert convlab.receptive_field(cnn, "fc1", 0, 0, (28, 28)).as_tuple() == (0, 0, 28, 28)
+    assert torch_ops.receptive_field(cnn, "fc1", 0, 0, (28, 28)).as_tuple() == (0, 0, 28, 28)
     with pytest.raises(ConvError, match="whole input"):
-        convlab.receptive_field(cnn, "fc1", 0, 0)
+        torch_ops.receptive_field(cnn, "fc1", 0, 0)
     with pytest.raises(ConvError, match="no layer"):
-        convlab.receptive_field(cnn, "conv9", 0, 0)
+        torch_ops.receptive_field(cnn, "conv9", 0, 0)
     with pytest.raises(ConvError, match="outside"):
-        convlab.receptive_field(cnn, "pool2", 7, 0, (28, 28))
+        torch_ops.receptive_field(cnn, "pool2", 7, 0, (28, 28))

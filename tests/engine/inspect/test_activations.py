@@ -1,4 +1,5 @@
-"""engine.inspect.activations: layer outputs, kernels and picture inputs, leaving the model as it was."""
+"""engine.inspect.activations: layer outputs, kernels and picture inputs, leaving the model as it
+was."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from engine.data.mnist import MNIST_MEAN, MNIST_STD
+from engine.data.idx import MNIST_MEAN, MNIST_STD
 from engine.errors import DataError, SpecError
 from engine.inspect.activations import (
     capture_activations,

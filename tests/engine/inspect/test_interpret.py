@@ -1,4 +1,5 @@
-"""engine.inspect.interpret and the Evaluate ops: confusion, saliency, Grad-CAM, occlusion, act-max."""
+"""engine.inspect's evaluation, attribution and activation_max, and the Evaluate ops: confusion,
+saliency, Grad-CAM, occlusion, act-max."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import EngineError, SpecError
-from engine.inspect import interpret
+from engine.inspect import activation_max, attribution, evaluation
 from engine.process.protocol import OPS, Request
 from engine.process.workbench import Workbench
 
@@ -44,14 +45,14 @@ def test_confusion_matrix_counts_every_pair() -> None:
     expected = np.zeros((10, 10), dtype=np.int64)
     for t, p in zip(labels, preds, strict=True):
         expected[t, p] += 1
-    np.testing.assert_array_equal(interpret.confusion_matrix(labels, preds), expected)
+    np.testing.assert_array_equal(evaluation.confusion_matrix(labels, preds), expected)
 
 
 def test_per_class_accuracy_is_nan_for_absent_classes() -> None:
-    confusion = interpret.confusion_matrix(
+    confusion = evaluation.confusion_matrix(
         np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), classes=3
     )
-    acc = interpret.per_class_accuracy(confusion)
+    acc = evaluation.per_class_accuracy(confusion)
     assert acc[0] == pytest.approx(0.5) and acc[1] == pytest.approx(2 / 3)
     assert np.isnan(acc[2])
 
@@ -59,7 +60,7 @@ def test_per_class_accuracy_is_nan_for_absent_classes() -> None:
 def test_evaluate_op_matches_a_direct_computation(bench: Workbench) -> None:
     out = bench.evaluate(limit=LIMIT)
     labels, preds, loss = direct_predictions(bench, LIMIT)
-    np.testing.assert_array_equal(out["confusion"], interpret.confusion_matrix(labels, preds))
+    np.testing.assert_array_equal(out["confusion"], evaluation.confusion_matrix(labels, preds))
     assert out["count"] == LIMIT and out["confusion"].sum() == LIMIT
     assert out["accuracy"] == pytest.approx(float((labels == preds).mean()))
     assert out["loss"] == pytest.approx(loss, rel=1e-4)
@@ -95,7 +96,7 @@ def test_saliency_of_a_linear_model_is_its_weight_row() -> None:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     x = torch.randn(1, 1, 28, 28)
-    values, target = interpret.saliency(model, x, target=3)
+    values, target = attribution.saliency(model, x, target=3)
     assert target == 3 and values.shape == (28, 28)
     expected = model[1].weight[3].detach().abs().reshape(28, 28).numpy()
     np.testing.assert_allclose(values, expected, rtol=1e-6)
@@ -146,7 +147,7 @@ def two_blob_input() -> torch.Tensor:
 
 @pytest.mark.parametrize(("target", "rows", "cols"), [(0, (2, 6), (2, 6)), (1, (10, 14), (10, 14))])
 def test_grad_cam_peaks_where_the_class_evidence_is(target, rows, cols) -> None:
-    raw, cam, chosen, layer = interpret.grad_cam(two_blob_net(), two_blob_input(), None, target)
+    raw, cam, chosen, layer = attribution.grad_cam(two_blob_net(), two_blob_input(), None, target)
     assert layer == "conv" and chosen == target
     assert raw.shape == (16, 16) and cam.shape == (16, 16)
     assert (cam >= 0).all() and (raw >= 0).all() and cam.max() == pytest.approx(1.0)
@@ -158,7 +159,7 @@ def test_grad_cam_peaks_where_the_class_evidence_is(target, rows, cols) -> None:
 
 @pytest.mark.parametrize(("target", "rows", "cols"), [(0, (2, 6), (2, 6)), (1, (10, 14), (10, 14))])
 def test_occlusion_is_most_sensitive_on_the_class_blob(target, rows, cols) -> None:
-    values, chosen = interpret.occlusion(
+    values, chosen = attribution.occlusion(
         two_blob_net(), two_blob_input(), target, patch=4, stride=2, baseline=0.0
     )
     assert chosen == target and values.shape == (16, 16)
@@ -189,7 +190,7 @@ def test_grad_cam_needs_a_conv_layer() -> None:
         wb.gradcam(0)
     assert "\n" not in str(info.value)
     with pytest.raises(SpecError, match="not a conv layer"):
-        interpret.grad_cam(two_blob_net(), two_blob_input(), layer="fc")
+        attribution.grad_cam(two_blob_net(), two_blob_input(), layer="fc")
 
 
 # ------------------------------------------------------------ activation maximisation
@@ -204,8 +205,8 @@ def test_activation_maximisation_excites_the_channel(bench: Workbench) -> None:
     x = (torch.from_numpy(out["image"])[None, None] - 0.1307) / 0.3081
     with torch.no_grad():
         noise = 0.1 * torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(9))
-        excited = float(interpret.channel_activation(bench.model, module, 4, x))
-        baseline = float(interpret.channel_activation(bench.model, module, 4, noise))
+        excited = float(activation_max.channel_activation(bench.model, module, 4, x))
+        baseline = float(activation_max.channel_activation(bench.model, module, 4, noise))
     assert excited > baseline
     for key, value in bench.model.state_dict().items():
         torch.testing.assert_close(value, before[key])  # the weights are untouched
@@ -307,6 +308,7 @@ def test_eval_command_prints_the_same_numbers_as_json(tiny_checkpoint, capsys) -
 
 def test_eval_command_text_and_bad_index(tiny_checkpoint, capsys) -> None:
     from engine.cli.main import main
+
     assert main(["eval", "--checkpoint", tiny_checkpoint, "--confusion"]) == 0
     text = capsys.readouterr().out
     assert "confusion (rows: true class, columns: predicted)" in text and "acc %" in text

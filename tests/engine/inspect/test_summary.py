@@ -1,4 +1,5 @@
-"""engine.inspect.summary against torchsummary and torchinfo, and its promise to leave models alone."""
+"""engine.inspect.summary against torchsummary and torchinfo, and its promise to leave models
+alone."""
 
 from __future__ import annotations
 

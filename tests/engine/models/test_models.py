@@ -1,4 +1,5 @@
-"""engine.models.registry and engine.models.spec: registry architectures, parameter counts, spec grammar."""
+"""engine.models.registry and engine.models.spec: registry architectures, parameter counts, spec
+grammar."""
 
 from __future__ import annotations
 

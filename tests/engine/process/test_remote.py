@@ -1,4 +1,5 @@
-"""engine.process.remote end to end: a spawned child answering requests, training, pausing, dying, closing.
+"""engine.process.remote end to end: a spawned child answering requests, training, pausing,
+dying, closing; the Mailbox merging unread Progress events.
 
 One child process serves the whole module (spawning one and importing torch there costs a few
 seconds); the tests run in file order and the last one closes it.
@@ -12,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from engine.errors import EngineError
+from engine.process.mailbox import Mailbox
 from engine.process.protocol import Reply
 from engine.process.remote import EngineProcess
 from engine.training.config import make_config
@@ -181,8 +182,7 @@ def test_pause_resume_save_and_stop_promptly(engine: EngineProcess, tmp_path: Pa
 
 
 def test_progress_events_merge_when_unread() -> None:
-    proc = EngineProcess.__new__(EngineProcess)
-    proc._buffer, proc._abandoned = deque(), set()
+    proc = Mailbox()
 
     def progress(step: int) -> Progress:
         return Progress(

@@ -1,4 +1,5 @@
-"""engine.process.workbench: the inspection ops in-process (shapes, dtypes, ranges, errors, live mode)."""
+"""engine.process.workbench: the inspection ops in-process (shapes, dtypes, ranges, errors, live
+mode)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 import torch
 
 from engine.models.registry import build_model
+from engine.process.payloads import block_average
 from engine.process.protocol import Request
-from engine.process.workbench import Workbench, block_average
+from engine.process.workbench import Workbench
 from engine.render.maps import dequantize
 
 

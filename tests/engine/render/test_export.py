@@ -1,4 +1,5 @@
-"""engine.render.export: PNG sizes and colours read back with PIL, CSV rows, names, the export op."""
+"""engine.render.export: PNG sizes and colours read back with PIL, CSV rows, names, the export
+op."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from PIL import Image
 
 from engine.errors import EngineError
 from engine.process.workbench import Workbench
-from engine.render.colormap import SEQUENTIAL
 from engine.render import export
+from engine.render.colormap import SEQUENTIAL
+
+
 def ramp(height: int, width: int) -> np.ndarray:
     return np.linspace(0, 1, height * width, dtype=np.float32).reshape(height, width)
 

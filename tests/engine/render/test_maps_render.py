@@ -1,4 +1,5 @@
-"""engine.render.maps, engine.render.colormap and engine.render.terminal: scaling, quantisation, LUTs and ANSI heatmaps."""
+"""engine.render.maps, engine.render.colormap and engine.render.terminal: scaling,
+quantisation, LUTs and ANSI heatmaps."""
 
 from __future__ import annotations
 

@@ -17,13 +17,8 @@ from engine.training.checkpoint import (
     save_checkpoint,
 )
 from engine.training.config import make_config
-from engine.training.loop import (
-    TrainState,
-    evaluate,
-    make_optimizer,
-    make_scheduler,
-    train_one_epoch,
-)
+from engine.training.state import TrainState
+from engine.training.steps import evaluate, make_optimizer, make_scheduler, train_one_epoch
 
 SPEC = "c4-p-f16"
 

@@ -1,4 +1,5 @@
-"""engine.training.history: per-epoch kernel snapshots, stepping, deltas, comparing runs, bad folders."""
+"""engine.training history, snapshots and compare: per-epoch kernel snapshots, stepping, deltas,
+comparing runs, bad folders."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 from engine.errors import EngineError
 from engine.models.registry import build_model
 from engine.process.workbench import Workbench
-from engine.training import history
+from engine.training import compare, history, snapshots
 from engine.training.config import TrainConfig, make_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -52,7 +53,7 @@ def finish_epoch(state: SimpleNamespace, test_acc: float, seconds: float = 2.0) 
             "lr": np.float32(0.01),
         }
     )  # numpy scalars are stored as plain floats
-    return history.record_epoch(state)
+    return snapshots.record_epoch(state)
 
 
 def test_snapshot_round_trip(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_an_epoch_recorded_again_replaces_its_entry(tmp_path: Path) -> None:
 def test_epoch_0_holds_the_initial_weights_and_no_metrics(tmp_path: Path) -> None:
     state = fake_state(tmp_path / "run")
     initial = state.model.conv2.weight.detach().clone()
-    path = history.record_epoch(state)  # before training, as the trainer does
+    path = snapshots.record_epoch(state)  # before training, as the trainer does
     assert path == tmp_path / "run" / "history" / "epoch-0000.npz"
     for acc in (0.5, 0.7):
         finish_epoch(state, acc)
@@ -147,7 +148,7 @@ def test_compare_two_runs(tmp_path: Path) -> None:
         finish_epoch(cnn, acc, seconds=3.0)
     for acc in (0.93, 0.96, 0.955):
         finish_epoch(mlp, acc, seconds=1.5)
-    runs = history.compare_runs([cnn.run_dir, mlp.run_dir])
+    runs = compare.compare_runs([cnn.run_dir, mlp.run_dir])
     assert [r["model"] for r in runs] == ["lenet5", "mlp"]
     assert [r["name"] for r in runs] == ["cnn", "mlp"]
     assert runs[0]["final_acc"] == 0.98 and runs[1]["final_acc"] == 0.955
@@ -170,7 +171,7 @@ def test_missing_and_foreign_run_directories_get_one_line(tmp_path: Path) -> Non
     foreign.mkdir()
     (foreign / "cat.jpg").write_bytes(b"jpg")
     with pytest.raises(EngineError) as info:
-        history.compare_runs([missing.parent / "photos"])
+        compare.compare_runs([missing.parent / "photos"])
     assert "not a cnn-tui run directory" in str(info.value)
     bogus = tmp_path / "bogus" / "history"
     bogus.mkdir(parents=True)
@@ -181,7 +182,7 @@ def test_missing_and_foreign_run_directories_get_one_line(tmp_path: Path) -> Non
     with pytest.raises(EngineError, match="unreadable"):
         history.load_history(bogus.parent)
     with pytest.raises(EngineError, match="no run directories"):
-        history.compare_runs([])
+        compare.compare_runs([])
 
 
 def test_snapshot_ops_on_the_workbench(tmp_path: Path) -> None:
@@ -212,7 +213,7 @@ def test_a_run_without_snapshots_is_read_from_the_trainer_files(tmp_path: Path) 
         {"epoch": 2, "test_acc": 0.95, "train_loss": 0.2, "seconds": 4.5, "elapsed": 8.5},
     ]
     (run / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
-    (summary,) = history.compare_runs([run])
+    (summary,) = compare.compare_runs([run])
     assert summary["model"] == "lenet5" and summary["params"] == 61_706
     assert summary["final_acc"] == 0.95 and summary["seconds"] == pytest.approx(8.5)
     assert summary["curves"]["train_loss"] == [0.5, 0.2]
@@ -234,7 +235,8 @@ def tiny_config(run_dir: Path, epochs: int) -> TrainConfig:
 
 
 def test_the_trainer_snapshots_every_epoch(tmp_path: Path) -> None:
-    from engine.training.loop import Control, train_events
+    from engine.training.control import Control
+    from engine.training.loop import train_events
 
     config = tiny_config(tmp_path / "run", epochs=2)
     states = []

@@ -15,9 +15,9 @@ from tiny_runs import tiny_config
 from engine.bench.efficiency import matmul_round, training_flops_per_sample
 from engine.inspect.summary import summarize
 from engine.models.registry import build_model
+from engine.training import build as train_state
 from engine.training import device as device_mod
 from engine.training import loop as trainer
-from engine.training import state as train_state
 from engine.training import steps
 from engine.training.accel import (
     Precision,
@@ -31,10 +31,11 @@ from engine.training.accel import (
     prepare_device,
     warms_up,
 )
+from engine.training.build import build_state, warm_up_state
 from engine.training.config import make_config
 from engine.training.events import Finished, Progress, Started
-from engine.training.loop import make_optimizer, train_events, train_step
-from engine.training.state import build_state, warm_up_state
+from engine.training.loop import train_events
+from engine.training.steps import make_optimizer, train_step
 
 REPO = Path(__file__).resolve().parents[3]
 

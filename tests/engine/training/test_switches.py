@@ -5,12 +5,11 @@ from __future__ import annotations
 import torch
 from tiny_runs import tiny_config
 
-from engine.cli.progress import started_line
 from engine.training import switches
 from engine.training.accel import Precision
-from engine.training.events import Finished, Started
+from engine.training.build import build_state
+from engine.training.events import Finished, Started, started_line
 from engine.training.loop import train_events
-from engine.training.state import build_state
 
 
 def test_a_switch_pays_off_only_when_faster_by_more_than_its_warm_up() -> None:

@@ -18,6 +18,7 @@ from engine.models.registry import build_model
 from engine.training import device as device_mod
 from engine.training.checkpoint import load_checkpoint
 from engine.training.config import RECIPES, make_config
+from engine.training.control import Control
 from engine.training.device import choose_cpu_settings, resolve_device, thread_candidates
 from engine.training.events import (
     CheckpointSaved,
@@ -29,7 +30,8 @@ from engine.training.events import (
     Resumed,
     Started,
 )
-from engine.training.loop import Control, evaluate, train_events, train_one_epoch
+from engine.training.loop import train_events
+from engine.training.steps import evaluate, train_one_epoch
 
 
 def run_all(config, control=None, resume=None):

@@ -16,7 +16,7 @@ from tui.app import AppOptions, CnnTuiApp
 class CompareFakeEngine(EvalFakeEngine):
     def op_compare_runs(self, dirs) -> dict:
         from engine.errors import EngineError
-        from engine.training.history import compare_runs
+        from engine.training.compare import compare_runs
 
         try:
             return {"runs": compare_runs(dirs)}

@@ -11,8 +11,9 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Static
 
-from engine.convlab import lab as convlab
-from tui.conv_lab.pane import INPUT_CHOICES, ConvLab, KernelInput
+from engine.convlab import arithmetic, inputs
+from tui.conv_lab.pane import ConvLab, KernelInput
+from tui.conv_lab.state import INPUT_CHOICES
 
 SIZE = (120, 40)
 
@@ -102,7 +103,7 @@ async def test_digit_keys_pick_mnist_test_digits():
         assert "digit:2 (label 1) 28x28" in lab.status_text().plain
         await pilot.press("N")
         assert lab.input_spec == "digit:1"
-        np.testing.assert_array_equal(lab.lab_input.pixels, convlab.read_test_digit(1)[0])
+        np.testing.assert_array_equal(lab.lab_input.pixels, inputs.read_test_digit(1)[0])
         assert "input 28x28" in figure(lab) and "output 0 26x26" in figure(lab)
 
 
@@ -151,7 +152,7 @@ async def test_padding_stride_and_pooling_keys():
         await pilot.press("o")
         assert lab.pool == "avg" and "avg pool 0" in figure(lab)
         np.testing.assert_allclose(
-            lab.result.pooled[0], convlab.pool2d(lab.result.output[0], 3, 3, "avg")
+            lab.result.pooled[0], arithmetic.pool2d(lab.result.output[0], 3, 3, "avg")
         )
         await pilot.press("o")
         assert lab.pool is None and "pool 0" not in figure(lab)

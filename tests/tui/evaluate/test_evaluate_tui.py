@@ -13,11 +13,12 @@ from evaluate_fakes import SIZE, make_app, open_mistakes, open_tab, sent, text
 from textual.widgets import TabbedContent
 from tui_helpers import wait_for
 
-from engine.inspect.interpret import confusion_matrix
+from engine.inspect.evaluation import confusion_matrix
 from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
+from tui.evaluate.matrix import ConfusionMatrix, matrix_text
 from tui.evaluate.pane import EvaluatePane
-from tui.evaluate.views import ConfusionMatrix, matrix_text, thumbnails_per_page
+from tui.evaluate.views import thumbnails_per_page
 from tui.widgets.heatmap import HeatmapGrid
 
 
@@ -115,7 +116,7 @@ async def test_explaining_a_digit_and_sending_it_to_the_inspector() -> None:
         await pilot.press("enter")
         await pilot.press("i")
         await wait_for(pilot, lambda: app.main.active_tab == "train", "the inspector tab")
-        assert app.main.sample_index == index
+        assert app.main.train.sample_index == index
         await wait_for(
             pilot,
             lambda: ("sample", {"index": index}) in fake.sent,
@@ -171,7 +172,7 @@ async def test_engine_errors_show_in_the_tab() -> None:
         await pilot.press("v")
         await wait_for(pilot, lambda: "not a conv layer" in pane.status, "the error")
         assert "not a conv layer" in text(pane, "#eval-status")
-        assert app.main.state == "idle"  # the rest of the app is untouched
+        assert app.main.train.state == "idle"  # the rest of the app is untouched
 
 
 async def test_update_key_evaluates_again_and_global_keys_still_work() -> None:
@@ -233,7 +234,7 @@ async def test_real_engine_child_answers_the_tab(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(
             pilot,
-            lambda: app.main.state == "idle" and app.main.layer_name,
+            lambda: app.main.train.state == "idle" and app.main.train.layer_name,
             "the checkpoint",
             timeout=60,
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.widgets import Static
 from tui_helpers import SIZE, make_app, ready, wait_for
 
-from tui.commands import all_keys
 from tui.train.inspector import Inspector
+from tui.train.keys import train_keys
 from tui.widgets.heatmap import HeatmapGrid
 
 
@@ -19,7 +19,7 @@ def _note(inspector: Inspector) -> str:
 
 
 async def test_explain_key_toggles_mode_and_cell_keys_ask_again() -> None:
-    assert any(k.action == "inspect('toggle_explain')" for k in all_keys())
+    assert any(k.action == "inspect('toggle_explain')" for k in train_keys())
     app, fake = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -66,7 +66,7 @@ async def test_explain_refuses_layers_without_kernels() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("j")
-        await wait_for(pilot, lambda: app.main.layer_name == "relu1")
+        await wait_for(pilot, lambda: app.main.train.layer_name == "relu1")
         await pilot.press("b")
         await pilot.pause()
         assert not app.main.query_one(Inspector).explaining

@@ -1,4 +1,4 @@
-"""The layer inspector stepping through per-epoch kernel snapshots (engine.training.history files)."""
+"""The layer inspector stepping through per-epoch kernel snapshots (engine.training.history)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ async def test_inspector_steps_through_kernel_snapshots(tmp_path: Path) -> None:
         )
     app, fake = app_on_checkpoint(run)
     async with app.run_test(size=SIZE) as pilot:
-        main = app.main
+        main = app.main.train
         await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
         inspector = main.query_one(Inspector)
 
@@ -113,7 +113,7 @@ async def test_inspector_steps_through_kernel_snapshots(tmp_path: Path) -> None:
 
 
 def test_kernel_snapshot_stepping_rules() -> None:
-    from tui.compare.runs import KernelSnapshots
+    from tui.train.kernel_history import KernelSnapshots
 
     snaps = KernelSnapshots("run", [1, 2, 5])
     snaps.step(1)
@@ -142,7 +142,7 @@ async def test_epoch_0_is_shown_as_the_initial_kernels(tmp_path: Path) -> None:
         )
     app, fake = app_on_checkpoint(run)
     async with app.run_test(size=SIZE) as pilot:
-        main = app.main
+        main = app.main.train
         await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
         inspector = main.query_one(Inspector)
 

@@ -29,7 +29,7 @@ async def test_training_start_pause_resume_stop_and_curves() -> None:
     app, fake = make_app(FakeEngine(steps_per_epoch=400, step_delay=0.01))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        main = app.main
+        main = app.main.train
         await pilot.press("t")
         await wait_for(pilot, lambda: main.state == "training", what=f"training ({main.state})")
         await wait_for(pilot, lambda: len(main.query_one(TrainingPane).curves.train_loss) > 3)
@@ -71,7 +71,7 @@ async def test_curves_hold_back_while_keys_move_through_layers() -> None:
         pane._redraw_if_dirty()
         assert not pane._dirty
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "finished", what="the stopped run")
+        await wait_for(pilot, lambda: app.main.train.state == "finished", what="the stopped run")
 
 
 async def test_full_run_reports_test_accuracy_per_epoch() -> None:
@@ -79,14 +79,14 @@ async def test_full_run_reports_test_accuracy_per_epoch() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "finished", what="the run")
+        await wait_for(pilot, lambda: app.main.train.state == "finished", what="the run")
         curves = app.main.query_one(TrainingPane).curves
         assert [x for x, _ in curves.test_acc] == [1.0, 2.0]
         assert "test acc 95.00%" in header(app)
         await pilot.press("t")  # a second run starts from scratch
         await wait_for(
             pilot,
-            lambda: app.main.state == "finished" and ops(fake).count("train") == 2,
+            lambda: app.main.train.state == "finished" and ops(fake).count("train") == 2,
             what="the second run",
         )
 
@@ -97,12 +97,12 @@ async def test_failed_run_shows_message_and_app_stays_usable() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "failed", what="the failure")
+        await wait_for(pilot, lambda: app.main.train.state == "failed", what="the failure")
         assert "failed" in header(app)
         assert any("NaN" in n.message for n in app._notifications)
         assert "NaN" in str(app.main.query_one("#train-message", Static).content)
         await pilot.press("j")
-        await wait_for(pilot, lambda: app.main.layer_name == "relu1")
+        await wait_for(pilot, lambda: app.main.train.layer_name == "relu1")
 
 
 async def test_t_restarts_an_engine_that_died() -> None:
@@ -116,10 +116,12 @@ async def test_t_restarts_an_engine_that_died() -> None:
         await ready(pilot)
         first.closed = True  # the child died
         app.main.post_message(EngineLost("the engine process stopped: killed by SIGKILL"))
-        await wait_for(pilot, lambda: app.main.state == "failed", what="the failure")
+        await wait_for(pilot, lambda: app.main.train.state == "failed", what="the failure")
         assert any("Press t to restart" in n.message for n in app._notifications)
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "finished", what="the run after restart")
+        await wait_for(
+            pilot, lambda: app.main.train.state == "finished", what="the run after restart"
+        )
         assert ops(second)[0] == "load" and "train" in ops(second)
         assert "train" not in ops(first)
 
@@ -135,7 +137,7 @@ async def test_save_key_before_and_during_training() -> None:
             what="the refusal",
         )
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "training")
+        await wait_for(pilot, lambda: app.main.train.state == "training")
         await pilot.press("s")
         await wait_for(
             pilot,
@@ -143,7 +145,7 @@ async def test_save_key_before_and_during_training() -> None:
             what="the saved path",
         )
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "finished")
+        await wait_for(pilot, lambda: app.main.train.state == "finished")
 
 
 async def test_config_form_fills_recipe_defaults_and_applies() -> None:
@@ -168,7 +170,7 @@ async def test_config_form_fills_recipe_defaults_and_applies() -> None:
         form.query_one("#device", Select).value = "cpu"
         await pilot.press("ctrl+s")
         assert app.screen is app.main
-        config = app.main.next_config
+        config = app.main.train.next_config
         assert (config.model, config.recipe, config.epochs, config.optimizer, config.device) == (
             "lenet5",
             "seed-lenet5",
@@ -176,9 +178,9 @@ async def test_config_form_fills_recipe_defaults_and_applies() -> None:
             "sgd",
             "cpu",
         )
-        await wait_for(pilot, lambda: app.main.loaded_model == "lenet5", what="the new model")
+        await wait_for(pilot, lambda: app.main.train.loaded_model == "lenet5", what="the new model")
         await pilot.press("c", "escape")
-        assert app.main.next_config is config
+        assert app.main.train.next_config is config
 
 
 async def test_bad_spec_in_the_form_shows_error_and_keeps_previous() -> None:
@@ -193,10 +195,10 @@ async def test_bad_spec_in_the_form_shows_error_and_keeps_previous() -> None:
             lambda: any("bad spec" in n.message for n in app._notifications),
             what="the spec error",
         )
-        assert app.main.next_config.model == "tiny"
-        assert app.main.loaded_model == "tiny"
+        assert app.main.train.next_config.model == "tiny"
+        assert app.main.train.loaded_model == "tiny"
         await pilot.press("t")  # still trains the previous model
-        await wait_for(pilot, lambda: app.main.state == "finished")
+        await wait_for(pilot, lambda: app.main.train.state == "finished")
 
 
 async def test_training_another_model_loads_it_first() -> None:
@@ -207,7 +209,7 @@ async def test_training_another_model_loads_it_first() -> None:
         app.screen.query_one("#model", Input).value = "c8-p-c16-p-f10"
         await pilot.press("ctrl+s")
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "finished")
+        await wait_for(pilot, lambda: app.main.train.state == "finished")
         sent = ops(fake)
         last_load = len(sent) - 1 - sent[::-1].index("load")
         assert fake.sent[last_load] == ("load", {"model": "c8-p-c16-p-f10"})
@@ -225,11 +227,11 @@ async def test_quit_when_idle_and_while_training() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.state == "training")
+        await wait_for(pilot, lambda: app.main.train.state == "training")
         await pilot.press("q")
         assert isinstance(app.screen, QuitScreen)
         await pilot.press("n")
-        assert app.screen is app.main and app.main.state == "training"
+        assert app.screen is app.main and app.main.train.state == "training"
         await pilot.press("q", "y")
         await wait_for(pilot, lambda: not app.is_running, what="the app to exit")
     assert "stop" in ops(fake) and fake.closed
@@ -250,14 +252,14 @@ ISOLATION_SCRIPT = textwrap.dedent("""
         app = CnnTuiApp(AppOptions(color_mode="256"))
         async with app.run_test(size=(100, 32)) as pilot:
             first = time.perf_counter() - t0
-            while app.main.loaded_model is None and time.perf_counter() - t0 < 120:
+            while app.main.train.loaded_model is None and time.perf_counter() - t0 < 120:
                 await pilot.pause(0.05)
             await pilot.press("j")
             while app.link.pending and time.perf_counter() - t0 < 120:
                 await pilot.pause(0.05)
-            print(json.dumps({"loaded": app.main.loaded_model, "state": app.main.state,
+            print(json.dumps({"loaded": app.main.train.loaded_model, "state": app.main.train.state,
                               "torch": "torch" in sys.modules, "first": first,
-                              "layer": app.main.layer_name}))
+                              "layer": app.main.train.layer_name}))
 
     asyncio.run(main())
 """)
@@ -299,20 +301,23 @@ async def test_real_training_run_on_a_subset(tmp_path) -> None:
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(
-            pilot, lambda: app.main.state == "idle", timeout=120, what="the engine to load fast-net"
+            pilot,
+            lambda: app.main.train.state == "idle",
+            timeout=120,
+            what="the engine to load fast-net",
         )
         await pilot.press("t")
         await wait_for(
             pilot,
-            lambda: app.main.state in ("finished", "failed"),
+            lambda: app.main.train.state in ("finished", "failed"),
             timeout=240,
             what="the run to finish",
         )
-        assert app.main.state == "finished", [n.message for n in app._notifications]
+        assert app.main.train.state == "finished", [n.message for n in app._notifications]
         pane = app.main.query_one(TrainingPane)
         assert pane.curves.train_loss and len(pane.curves.test_acc) == 2
         assert "test acc" in header(app)
         await pilot.press("j", "j")
         await wait_for(pilot, lambda: not app.link.pending, timeout=60)
-        assert app.main.layer_name not in (None, "conv1")
+        assert app.main.train.layer_name not in (None, "conv1")
     assert list((tmp_path / "run").rglob("*.pt")), list((tmp_path / "run").rglob("*"))

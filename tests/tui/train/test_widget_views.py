@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.render.maps import quantize
-from tui.train.layer_table import format_count, format_macs, format_shape
+from tui.train.formatting import format_count, format_macs, format_shape
 from tui.train.probabilities import Probabilities
 from tui.train.views import (
     activation_view,

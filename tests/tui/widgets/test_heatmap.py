@@ -10,21 +10,20 @@ import pytest
 from rich.color import ColorType
 from textual.app import App, ComposeResult
 
-from engine.render.colormap import DIVERGING, SEQUENTIAL, rgb_to_xterm256
-from tui.widgets.grid import GridModel, fit_caption
+from engine.render.colormap import ASCII_RAMP, DIVERGING, SEQUENTIAL, rgb_to_xterm256
+from tui.widgets.grid import GridModel
+from tui.widgets.grid_paint import fit_caption
 from tui.widgets.halfblock import (
-    ASCII_RAMP,
     EMPTY,
     LOWER_HALF,
-    MAX_CELL_STYLES,
-    MAX_SEGMENTS,
     UPPER_HALF,
     codes_from_values,
-    get_palette,
     map_rows,
     outline,
 )
-from tui.widgets.heatmap import HeatmapGrid, build_time_benchmark
+from tui.widgets.heatmap import HeatmapGrid
+from tui.widgets.heatmap_bench import build_time_benchmark
+from tui.widgets.palette import MAX_CELL_STYLES, MAX_SEGMENTS, get_palette
 
 
 def rows_for(values: np.ndarray, mode: str, cmap: str = "sequential", levels: int | None = 256):

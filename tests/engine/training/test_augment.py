@@ -1,17 +1,18 @@
-"""Batch augmentation (engine.data.augment) and the challenge recipe: parses, builds, trains a few
-steps with augmentation on the device."""
+"""Batch augmentation (engine.training.augment) and the challenge recipe: parses, builds, trains
+a few steps with augmentation on the device."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from engine.data.augment import ShiftRotate, make_augment
 from engine.errors import ConfigError
 from engine.models.registry import build_model
+from engine.training.augment import ShiftRotate, make_augment
 from engine.training.config import AUGMENTS, RECIPES, make_config
 from engine.training.events import Finished, Started
-from engine.training.loop import train_events, train_step
+from engine.training.loop import train_events
+from engine.training.steps import train_step
 
 
 def digit_batch(count: int = 8) -> torch.Tensor:

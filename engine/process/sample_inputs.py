@@ -1,13 +1,14 @@
-"""The Workbench's inputs: MNIST splits, checked sample indices, the custom image, model input.
+"""SampleInputs: the Workbench's inputs (MNIST splits, checked indices, the custom image).
 
-``WorkbenchInputs`` is a mixin of ``engine.process.workbench.Workbench``: it relies on the workbench's
-``require_model``, ``_device``, ``data_dir``, ``image_path``, ``_splits`` and ``_custom``.
+Turns sample indices into model input on the model's device, uint8 images for display and
+labels. Index ``CUSTOM_INDEX`` (-1) names the picture file set with the ``image`` op.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,27 +16,32 @@ import torch
 import torch.nn.functional as F
 
 from engine.data.mnist import MnistSplit, load_split
-from engine.errors import EngineError
+from engine.process.current_model import CurrentModel, OpError
 from engine.process.protocol import CUSTOM_INDEX
 
 SPLITS = ("test", "train")
 
 
-class OpError(EngineError):
-    """A request the workbench cannot answer (unknown layer, bad index, nothing loaded)."""
+class SampleInputs:
+    """The MNIST splits (loaded on first use) and the custom image, as model inputs."""
 
-
-class WorkbenchInputs:
-    """Sample inputs for the ops (mixed into Workbench)."""
+    def __init__(self, current: CurrentModel, data_dir: str | Path | None = None) -> None:
+        self.current = current
+        self.data_dir = data_dir
+        self.image_path: str | None = None
+        self._splits: dict[str, MnistSplit] = {}
+        self._custom: tuple[tuple, torch.Tensor, np.ndarray] | None = None
 
     def split(self, name: str = "test") -> MnistSplit:
+        """The named split ('test' or 'train'), read once; OpError for another name."""
         if name not in SPLITS:
             raise OpError(f"unknown split {name!r}; use 'test' or 'train'")
         if name not in self._splits:
             self._splits[name] = load_split(name, self.data_dir)
         return self._splits[name]
 
-    def _check_index(self, index: Any, split: str) -> int:
+    def check_index(self, index: Any, split: str) -> int:
+        """``index`` as an int within the split (or CUSTOM_INDEX when an image is set)."""
         try:
             value = operator.index(index)
         except TypeError:
@@ -53,9 +59,9 @@ class WorkbenchInputs:
             )
         return value
 
-    def _prepare_mnist(self, images: torch.Tensor) -> torch.Tensor:
+    def prepare_mnist(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (B, 28, 28) digits as the model's normalised input (B, C, H, W)."""
-        _, info = self.require_model()
+        _, info = self.current.require()
         channels, height, width = info.input_shape
         x = images.to(torch.float32).div(255.0).unsqueeze(1)
         if tuple(x.shape[-2:]) != (height, width):
@@ -70,8 +76,8 @@ class WorkbenchInputs:
         """The custom image as model input (1, C, H, W) and as uint8 for display."""
         from engine.inspect.activations import denormalize, load_image
 
-        _, info = self.require_model()
-        key = (self.image_path, info)
+        _, info = self.current.require()
+        key = (self.current.generation, self.image_path, info)
         if self._custom is None or self._custom[0] != key:
             x = load_image(self.image_path, info).detach().to("cpu", torch.float32)
             pixels = np.rint(denormalize(x, info) * 255.0).astype(np.uint8)
@@ -83,7 +89,7 @@ class WorkbenchInputs:
         self, indices: Sequence[int], split: str = "test"
     ) -> tuple[torch.Tensor, list[np.ndarray], list[int | None]]:
         """Model inputs on the model's device, display images and labels for sample indices."""
-        checked = [self._check_index(i, split) for i in indices]
+        checked = [self.check_index(i, split) for i in indices]
         parts, images, labels = [], [], []
         for index in checked:
             if index == CUSTOM_INDEX:
@@ -94,19 +100,8 @@ class WorkbenchInputs:
             else:
                 data = self.split(split)
                 raw = data.images[index : index + 1].cpu()
-                parts.append(self._prepare_mnist(raw))
+                parts.append(self.prepare_mnist(raw))
                 images.append(raw[0].numpy().copy())
                 labels.append(int(data.labels[index]))
         x = torch.cat(parts) if parts else torch.empty(0)
-        return x.to(self._device()), images, labels
-
-    def class_names(self) -> list[str]:
-        _, info = self.require_model()
-        if info.name == "alexnet":
-            try:
-                from engine.models.registry import imagenet_categories
-
-                return imagenet_categories()
-            except Exception:
-                return [str(i) for i in range(1000)]
-        return [str(i) for i in range(10)]
+        return x.to(self.current.device()), images, labels

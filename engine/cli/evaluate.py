@@ -1,0 +1,99 @@
+"""Subcommand ``eval`` of ``python -m engine``: a checkpoint's test loss and accuracy, and
+optionally its confusion matrix, misclassified digits and one digit's saliency."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``eval``."""
+    evaluate = subparsers.add_parser(
+        "eval",
+        help="test loss and accuracy of a checkpoint",
+        description="Evaluate a checkpoint on the MNIST test split.",
+    )
+    evaluate.add_argument("--checkpoint", required=True, metavar="PATH")
+    evaluate.add_argument("--data-dir", metavar="DIR")
+    evaluate.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--confusion",
+        action="store_true",
+        help="also the 10x10 confusion matrix (rows: true class)",
+    )
+    evaluate.add_argument(
+        "--misclassified",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the first N misclassified test digits",
+    )
+    evaluate.add_argument(
+        "--saliency", type=int, metavar="N", help="also the saliency map of test digit N"
+    )
+    evaluate.set_defaults(handler=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from engine.data.mnist import load_split
+    from engine.training.checkpoint import model_from_checkpoint
+    from engine.training.device import resolve_device
+    from engine.training.steps import evaluate
+
+    device = resolve_device(args.device)
+    test = load_split("test", args.data_dir)
+    model, info, ckpt = model_from_checkpoint(args.checkpoint, device=device)
+    loss, acc = evaluate(model, test.to(device), mean=float(info.mean[0]), std=float(info.std[0]))
+    result = {
+        "checkpoint": str(args.checkpoint),
+        "model": info.name,
+        "epoch": ckpt["epoch"],
+        "test_loss": loss,
+        "test_acc": acc,
+        "samples": len(test),
+    }
+    from engine.process.eval_report import format_eval_report  # issue 5 extras
+    from engine.render.terminal import color_mode
+
+    details = eval_details(
+        model, info, args.data_dir, args.confusion, args.misclassified, args.saliency
+    )
+    if args.json:
+        print(json.dumps({**result, **(details or {})}))
+    else:
+        print(f"{args.checkpoint}: {info.name} after {ckpt['epoch']} epoch(s)")
+        print(
+            f"test loss {loss:.4f}  test accuracy {acc:.2%} ({round(acc * len(test))}/{len(test)})"
+        )
+        if details:
+            print("\n" + format_eval_report(details, color_mode()))
+    return 0
+
+
+def eval_details(
+    model: Any,
+    info: Any,
+    data_dir: str | None = None,
+    confusion: bool = False,
+    misclassified: int = 0,
+    saliency: int | None = None,
+) -> dict[str, Any] | None:
+    """``eval_report`` for a model already built (the CLI's ``eval`` extras); None when no
+    extra was asked for."""
+    if not confusion and not misclassified and saliency is None:
+        return None
+    from engine.process.eval_report import eval_report
+    from engine.process.interpret_ops import InterpretOpError
+    from engine.process.workbench import Workbench
+
+    if misclassified < 0:
+        raise InterpretOpError(f"--misclassified {misclassified}: use a count of 0 or more")
+    bench = Workbench(data_dir)
+    bench.set_model(model, info)
+    report = eval_report(bench, confusion, misclassified, saliency)
+    for key in ("split", "count", "loss", "accuracy"):  # the caller prints these already
+        report.pop(key)
+    return report

@@ -1,0 +1,106 @@
+"""The Workbench's model ops: load a model or checkpoint, describe it, set the image, save.
+
+Every op returns plain Python values and numpy arrays, never tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from engine.models.registry import ModelInfo, build_model, named_layers
+from engine.process.current_model import CurrentModel, OpError
+from engine.process.inspection_ops import InspectionOps
+from engine.process.protocol import CUSTOM_INDEX
+from engine.process.sample_inputs import SampleInputs
+
+
+class ModelOps:
+    """``load``, ``describe``, ``image`` and ``save``: what is inspected, and writing it out."""
+
+    def __init__(
+        self, current: CurrentModel, inputs: SampleInputs, inspection: InspectionOps
+    ) -> None:
+        self.current = current
+        self.inputs = inputs
+        self.inspection = inspection
+
+    def load(
+        self, model: str | None = None, checkpoint: str | None = None, weights: str | None = None
+    ) -> dict[str, Any]:
+        """Load a registry model or spec (optionally with weights) or a checkpoint."""
+        if self.current.live:
+            raise OpError("cannot load a model while training; stop training first")
+        if checkpoint:
+            net, info = _model_from_checkpoint(checkpoint)
+        elif model:
+            net, info = build_model(model, weights)
+        else:
+            raise OpError("load needs model=NAME or checkpoint=PATH")
+        net.eval()
+        self.current.set_model(net, info)
+        return self.describe()
+
+    def describe(self) -> dict[str, Any]:
+        """The current model's info, summary table and layer names (as ``load`` returns them).
+
+        During training this describes the model being trained, which may differ from the
+        last one loaded.
+        """
+        from engine.inspect.summary import summarize
+
+        model, info = self.current.require()
+        return {
+            "info": asdict(info),
+            "summary": summarize(model, info.input_shape).to_dict(),
+            "layers": [name for name, _ in named_layers(model)],
+            "classes": self.class_names(),
+        }
+
+    def class_names(self) -> list[str]:
+        """The model's class names: ImageNet's for alexnet, else the digits '0' to '9'."""
+        _, info = self.current.require()
+        if info.name == "alexnet":
+            try:
+                from engine.models.registry import imagenet_categories
+
+                return imagenet_categories()
+            except Exception:
+                return [str(i) for i in range(1000)]
+        return [str(i) for i in range(10)]
+
+    def image(self, path: str) -> dict[str, Any]:
+        """Use a picture file as the input sample (index -1); returns that sample."""
+        self.current.require()
+        if not Path(path).is_file():
+            raise OpError(f"image file {path} does not exist; check the path")
+        previous, self.inputs.image_path = self.inputs.image_path, str(path)
+        try:
+            return self.inspection.sample(CUSTOM_INDEX)
+        except Exception:
+            self.inputs.image_path = previous
+            raise
+
+    def save(self, path: str | None = None) -> dict[str, Any]:
+        """Write a full checkpoint of the training state (the live one while training)."""
+        self.current.require()
+        if self.current.state is None:
+            raise OpError(
+                "nothing to save: this model has no training state; train it first "
+                "(a loaded checkpoint is already on disk)"
+            )
+        from engine.training.checkpoint import save_checkpoint
+
+        written = save_checkpoint(self.current.state, path)
+        return {"path": str(written)}
+
+
+def _model_from_checkpoint(path: str) -> tuple[nn.Module, ModelInfo]:
+    """(model, info) from a checkpoint file or a run folder holding checkpoint.pt."""
+    from engine.training.checkpoint import model_from_checkpoint
+
+    model, info, _ = model_from_checkpoint(path)
+    return model, info

@@ -1,0 +1,158 @@
+"""Building a training run's TrainState: device, data, model, optimizer, schedule, precision.
+
+``build_state(config, resume)`` checks the request, loads the MNIST splits onto the device,
+builds the seeded model and its training graph (engine.models.train_graph), the optimizer, the
+schedule, the augmentation and the precision (engine.training.accel), restores a checkpoint
+when resuming (engine.training.resume) and creates the run directory
+(engine.training.run_folder). ``engine.training.loop`` runs the loop over the result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.data.mnist import load_split
+from engine.errors import CheckpointError, ConfigError
+from engine.models.registry import ModelInfo, build_model, count_params
+from engine.models.train_graph import training_graph
+from engine.training.accel import make_precision, prepare_device, warms_up
+from engine.training.augment import make_augment
+from engine.training.checkpoint import load_checkpoint
+from engine.training.config import TrainConfig
+from engine.training.device import choose_cpu_settings, resolve_device
+from engine.training.events import Started
+from engine.training.resume import restore_checkpoint
+from engine.training.run_folder import run_dir_for
+from engine.training.state import TrainState, new_totals
+from engine.training.steps import make_optimizer, make_scheduler, warm_up
+from engine.training.switches import apply_verdicts
+
+
+def _check_request(
+    config: TrainConfig, ckpt: dict[str, Any] | None, resume: str | Path | None
+) -> None:
+    """Fail early (before loading data) on a checkpoint of another model or empty subsets."""
+    if ckpt is not None and ckpt["config"].get("model", ckpt["model"]) != config.model:
+        raise CheckpointError(
+            f"{resume} holds model {ckpt['model']!r} but the run asks for "
+            f"{config.model!r}; leave out --model to resume it"
+        )
+    for name, count in (
+        ("--train-subset", config.train_subset),
+        ("--test-subset", config.test_subset),
+    ):
+        if count is not None and count < 1:
+            raise ConfigError(f"bad training option: {name} must be at least 1")
+
+
+def _mnist_model(name: str) -> tuple[nn.Module, ModelInfo]:
+    """The model (seeded by the caller), or ConfigError if it does not take MNIST digits."""
+    if name.strip() == "alexnet":  # known without building its 61 M parameters
+        raise ConfigError(
+            "model 'alexnet' takes 3x224x224 images, not MNIST digits; it is for "
+            "inspection only: train an MNIST model or a spec"
+        )
+    model, info = build_model(name)
+    if tuple(info.input_shape) != (1, 28, 28):
+        raise ConfigError(
+            f"model {name!r} takes {info.input_shape} inputs, not MNIST "
+            "digits; it is for inspection only: train an MNIST model or a spec"
+        )
+    return model, info
+
+
+def _threads_and_layout(device: torch.device, config: TrainConfig) -> tuple[int, bool]:
+    """(threads, channels_last): measured or chosen on the CPU, as asked on a GPU."""
+    if device.type == "cpu":
+        settings = choose_cpu_settings(
+            config.model, config.batch_size, config.threads, config.channels_last
+        )
+        # Measuring builds models of its own; the seeded model the caller built is the one
+        # trained.
+        return settings.threads, settings.channels_last
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    channels_last = True if config.channels_last is None else config.channels_last
+    return torch.get_num_threads(), channels_last
+
+
+def build_state(config: TrainConfig, resume: str | Path | None) -> TrainState:
+    """A run ready for its first (or, resuming, next) step, with its run directory made."""
+    config = config.validate()
+    ckpt = load_checkpoint(resume) if resume is not None else None
+    _check_request(config, ckpt, resume)
+    augment = make_augment(config.augment)  # an unknown name fails before data is loaded
+    device = resolve_device(config.device)
+    prepare_device(device)
+    train = load_split("train", config.data_dir).subset(config.train_subset)
+    test = load_split("test", config.data_dir).subset(config.test_subset)
+    torch.manual_seed(config.seed)
+    model, info = _mnist_model(config.model)
+    threads, channels_last = _threads_and_layout(device, config)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(device=device, memory_format=memory_format)
+    train_model, precision = training_graph(model), make_precision(device)
+    if device.type == "cpu":  # bf16 / torch.compile only where the bench showed a payoff
+        train_model, precision = apply_verdicts(train_model, precision, threads)
+    state = TrainState(
+        model=model,
+        info=info,
+        optimizer=make_optimizer(model, config),
+        scheduler=None,
+        config=replace(config, threads=threads, channels_last=channels_last),
+        device=device,
+        steps_per_epoch=math.ceil(len(train) / config.batch_size),
+        epoch_totals=new_totals(),
+        memory_format=memory_format,
+        train=train.to(device),
+        test=test.to(device),
+        precision=precision,
+        train_model=train_model,
+    )
+    if augment is not None:  # uncovered pixels get the normalised value of black
+        augment.background = -float(info.mean[0]) / float(info.std[0])
+        state.augment = augment.to(device)
+    if ckpt is None:
+        state.scheduler = make_scheduler(state.optimizer, config, state.steps_per_epoch)
+    else:
+        restore_checkpoint(state, ckpt, config, resume)
+    state.run_dir = run_dir_for(config, resume)
+    if warms_up(device):
+        warm_up_state(state)
+    return state
+
+
+def warm_up_state(state: TrainState) -> None:
+    """engine.training.steps.warm_up with this run's model, data, layout, augmentation and
+    precision."""
+    assert state.train is not None
+    warm_up(
+        state.train_model or state.model,
+        state.config,
+        state.train,
+        memory_format=state.memory_format,
+        augment=state.augment,
+        precision=state.precision,
+    )
+
+
+def started_event(state: TrainState) -> Started:
+    """The Started event announcing a built run: model, device, size, config, precision."""
+    cfg = state.config
+    return Started(
+        run_dir=str(state.run_dir),
+        model=cfg.model,
+        device=str(state.device),
+        epochs=cfg.epochs,
+        steps_per_epoch=state.steps_per_epoch,
+        start_epoch=state.epoch,
+        params=count_params(state.model),
+        config=cfg.to_dict(),
+        precision=state.precision.describe(),
+    )

@@ -1,0 +1,120 @@
+"""Resuming a run: a checkpoint's config with overrides, and restoring its weights, optimizer,
+schedule, counters and random state into a freshly built TrainState."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import CheckpointError, ConfigError
+from engine.training.checkpoint import load_checkpoint, set_rng_state
+from engine.training.config import TrainConfig
+from engine.training.state import new_totals, one_line
+from engine.training.steps import make_scheduler
+
+if TYPE_CHECKING:
+    from engine.training.state import TrainState
+
+
+def resume_config(path: str | Path, **overrides: Any) -> TrainConfig:
+    """The config stored in a checkpoint with every non-None override applied, validated."""
+    ckpt = load_checkpoint(path)
+    base = TrainConfig.from_dict(ckpt["config"])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return replace(base, **given).validate()
+    except TypeError as exc:
+        raise ConfigError(f"unknown training option: {exc}") from None
+
+
+def restore_checkpoint(
+    state: TrainState, ckpt: dict[str, Any], config: TrainConfig, resume: str | Path | None
+) -> None:
+    """Load weights, optimizer, schedule, counters and random state from a checkpoint."""
+    old = TrainConfig.from_dict(ckpt["config"])
+    same_optimizer = _load_weights(state, ckpt, old, config, resume)
+    old_steps = int(ckpt.get("steps_per_epoch") or state.steps_per_epoch)
+    _restore_schedule(state, ckpt, old, config, same_optimizer, old_steps)
+    for group in state.optimizer.param_groups:
+        group["weight_decay"] = config.weight_decay
+        if config.optimizer == "sgd":
+            group["momentum"] = config.momentum
+    _restore_counters(state, ckpt, old_steps)
+    set_rng_state(ckpt.get("rng_state"))
+
+
+def _load_weights(
+    state: TrainState,
+    ckpt: dict[str, Any],
+    old: TrainConfig,
+    config: TrainConfig,
+    resume: str | Path | None,
+) -> bool:
+    """The model's weights, and the optimizer's state when it is the same optimizer (True)."""
+    try:
+        state.model.load_state_dict(ckpt["model_state"])
+        same_optimizer = old.optimizer == config.optimizer and ckpt.get("optimizer_state")
+        if same_optimizer:
+            state.optimizer.load_state_dict(ckpt["optimizer_state"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(
+            f"{resume} does not fit model {config.model!r} "
+            f"({one_line(str(exc), 100)}); the checkpoint is corrupt or from "
+            "another version"
+        ) from None
+    return bool(same_optimizer)
+
+
+def _restore_schedule(
+    state: TrainState,
+    ckpt: dict[str, Any],
+    old: TrainConfig,
+    config: TrainConfig,
+    same_optimizer: bool,
+    old_steps: int,
+) -> None:
+    """The saved schedule if the plan is unchanged, else a new one moved to global_step."""
+    depends_on_total = config.schedule in ("onecycle", "cosine")
+    same_plan = (
+        old.schedule == config.schedule
+        and old.lr == config.lr
+        and same_optimizer
+        and (
+            not depends_on_total
+            or (old.epochs * old_steps == config.epochs * state.steps_per_epoch)
+        )
+    )
+    if same_plan and ckpt.get("scheduler_state") is not None:
+        saved_groups = [dict(g) for g in state.optimizer.param_groups]
+        state.scheduler = make_scheduler(state.optimizer, config, state.steps_per_epoch)
+        for group, saved in zip(state.optimizer.param_groups, saved_groups, strict=True):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        state.scheduler.load_state_dict(ckpt["scheduler_state"])
+        return
+    # The plan changed (more epochs, another lr or schedule): replan over the new total and
+    # move the new schedule forward to where the run is.
+    for group in state.optimizer.param_groups:
+        group["lr"] = group["initial_lr"] = config.lr
+        if config.optimizer == "adam":
+            group["betas"] = (0.9, 0.999)
+    state.scheduler = make_scheduler(state.optimizer, config, state.steps_per_epoch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        total = config.epochs * state.steps_per_epoch
+        for _ in range(min(int(ckpt["global_step"]), max(total - 1, 0))):
+            state.scheduler.step()
+
+
+def _restore_counters(state: TrainState, ckpt: dict[str, Any], old_steps: int) -> None:
+    """Epoch, step, the unfinished epoch's totals, training seconds and metrics so far."""
+    state.epoch = int(ckpt["epoch"])
+    state.global_step = int(ckpt["global_step"])
+    state.step_in_epoch = int(ckpt.get("step_in_epoch", 0))
+    if state.step_in_epoch > state.steps_per_epoch or old_steps != state.steps_per_epoch:
+        state.step_in_epoch = 0  # another batch size or subset: start the epoch afresh
+    totals = ckpt.get("epoch_totals") or {}
+    state.epoch_totals = {**new_totals(), **totals} if state.step_in_epoch else new_totals()
+    state.elapsed = float(ckpt.get("elapsed", 0.0))
+    state.metrics = [dict(m) for m in ckpt.get("metrics", [])]

@@ -1,0 +1,81 @@
+"""Pilot tests of keys per tab: ? lists the keys of the tab in view (and the global ones), the
+footer shows that tab's keys, and the command palette offers them."""
+
+from __future__ import annotations
+
+from textual.widgets import TabbedContent
+from textual.widgets._footer import FooterKey
+from tui_helpers import SIZE, make_app, ready, wait_for
+
+from tui.commands import WorkbenchCommands
+from tui.screens import HelpScreen
+
+# Labels only one tab has (the global keys' labels are on every tab).
+ONLY = {
+    "train": {"Next layer", "Train/stop", "Next maps"},
+    "conv": {"Padding", "Stride+", "Step mode"},
+    "evaluate": {"Mistakes", "Act-max", "Export"},
+}
+GLOBAL = {"Keys", "Quit", "Train & inspect", "Conv lab", "Evaluate"}
+
+
+async def show_tab(pilot, key: str, tab_id: str) -> None:
+    app = pilot.app
+    await pilot.press(key)
+    await wait_for(pilot, lambda: app.main.query_one(TabbedContent).active == tab_id, tab_id)
+    await wait_for(pilot, lambda: app.main.tab_widget(tab_id) is not None, f"{tab_id} widget")
+    await pilot.pause()
+
+
+def footer_labels(app) -> set[str]:
+    return {key.description for key in app.screen.query(FooterKey)}
+
+
+async def test_help_lists_the_keys_of_the_tab_in_view() -> None:
+    app, fake = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for key, tab_id in (("1", "train"), ("2", "conv"), ("3", "evaluate"), ("1", "train")):
+            await show_tab(pilot, key, tab_id)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            labels = {k.label for k in app.screen.shown_keys}
+            assert labels >= ONLY[tab_id] | GLOBAL, tab_id
+            for other, other_labels in ONLY.items():
+                if other != tab_id:
+                    assert not other_labels & labels, (tab_id, other)
+            await pilot.press("escape")
+            assert app.screen is app.main
+
+
+async def test_footer_shows_the_keys_of_the_tab_in_view() -> None:
+    app, fake = make_app()
+    async with app.run_test(size=(160, 32)) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        train = footer_labels(app)
+        assert {"Train/stop", "Random", "Keys", "Quit"} <= train
+        await show_tab(pilot, "2", "conv")
+        conv = footer_labels(app)
+        assert {"Padding", "Keys", "Quit"} <= conv and "Train/stop" not in conv
+        await show_tab(pilot, "3", "evaluate")
+        evaluate = footer_labels(app)
+        assert {"Mistakes", "Keys", "Quit"} <= evaluate
+        assert "Train/stop" not in evaluate and "Padding" not in evaluate
+        await show_tab(pilot, "1", "train")
+        assert footer_labels(app) == train
+
+
+async def test_palette_offers_the_tab_in_view() -> None:
+    app, fake = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await show_tab(pilot, "2", "conv")
+        provider = WorkbenchCommands(app.main)
+        discovered = {str(hit.display) for hit in [h async for h in provider.discover()]}
+        assert {"Padding", "Quit"} <= discovered and "Next layer" not in discovered
+        hit = [h async for h in provider.search("padding")][0]
+        lab = app.main.tab_widget("conv")
+        before = lab.padding
+        await hit.command()
+        await wait_for(pilot, lambda: lab.padding != before, "the padding to change")

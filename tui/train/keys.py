@@ -1,0 +1,157 @@
+"""The Train & inspect tab's keys: selection, training and kernel history (``TRAIN_KEYS``,
+bound by ``tui.train.tab.TrainTab``) and the inspector's (``inspector_keys``, bound by
+``tui.train.workbench.Workbench`` once the widgets load)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from tui.commands import Key, key_name
+
+TRAIN_KEYS: tuple[Key, ...] = (
+    Key(
+        "j,down",
+        "layer(1)",
+        "Next layer",
+        "select the next layer in the table",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "k,up",
+        "layer(-1)",
+        "Previous layer",
+        "select the previous layer",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "l,right",
+        "sample(1)",
+        "Next sample",
+        "show the next test digit",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "h,left",
+        "sample(-1)",
+        "Previous sample",
+        "show the previous test digit",
+        priority=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "r",
+        "random_sample",
+        "Random",
+        "show a random test digit",
+        footer=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "m",
+        "misclassified",
+        "Misclassified",
+        "jump to the next test digit the model gets wrong",
+        footer=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "t",
+        "toggle_training",
+        "Train/stop",
+        "start training the next run, or stop it (saves)",
+        footer=True,
+        group="Training",
+    ),
+    Key(
+        "space", "toggle_pause", "Pause", "pause or resume training", footer=True, group="Training"
+    ),
+    Key(
+        "c",
+        "configure",
+        "Configure",
+        "set up the next run: model or spec, recipe, epochs, batch size, learning rate, device",
+        footer=True,
+        group="Training",
+    ),
+    Key(
+        "s",
+        "save",
+        "Save",
+        "save a checkpoint of the current training state",
+        footer=True,
+        group="Training",
+    ),
+    Key(
+        "e",
+        "snapshot(-1)",
+        "Earlier kernels",
+        "kernels: step back through the run's per-epoch snapshots",
+        group="Kernel history",
+    ),
+    Key(
+        "E",
+        "snapshot(1)",
+        "Later kernels",
+        "kernels: step forward through the snapshots (past the last one: the live weights)",
+        group="Kernel history",
+    ),
+    Key(
+        "x",
+        "snapshot_delta",
+        "Kernel change",
+        "kernels: how each kernel changed since the previous snapshot, or the weights again",
+        group="Kernel history",
+    ),
+)
+
+
+INSPECTOR_HELP = {
+    "next_page": "show the next page of maps",
+    "previous_page": "show the previous page of maps",
+    "toggle_scale": "one colour scale shared by all maps, or one scale per map",
+    "next_channel": "kernels: show the next input channel",
+    "previous_channel": "kernels: show the previous input channel",
+    "toggle_mean": "kernels: the mean over input channels, or one channel at a time",
+    "toggle_many": "the selected layer's maps for several digits at once, one row per digit",
+    "toggle_explain": "conv layers: explain one feature-map cell as per-input-channel "
+    "multiply-adds, with its receptive field outlined on the digit ([ and ] pick the map)",
+    "cell_left": "explain mode: move the explained cell left",
+    "cell_right": "explain mode: move the explained cell right",
+    "cell_up": "explain mode: move the explained cell up",
+    "cell_down": "explain mode: move the explained cell down",
+}
+
+
+@cache
+def inspector_keys() -> tuple[Key, ...]:
+    """The inspector's keys (tui.train.inspector.INSPECTOR_KEYS), as ``inspect`` actions of
+    the Train tab's workbench (tui.train.workbench), which lends them priority over the table.
+
+    Imported on first use, not with this module: the inspector brings the heatmap widgets, and
+    the first frame paints before they load."""
+    from tui.train.inspector import INSPECTOR_KEYS
+
+    by_action: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    for keys, action, description in INSPECTOR_KEYS:
+        by_action.setdefault(action, []).extend(key_name(key) for key in keys.split(","))
+        labels.setdefault(action, description)
+    return tuple(
+        Key(
+            ",".join(keys),
+            f"inspect('{action}')",
+            labels[action],
+            INSPECTOR_HELP.get(action, labels[action]),
+            priority=True,
+            group="Inspector",
+        )
+        for action, keys in by_action.items()
+    )
+
+
+def train_keys() -> list[Key]:
+    """Every key of the Train tab, in the order the help screen lists them."""
+    return [*TRAIN_KEYS, *inspector_keys()]
