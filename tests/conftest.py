@@ -53,3 +53,36 @@ def bench() -> Any:
     wb = Workbench()
     wb.load(model="lenet5")
     return wb
+
+
+@pytest.fixture(scope="session")
+def tiny_spec() -> str:
+    """The spec of the engine's few-step test runs: one small conv, a pool, a small dense layer."""
+    return "c4-p-f16"
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path, tiny_spec: str) -> Any:
+    """A factory of few-step runs: ``tiny_config(name="run", **overrides) -> TrainConfig``.
+
+    Small spec, 256 training digits, one thread, no channels_last, run folder
+    ``tmp_path / name``; ``overrides`` replace any field (``run_dir=None`` for the default)."""
+    from engine.training.config import TrainConfig, make_config
+
+    def make(name: str = "run", **overrides: Any) -> TrainConfig:
+        values: dict[str, Any] = dict(
+            model=tiny_spec,
+            schedule="constant",
+            lr=0.01,
+            batch_size=64,
+            epochs=1,
+            train_subset=256,
+            test_subset=128,
+            threads=1,
+            channels_last=False,
+            run_dir=str(tmp_path / name),
+        )
+        values.update(overrides)
+        return make_config("fast", **values)
+
+    return make

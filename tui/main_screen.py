@@ -9,6 +9,7 @@ events and a lost engine go to the Train tab.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from tui.engine_service import EngineAnswer, EngineService
 from tui.link import EngineEvent, EngineLost, EngineReply
 from tui.screens import HelpScreen, TooSmall
 from tui.tabs import TABS, TabContext, keys_of, tab_spec
+from tui.train.keys import RUN_KEYS
 from tui.widgets.header import StatusHeader
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 GLOBAL_KEYS: list[Key] = [
     *(spec.show_key for spec in TABS),
+    *(replace(key, footer=False) for key in RUN_KEYS),
     Key("question_mark", "help", "Keys", "show every key", footer=True, group="App"),
     Key(
         "q",
@@ -44,6 +47,8 @@ GLOBAL_KEYS: list[Key] = [
         group="App",
     ),
 ]
+
+RUN_ACTIONS = {key.action for key in RUN_KEYS}
 
 
 class MainScreen(Screen):
@@ -123,13 +128,32 @@ class MainScreen(Screen):
         spec = tab_spec(self.active_tab)
         widget = self.tab_widget(spec.id)
         tab_keys = keys_of(widget, spec.name) if widget is not None else []
-        return [*tab_keys, *((key, self) for key in GLOBAL_KEYS)]
+        shown = {key.action for key, _ in tab_keys}  # the Train tab binds the run keys itself
+        return [*tab_keys, *((key, self) for key in GLOBAL_KEYS if key.action not in shown)]
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen([key for key, _ in self.active_keys()]))
 
     async def action_quit(self) -> None:
         self.train.quit()
+
+    # The run keys work on every tab; the Train tab carries them out.
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in RUN_ACTIONS:
+            return self.train.built  # its widgets are not in yet (the first frame just painted)
+        return True
+
+    def action_toggle_training(self) -> None:
+        self.train.action_toggle_training()
+
+    def action_toggle_pause(self) -> None:
+        self.train.action_toggle_pause()
+
+    def action_save(self) -> None:
+        self.train.action_save()
+
+    def action_configure(self) -> None:
+        self.train.action_configure()
 
     def on_evaluate_pane_show_in_inspector(self, message: Any) -> None:
         """The Evaluate tab picked a digit: show it in the layer inspector."""

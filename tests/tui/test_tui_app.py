@@ -6,7 +6,6 @@ import io
 
 from rich.console import Console
 from textual.widgets import Static, TabbedContent
-from tui_helpers import SIZE, header, make_app, ops, ready, wait_for
 
 from tui.commands import WorkbenchCommands
 from tui.screens import HelpScreen
@@ -19,9 +18,9 @@ from tui.train.training_pane import TrainingPane
 # --------------------------------------------------------------------- start-up
 
 
-async def test_opens_model_and_fills_every_pane() -> None:
+async def test_opens_model_and_fills_every_pane(app_size, make_app, ready, ops, header) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         main = app.main.train
         assert ops(fake)[0] == "load" and fake.sent[0][1] == {"model": "tiny"}
@@ -35,18 +34,20 @@ async def test_opens_model_and_fills_every_pane() -> None:
         assert not app.main.query_one("#too-small").display
 
 
-async def test_checkpoint_opens_for_inspection_and_corrupt_one_shows_error(tmp_path) -> None:
+async def test_checkpoint_opens_for_inspection_and_corrupt_one_shows_error(
+    tmp_path, app_size, make_app, wait_for, ready
+) -> None:
     good = tmp_path / "run.pt"
     good.write_bytes(b"x")
     app, fake = make_app(checkpoint=str(good))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         assert fake.sent[0] == ("load", {"checkpoint": str(good)})
         assert app.main.train.next_config.model == "tiny"
     bad = tmp_path / "corrupt.pt"
     bad.write_bytes(b"x")
     app, fake = make_app(checkpoint=str(bad))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await wait_for(pilot, lambda: app.main.train.state == "idle", what="the failed load")
         messages = [n.message for n in app._notifications]
         assert any("not a cnn-tui checkpoint" in m for m in messages)
@@ -55,11 +56,13 @@ async def test_checkpoint_opens_for_inspection_and_corrupt_one_shows_error(tmp_p
         assert isinstance(app.screen, HelpScreen)
 
 
-async def test_image_option_inspects_the_picture(tmp_path) -> None:
+async def test_image_option_inspects_the_picture(
+    tmp_path, app_size, make_app, wait_for, ready
+) -> None:
     picture = tmp_path / "cat.png"
     picture.write_bytes(b"png")
     app, fake = make_app(image=str(picture), model="tiny")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await wait_for(pilot, lambda: app.main.train.sample_index == -1, what="the image sample")
         assert ("image", {"path": str(picture)}) in fake.sent
@@ -68,9 +71,9 @@ async def test_image_option_inspects_the_picture(tmp_path) -> None:
 # --------------------------------------------------------------------------- keys
 
 
-async def test_layer_keys_move_through_the_table() -> None:
+async def test_layer_keys_move_through_the_table(app_size, make_app, wait_for, ready) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         main = app.main.train
         for key, expected in (
@@ -94,9 +97,9 @@ async def test_layer_keys_move_through_the_table() -> None:
         assert ("kernels", {"layer": "relu2"}) not in fake.sent
 
 
-async def test_sample_keys_random_and_misclassified() -> None:
+async def test_sample_keys_random_and_misclassified(app_size, make_app, wait_for, ready) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         main = app.main.train
         await pilot.press("l", "right")
@@ -117,12 +120,14 @@ async def test_sample_keys_random_and_misclassified() -> None:
         assert ("activations", {"layer": "conv1", "index": main.sample_index}) in fake.sent
 
 
-async def test_sample_key_draws_the_digit_before_the_engine_replies(monkeypatch) -> None:
+async def test_sample_key_draws_the_digit_before_the_engine_replies(
+    monkeypatch, app_size, make_app, wait_for, ready
+) -> None:
     from engine.data.idx import read_split
     from tui.train.probabilities import Probabilities
 
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         main = app.main.train
         await wait_for(pilot, lambda: main.local_digits.images is not None, what="the digits")
@@ -143,10 +148,12 @@ async def test_sample_key_draws_the_digit_before_the_engine_replies(monkeypatch)
         assert main.inspector.sample["pred"] is not None and "T" in str(probs.as_text())
 
 
-async def test_inspector_keys_reach_the_inspector(monkeypatch) -> None:
+async def test_inspector_keys_reach_the_inspector(
+    monkeypatch, app_size, make_app, wait_for, ready, ops
+) -> None:
     app, fake = make_app()
     calls: list[str] = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         inspector = app.main.query_one(Inspector)
         inspector_keys = [k for k in train_keys() if k.group == "Inspector"]
@@ -174,9 +181,9 @@ async def test_inspector_keys_reach_the_inspector(monkeypatch) -> None:
         assert ("activations_many", {"layer": "conv1", "indices": [0, 1, 2, 3, 4, 5]}) in fake.sent
 
 
-async def test_tab_moves_focus_and_number_keys_switch_tabs() -> None:
+async def test_tab_moves_focus_and_number_keys_switch_tabs(app_size, make_app, ready) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         assert isinstance(app.focused, LayerTable)
         await pilot.press("tab")
@@ -192,9 +199,9 @@ async def test_tab_moves_focus_and_number_keys_switch_tabs() -> None:
         assert tabs.active == "train"
 
 
-async def test_help_screen_lists_every_key() -> None:
+async def test_help_screen_lists_every_key(app_size, make_app, ready) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -208,7 +215,7 @@ async def test_help_screen_lists_every_key() -> None:
         assert app.screen is app.main
 
 
-async def test_too_small_terminal_shows_notice() -> None:
+async def test_too_small_terminal_shows_notice(make_app, ready) -> None:
     app, fake = make_app()
     async with app.run_test(size=(70, 20)) as pilot:
         await ready(pilot)
@@ -219,9 +226,9 @@ async def test_too_small_terminal_shows_notice() -> None:
         assert app.main.query_one("#tabs").display
 
 
-async def test_command_palette_offers_the_actions() -> None:
+async def test_command_palette_offers_the_actions(app_size, make_app, wait_for, ready) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         provider = WorkbenchCommands(app.main)
         hits = [hit async for hit in provider.search("misclass")]

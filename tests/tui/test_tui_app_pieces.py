@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fake_engine import FakeEngine, mnist_test_digits
 
 from engine.process.protocol import Reply
 from engine.training.config import make_config
@@ -16,8 +15,8 @@ from tui.widgets.header import Status, status_text
 # ------------------------------------------------------------------------ pieces
 
 
-def test_link_keeps_one_request_per_purpose_and_the_newest_ask() -> None:
-    fake = FakeEngine()
+def test_link_keeps_one_request_per_purpose_and_the_newest_ask(fake_engine_class) -> None:
+    fake = fake_engine_class()
     link = Link(factory=lambda data_dir, log_file: fake)
     link.start()
     link.want("load", "load", model="tiny")
@@ -36,12 +35,12 @@ def test_link_keeps_one_request_per_purpose_and_the_newest_ask() -> None:
     assert link.resolve(Reply(999, "sample", True, {}))[0] is None
 
 
-def test_link_reports_a_dead_child_once_and_restarts() -> None:
-    class Dead(FakeEngine):
+def test_link_reports_a_dead_child_once_and_restarts(fake_engine_class) -> None:
+    class Dead(fake_engine_class):
         def send(self, op, **kwargs):
             raise OSError("[Errno 32] Broken pipe")
 
-    engines = [Dead(), FakeEngine()]
+    engines = [Dead(), fake_engine_class()]
     told: list[str] = []
     link = Link(factory=lambda data_dir, log_file: engines.pop(0), on_lost=told.append)
     link.start()
@@ -108,7 +107,7 @@ def test_header_device_names_a_lower_precision() -> None:
     assert device_label(bf16) == "cpu bfloat16"
 
 
-def test_fake_engine_digits_are_mnist() -> None:
+def test_fake_engine_digits_are_mnist(mnist_test_digits) -> None:
     images, labels = mnist_test_digits()
     assert images.shape == (10000, 28, 28) and labels[0] == 7
 

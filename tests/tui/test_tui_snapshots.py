@@ -2,21 +2,20 @@
 with fixed data, a fixed colour mode and seed, no live timings on screen.
 
 After an intended change of the look, review and accept with
-``python -m pytest tests/test_tui_snapshots.py --snapshot-update``.
+``python -m pytest tests/tui/test_tui_snapshots.py --snapshot-update``.
 """
 
 from __future__ import annotations
 
 import asyncio
-
-from fake_engine import FakeEngine
+from typing import Any
 
 from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
 
 
-def make_app(fake: FakeEngine | None = None) -> CnnTuiApp:
-    fake = fake or FakeEngine(steps_per_epoch=6)
+def snapshot_app(engine_class: type, fake: Any = None) -> CnnTuiApp:
+    fake = fake or engine_class(steps_per_epoch=6)
     config = make_config("fast", model="tiny", epochs=2, device="cpu")
     return CnnTuiApp(
         AppOptions(config=config, seed=3, color_mode="truecolor"),
@@ -48,11 +47,11 @@ async def settled(pilot) -> None:
     await pilot.pause()
 
 
-def test_main_screen_80x24(snap_compare) -> None:
-    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settled)
+def test_main_screen_80x24(snap_compare, fake_engine_class) -> None:
+    assert snap_compare(snapshot_app(fake_engine_class), terminal_size=(80, 24), run_before=settled)
 
 
-def test_main_screen_after_training_120x40(snap_compare) -> None:
+def test_main_screen_after_training_120x40(snap_compare, fake_engine_class) -> None:
     async def train(pilot) -> None:
         await settled(pilot)
         await pilot.press("j", "j", "j", "l")
@@ -60,37 +59,41 @@ def test_main_screen_after_training_120x40(snap_compare) -> None:
         await until(pilot, lambda: pilot.app.main.train.state == "finished")
         await settled(pilot)
 
-    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=train)
+    assert snap_compare(snapshot_app(fake_engine_class), terminal_size=(120, 40), run_before=train)
 
 
-def test_dense_layer_160x50(snap_compare) -> None:
+def test_dense_layer_160x50(snap_compare, fake_engine_class) -> None:
     async def last_layer(pilot) -> None:
         await settled(pilot)
         await pilot.press(*["j"] * 7)
         await until(pilot, lambda: pilot.app.main.train.layer_name == "fc1")
         await settled(pilot)
 
-    assert snap_compare(make_app(), terminal_size=(160, 50), run_before=last_layer)
+    assert snap_compare(
+        snapshot_app(fake_engine_class), terminal_size=(160, 50), run_before=last_layer
+    )
 
 
-def test_help_screen(snap_compare) -> None:
+def test_help_screen(snap_compare, fake_engine_class) -> None:
     async def help_screen(pilot) -> None:
         await settled(pilot)
         await pilot.press("question_mark")
 
-    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=help_screen)
+    assert snap_compare(
+        snapshot_app(fake_engine_class), terminal_size=(80, 24), run_before=help_screen
+    )
 
 
-def test_run_config_form(snap_compare) -> None:
+def test_run_config_form(snap_compare, fake_engine_class) -> None:
     async def form(pilot) -> None:
         await settled(pilot)
         await pilot.press("c")
         await pilot.pause()
 
-    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=form)
+    assert snap_compare(snapshot_app(fake_engine_class), terminal_size=(80, 24), run_before=form)
 
 
-def test_quit_question_while_training(snap_compare) -> None:
+def test_quit_question_while_training(snap_compare, fake_engine_class) -> None:
     async def quit_question(pilot) -> None:
         await settled(pilot)
         await pilot.press("t")
@@ -105,9 +108,11 @@ def test_quit_question_while_training(snap_compare) -> None:
         pilot.app.clear_notifications()
         await pilot.press("q")
 
-    fake = FakeEngine(steps_per_epoch=10, stall_after=3)
-    assert snap_compare(make_app(fake), terminal_size=(80, 24), run_before=quit_question)
+    fake = fake_engine_class(steps_per_epoch=10, stall_after=3)
+    assert snap_compare(
+        snapshot_app(fake_engine_class, fake), terminal_size=(80, 24), run_before=quit_question
+    )
 
 
-def test_too_small_notice(snap_compare) -> None:
-    assert snap_compare(make_app(), terminal_size=(70, 20), run_before=settled)
+def test_too_small_notice(snap_compare, fake_engine_class) -> None:
+    assert snap_compare(snapshot_app(fake_engine_class), terminal_size=(70, 20), run_before=settled)

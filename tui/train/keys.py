@@ -108,6 +108,11 @@ TRAIN_KEYS: tuple[Key, ...] = (
 )
 
 
+# Training goes on whatever tab is in view, so the run keys work on every tab: the main screen
+# binds them too, out of the footer (tui.main_screen.GLOBAL_KEYS), and hands them to this tab.
+RUN_KEYS: tuple[Key, ...] = tuple(key for key in TRAIN_KEYS if key.group == "Training")
+
+
 INSPECTOR_HELP = {
     "next_page": "show the next page of maps",
     "previous_page": "show the previous page of maps",

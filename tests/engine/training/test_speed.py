@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_runs import tiny_config
 
 from engine.bench.efficiency import matmul_round, training_flops_per_sample
 from engine.inspect.summary import summarize
@@ -220,19 +219,19 @@ def test_metrics_are_read_a_few_times_a_second_not_every_step(monkeypatch, tmp_p
 # ------------------------------------------------------------------ warm-up (CUDA's, run here)
 
 
-def _warm_up_config(tmp_path: Path, name: str):
+@pytest.fixture
+def warm_up_config(tiny_config):
     """Batch norm, dropout and augmentation: all that a warm-up could disturb; 200 digits make
     a full batch of 64 and a last one of 8."""
-    return tiny_config(
-        tmp_path, name, model="c4b-p-d0.3-f16b", augment="shift-rotate", train_subset=200,
-        test_subset=64,
-    )  # fmt: skip
+    return lambda name: tiny_config(
+        name, model="c4b-p-d0.3-f16b", augment="shift-rotate", train_subset=200, test_subset=64
+    )
 
 
 def test_warm_up_steps_a_copy_at_both_batch_shapes_and_leaves_the_run_untouched(
-    monkeypatch, tmp_path
+    monkeypatch, tmp_path, warm_up_config
 ) -> None:
-    state = build_state(_warm_up_config(tmp_path, "run"), None)
+    state = build_state(warm_up_config("run"), None)
     before = {k: v.clone() for k, v in state.model.state_dict().items()}
     rng = torch.get_rng_state()
     shapes: list[int] = []
@@ -248,11 +247,13 @@ def test_warm_up_steps_a_copy_at_both_batch_shapes_and_leaves_the_run_untouched(
     assert state.optimizer.state_dict()["state"] == {} and torch.equal(torch.get_rng_state(), rng)
 
 
-def test_a_warmed_up_run_trains_exactly_like_a_cold_one(monkeypatch, tmp_path) -> None:
-    cold = list(train_events(_warm_up_config(tmp_path, "cold")))
+def test_a_warmed_up_run_trains_exactly_like_a_cold_one(
+    monkeypatch, tmp_path, warm_up_config
+) -> None:
+    cold = list(train_events(warm_up_config("cold")))
     assert not warms_up(torch.device("cpu")) and warms_up(torch.device("cuda"))
     monkeypatch.setattr(train_state, "warms_up", lambda device: True)  # as on CUDA
-    warm = list(train_events(_warm_up_config(tmp_path, "warm")))
+    warm = list(train_events(warm_up_config("warm")))
     finals = [[e for e in run if isinstance(e, Finished)][0] for run in (cold, warm)]
     assert finals[0].test_acc == finals[1].test_acc
     weights = [torch.load(tmp_path / n / "checkpoint.pt")["model_state"] for n in ("cold", "warm")]

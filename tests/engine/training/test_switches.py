@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from tiny_runs import tiny_config
 
 from engine.training import switches
 from engine.training.accel import Precision
@@ -31,7 +30,7 @@ def test_verdicts_are_kept_per_machine(tmp_path, monkeypatch) -> None:
     assert switches.verdicts(2) == {}  # ... but not for another torch
 
 
-def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch) -> None:
+def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch, tiny_config) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     model = torch.nn.Linear(2, 2)
     plain = Precision()
@@ -39,7 +38,7 @@ def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch) -> Non
     switches.save_verdicts({"bf16": {"pays_off": True}, "compile": {"pays_off": False}}, 1)
     graph, precision = switches.apply_verdicts(model, plain, 1)
     assert graph is model and precision.dtype == torch.bfloat16
-    config = tiny_config(tmp_path, batch_size=32, train_subset=128, test_subset=64)
+    config = tiny_config(batch_size=32, train_subset=128, test_subset=64)
     assert build_state(config, None).precision.dtype == torch.bfloat16
     events = list(train_events(config))
     assert isinstance(events[-1], Finished)  # and it trains so
@@ -48,9 +47,9 @@ def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch) -> Non
     assert "cpu, 1 thread(s), contiguous, bfloat16 autocast" in started_line(started)
 
 
-def test_without_a_verdict_a_run_reports_float32(tmp_path, monkeypatch) -> None:
+def test_without_a_verdict_a_run_reports_float32(tmp_path, monkeypatch, tiny_config) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    config = tiny_config(tmp_path, batch_size=32, train_subset=64, test_subset=32)
+    config = tiny_config(batch_size=32, train_subset=64, test_subset=32)
     started = next(e for e in train_events(config) if isinstance(e, Started))
     assert started.precision == "float32"
 

@@ -6,22 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evaluate_fakes import SIZE, EvalFakeEngine, sent
-from tui_helpers import wait_for
 
 from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
 
 
-class CompareFakeEngine(EvalFakeEngine):
-    def op_compare_runs(self, dirs) -> dict:
-        from engine.errors import EngineError
-        from engine.training.compare import compare_runs
+@pytest.fixture
+def compare_engine_class(eval_engine_class: type) -> type:
+    """The eval engine class plus this file's ops."""
 
-        try:
-            return {"runs": compare_runs(dirs)}
-        except EngineError as exc:  # the fake reports failures as ValueError
-            raise ValueError(str(exc)) from None
+    class CompareFakeEngine(eval_engine_class):
+        def op_compare_runs(self, dirs) -> dict:
+            from engine.errors import EngineError
+            from engine.training.compare import compare_runs
+
+            try:
+                return {"runs": compare_runs(dirs)}
+            except EngineError as exc:  # the fake reports failures as ValueError
+                raise ValueError(str(exc)) from None
+
+    return CompareFakeEngine
 
 
 def fake_run(folder: Path, model: str, params: int, accs: list[float]) -> Path:
@@ -39,10 +43,12 @@ def fake_run(folder: Path, model: str, params: int, accs: list[float]) -> Path:
     return folder
 
 
-async def test_compare_view_from_the_command_line_options(tmp_path: Path) -> None:
+async def test_compare_view_from_the_command_line_options(
+    tmp_path: Path, app_size, wait_for, sent, compare_engine_class
+) -> None:
     cnn = fake_run(tmp_path / "cnn", "convnet", 421_642, [0.97, 0.985, 0.99])
     mlp = fake_run(tmp_path / "mlp", "mlp", 669_706, [0.95, 0.97])
-    fake = CompareFakeEngine()
+    fake = compare_engine_class()
     app = CnnTuiApp(
         AppOptions(
             config=make_config("fast", model="tiny"), color_mode="256", compare=(str(cnn), str(mlp))
@@ -53,7 +59,7 @@ async def test_compare_view_from_the_command_line_options(tmp_path: Path) -> Non
 
     from tui.compare.runs import CompareScreen
 
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
         screen = app.screen
         await wait_for(pilot, lambda: screen.runs, "the runs")
@@ -80,19 +86,21 @@ async def test_compare_view_from_the_command_line_options(tmp_path: Path) -> Non
         assert app.screen is app.main
 
 
-async def test_compare_view_reports_a_foreign_run(tmp_path: Path) -> None:
+async def test_compare_view_reports_a_foreign_run(
+    tmp_path: Path, app_size, wait_for, compare_engine_class
+) -> None:
     foreign = tmp_path / "photos"
     foreign.mkdir()
     (foreign / "history").mkdir()
     (foreign / "history" / "index.json").write_text('{"format": "other"}')
-    fake = CompareFakeEngine()
+    fake = compare_engine_class()
     app = CnnTuiApp(
         AppOptions(config=make_config("fast", model="tiny"), compare=(str(foreign),)),
         engine_factory=lambda data_dir, log_file: fake,
     )
     from tui.compare.runs import CompareScreen
 
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
         await wait_for(
             pilot, lambda: "not a cnn-tui history index" in app.screen.status, "the message"

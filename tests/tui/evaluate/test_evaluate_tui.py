@@ -9,9 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evaluate_fakes import SIZE, make_app, open_mistakes, open_tab, sent, text
 from textual.widgets import TabbedContent
-from tui_helpers import wait_for
 
 from engine.inspect.evaluation import confusion_matrix
 from engine.training.config import make_config
@@ -22,9 +20,11 @@ from tui.evaluate.views import thumbnails_per_page
 from tui.widgets.heatmap import HeatmapGrid
 
 
-async def test_tab_shows_accuracy_and_confusion_matrix() -> None:
-    app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+async def test_tab_shows_accuracy_and_confusion_matrix(
+    app_size, make_eval_app, text, open_tab
+) -> None:
+    app, fake = make_eval_app()
+    async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         assert app.main.query_one(TabbedContent).active == "evaluate"
         assert app.focused is pane
@@ -41,9 +41,11 @@ async def test_tab_shows_accuracy_and_confusion_matrix() -> None:
         assert row3[-1].endswith("%")
 
 
-async def test_cursor_enter_opens_the_cell_gallery_and_pages() -> None:
-    app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+async def test_cursor_enter_opens_the_cell_gallery_and_pages(
+    app_size, make_eval_app, wait_for, sent, text, open_tab
+) -> None:
+    app, fake = make_eval_app()
+    async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         await pilot.press("down", "down", "right", "right", "right", "j", "l", "left")
         assert pane.query_one(ConfusionMatrix).cursor == (3, 3)
@@ -69,9 +71,11 @@ async def test_cursor_enter_opens_the_cell_gallery_and_pages() -> None:
         assert pane.view == "matrix" and not pane.has_class("-pictures")
 
 
-async def test_mistakes_gallery_pages_with_keys() -> None:
-    app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+async def test_mistakes_gallery_pages_with_keys(
+    app_size, make_eval_app, wait_for, sent, open_tab, open_mistakes
+) -> None:
+    app, fake = make_eval_app()
+    async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         await open_mistakes(pilot, pane)
         first = pane.gallery
@@ -85,9 +89,11 @@ async def test_mistakes_gallery_pages_with_keys() -> None:
         assert [kw["page"] for kw in sent(fake, "gallery")] == [0, 1, 0]
 
 
-async def test_explaining_a_digit_and_sending_it_to_the_inspector() -> None:
-    app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+async def test_explaining_a_digit_and_sending_it_to_the_inspector(
+    app_size, make_eval_app, wait_for, sent, open_tab, open_mistakes
+) -> None:
+    app, fake = make_eval_app()
+    async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         await open_mistakes(pilot, pane)
         await pilot.press("right", "enter")
@@ -124,9 +130,11 @@ async def test_explaining_a_digit_and_sending_it_to_the_inspector() -> None:
         )
 
 
-async def test_activation_maximisation_view_keys() -> None:
-    app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+async def test_activation_maximisation_view_keys(
+    app_size, make_eval_app, wait_for, sent, open_tab
+) -> None:
+    app, fake = make_eval_app()
+    async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         await pilot.press("a")
         await wait_for(pilot, lambda: pane.actmax_payload is not None, "act-max")
@@ -144,12 +152,14 @@ async def test_activation_maximisation_view_keys() -> None:
         assert pane.view == "matrix"
 
 
-async def test_export_key_sends_the_view_and_reports_where(tmp_path: Path) -> None:
+async def test_export_key_sends_the_view_and_reports_where(
+    tmp_path: Path, app_size, make_eval_app, wait_for, sent, open_tab
+) -> None:
     checkpoint = tmp_path / "run" / "checkpoint.pt"
     checkpoint.parent.mkdir()
     checkpoint.write_bytes(b"x")
-    app, fake = make_app(checkpoint=str(checkpoint))
-    async with app.run_test(size=SIZE) as pilot:
+    app, fake = make_eval_app(checkpoint=str(checkpoint))
+    async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         await pilot.press("x")
         await wait_for(pilot, lambda: pane.exported, "the export")
@@ -162,9 +172,11 @@ async def test_export_key_sends_the_view_and_reports_where(tmp_path: Path) -> No
         assert any("Exported" in n.message for n in app._notifications)
 
 
-async def test_engine_errors_show_in_the_tab() -> None:
-    app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+async def test_engine_errors_show_in_the_tab(
+    app_size, make_eval_app, wait_for, text, open_tab
+) -> None:
+    app, fake = make_eval_app()
+    async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         pane.gradcam_layer = "pool1"  # as if the model had changed under the tab
         pane.digit_index = 5
@@ -175,9 +187,11 @@ async def test_engine_errors_show_in_the_tab() -> None:
         assert app.main.train.state == "idle"  # the rest of the app is untouched
 
 
-async def test_update_key_evaluates_again_and_global_keys_still_work() -> None:
-    app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+async def test_update_key_evaluates_again_and_global_keys_still_work(
+    app_size, make_eval_app, wait_for, sent, open_tab
+) -> None:
+    app, fake = make_eval_app()
+    async with app.run_test(size=app_size) as pilot:
         await open_tab(pilot)
         count = len(sent(fake, "evaluate"))
         await pilot.press("u")
@@ -207,7 +221,9 @@ def test_every_colour_mode_draws_the_matrix(mode: str) -> None:
     assert drawn.plain.splitlines()[10].split()[1:11] == [str(v) for v in range(90, 100)]
 
 
-async def test_real_engine_child_answers_the_tab(tmp_path: Path) -> None:
+async def test_real_engine_child_answers_the_tab(
+    tmp_path: Path, app_size, wait_for, open_mistakes
+) -> None:
     """The same keys against the real child process and a tiny checkpoint (a few seconds)."""
     from engine.training.loop import train_events
 
@@ -231,7 +247,7 @@ async def test_real_engine_child_answers_the_tab(tmp_path: Path) -> None:
             log_file=str(tmp_path / "engine.log"),
         )
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await wait_for(
             pilot,
             lambda: app.main.train.state == "idle" and app.main.train.layer_name,
@@ -246,7 +262,7 @@ async def test_real_engine_child_answers_the_tab(tmp_path: Path) -> None:
         await open_mistakes(pilot, pane, timeout=30)
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(pane.digit) == 3, "the digit views", timeout=30)
-        assert pane.digit["gradcam"]["layers"] == ["conv1", "conv2"]
+        assert pane.digit["gradcam"]["layers"] == ["relu1", "relu2"]
         await pilot.press("x")
         await wait_for(pilot, lambda: pane.exported, "the export", timeout=30)
         assert all(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.widgets import Static
-from tui_helpers import SIZE, make_app, ready, wait_for
 
 from tui.train.inspector import Inspector
 from tui.train.keys import train_keys
@@ -18,7 +17,7 @@ def _note(inspector: Inspector) -> str:
     return str(inspector.query_one("#inspector-explain", Static).content)
 
 
-async def test_explain_key_toggles_mode_and_cell_keys_ask_again() -> None:
+async def test_explain_key_toggles_mode_and_cell_keys_ask_again(make_app, wait_for, ready) -> None:
     assert any(k.action == "inspect('toggle_explain')" for k in train_keys())
     app, fake = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -61,9 +60,9 @@ async def test_explain_key_toggles_mode_and_cell_keys_ask_again() -> None:
         assert digit.model.highlight is None and maps.model.highlight is None
 
 
-async def test_explain_refuses_layers_without_kernels() -> None:
+async def test_explain_refuses_layers_without_kernels(app_size, make_app, wait_for, ready) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await pilot.press("j")
         await wait_for(pilot, lambda: app.main.train.layer_name == "relu1")

@@ -3,45 +3,51 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from evaluate_fakes import SIZE, EvalFakeEngine, sent
-from tui_helpers import wait_for
+import pytest
 
 from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
 
 
-class HistoryFakeEngine(EvalFakeEngine):
-    """Serves ``snapshots`` and ``snapshot_kernels`` from real history files (torch-free)."""
+@pytest.fixture
+def history_engine_class(eval_engine_class: type) -> type:
+    """The eval engine class plus this file's ops."""
 
-    def op_snapshots(self, run_dir=None) -> dict:
-        from engine.training import history
+    class HistoryFakeEngine(eval_engine_class):
+        """Serves ``snapshots`` and ``snapshot_kernels`` from real history files (torch-free)."""
 
-        return {
-            "run_dir": run_dir,
-            "epochs": history.list_snapshots(run_dir),
-            "layers": ["conv1"],
-            "metrics": history.load_history(run_dir).epochs,
-        }
+        def op_snapshots(self, run_dir=None) -> dict:
+            from engine.training import history
 
-    def op_snapshot_kernels(self, layer, epoch, run_dir=None, base_epoch=None) -> dict:
-        from engine.training import history
+            return {
+                "run_dir": run_dir,
+                "epochs": history.list_snapshots(run_dir),
+                "layers": ["conv1"],
+                "metrics": history.load_history(run_dir).epochs,
+            }
 
-        weights = (
-            history.snapshot_layer(run_dir, epoch, layer)
-            if base_epoch is None
-            else history.kernel_delta(run_dir, layer, base_epoch, epoch)
-        )
-        return {
-            "layer": layer,
-            "weights": weights,
-            "range": (float(weights.min()), float(weights.max())),
-            "shape": weights.shape,
-            "epoch": epoch,
-            "base_epoch": base_epoch,
-            "delta": base_epoch is not None,
-        }
+        def op_snapshot_kernels(self, layer, epoch, run_dir=None, base_epoch=None) -> dict:
+            from engine.training import history
+
+            weights = (
+                history.snapshot_layer(run_dir, epoch, layer)
+                if base_epoch is None
+                else history.kernel_delta(run_dir, layer, base_epoch, epoch)
+            )
+            return {
+                "layer": layer,
+                "weights": weights,
+                "range": (float(weights.min()), float(weights.max())),
+                "shape": weights.shape,
+                "epoch": epoch,
+                "base_epoch": base_epoch,
+                "delta": base_epoch is not None,
+            }
+
+    return HistoryFakeEngine
 
 
 def kernels_at(epoch: int) -> np.ndarray:
@@ -49,10 +55,10 @@ def kernels_at(epoch: int) -> np.ndarray:
     return np.full((8, 1, 3, 3), 0.1 * epoch, np.float32) + offsets
 
 
-def app_on_checkpoint(run) -> tuple[CnnTuiApp, HistoryFakeEngine]:
+def app_on_checkpoint(run, engine_class: type) -> tuple[CnnTuiApp, Any]:
     """The app opening ``run``'s checkpoint (a placeholder file) against the history fake."""
     (run / "checkpoint.pt").write_bytes(b"x")
-    fake = HistoryFakeEngine()
+    fake = engine_class()
     app = CnnTuiApp(
         AppOptions(
             config=make_config("fast", model="tiny"),
@@ -64,7 +70,9 @@ def app_on_checkpoint(run) -> tuple[CnnTuiApp, HistoryFakeEngine]:
     return app, fake
 
 
-async def test_inspector_steps_through_kernel_snapshots(tmp_path: Path) -> None:
+async def test_inspector_steps_through_kernel_snapshots(
+    tmp_path: Path, app_size, wait_for, sent, history_engine_class
+) -> None:
     from engine.training.history import write_snapshot
     from tui.train.inspector import Inspector
 
@@ -77,8 +85,8 @@ async def test_inspector_steps_through_kernel_snapshots(tmp_path: Path) -> None:
             {"test_acc": 0.5},
             {"model": "tiny", "params": 80},
         )
-    app, fake = app_on_checkpoint(run)
-    async with app.run_test(size=SIZE) as pilot:
+    app, fake = app_on_checkpoint(run, history_engine_class)
+    async with app.run_test(size=app_size) as pilot:
         main = app.main.train
         await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
         inspector = main.query_one(Inspector)
@@ -130,7 +138,9 @@ def test_kernel_snapshot_stepping_rules() -> None:
     assert snaps.epoch is None and snaps.kernels_request("c") == ("kernels", {"layer": "c"})
 
 
-async def test_epoch_0_is_shown_as_the_initial_kernels(tmp_path: Path) -> None:
+async def test_epoch_0_is_shown_as_the_initial_kernels(
+    tmp_path: Path, app_size, wait_for, history_engine_class
+) -> None:
     from engine.training.history import write_snapshot
     from tui.train.inspector import Inspector
 
@@ -140,8 +150,8 @@ async def test_epoch_0_is_shown_as_the_initial_kernels(tmp_path: Path) -> None:
         write_snapshot(
             run, epoch, {"conv1": kernels_at(epoch)}, {"test_acc": 0.5}, {"model": "tiny"}
         )
-    app, fake = app_on_checkpoint(run)
-    async with app.run_test(size=SIZE) as pilot:
+    app, fake = app_on_checkpoint(run, history_engine_class)
+    async with app.run_test(size=app_size) as pilot:
         main = app.main.train
         await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
         inspector = main.query_one(Inspector)

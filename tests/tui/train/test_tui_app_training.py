@@ -9,9 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from fake_engine import FakeEngine
 from textual.widgets import Input, Select, Static
-from tui_helpers import SIZE, header, make_app, ops, ready, wait_for
 
 from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
@@ -25,9 +23,11 @@ REPO = Path(__file__).resolve().parents[3]
 # --------------------------------------------------------------------- training
 
 
-async def test_training_start_pause_resume_stop_and_curves() -> None:
-    app, fake = make_app(FakeEngine(steps_per_epoch=400, step_delay=0.01))
-    async with app.run_test(size=SIZE) as pilot:
+async def test_training_start_pause_resume_stop_and_curves(
+    app_size, fake_engine_class, make_app, wait_for, ready, ops, header
+) -> None:
+    app, fake = make_app(fake_engine_class(steps_per_epoch=400, step_delay=0.01))
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         main = app.main.train
         await pilot.press("t")
@@ -49,13 +49,15 @@ async def test_training_start_pause_resume_stop_and_curves() -> None:
         assert "last.pt" in messages
 
 
-async def test_curves_hold_back_while_keys_move_through_layers() -> None:
+async def test_curves_hold_back_while_keys_move_through_layers(
+    app_size, fake_engine_class, make_app, wait_for, ready
+) -> None:
     import time
 
     from tui.train.training_pane import BUSY_REDRAW_S
 
-    app, fake = make_app(FakeEngine(steps_per_epoch=400, step_delay=0.01))
-    async with app.run_test(size=SIZE) as pilot:
+    app, fake = make_app(fake_engine_class(steps_per_epoch=400, step_delay=0.01))
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         pane = app.main.query_one(TrainingPane)
         await pilot.press("t")
@@ -74,9 +76,11 @@ async def test_curves_hold_back_while_keys_move_through_layers() -> None:
         await wait_for(pilot, lambda: app.main.train.state == "finished", what="the stopped run")
 
 
-async def test_full_run_reports_test_accuracy_per_epoch() -> None:
-    app, fake = make_app(FakeEngine(steps_per_epoch=5))
-    async with app.run_test(size=SIZE) as pilot:
+async def test_full_run_reports_test_accuracy_per_epoch(
+    app_size, fake_engine_class, make_app, wait_for, ready, ops, header
+) -> None:
+    app, fake = make_app(fake_engine_class(steps_per_epoch=5))
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await pilot.press("t")
         await wait_for(pilot, lambda: app.main.train.state == "finished", what="the run")
@@ -91,10 +95,12 @@ async def test_full_run_reports_test_accuracy_per_epoch() -> None:
         )
 
 
-async def test_failed_run_shows_message_and_app_stays_usable() -> None:
-    fake = FakeEngine(fail_training="the loss became NaN at step 3; lower the learning rate")
+async def test_failed_run_shows_message_and_app_stays_usable(
+    app_size, fake_engine_class, make_app, wait_for, ready, header
+) -> None:
+    fake = fake_engine_class(fail_training="the loss became NaN at step 3; lower the learning rate")
     app, fake = make_app(fake)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await pilot.press("t")
         await wait_for(pilot, lambda: app.main.train.state == "failed", what="the failure")
@@ -105,14 +111,16 @@ async def test_failed_run_shows_message_and_app_stays_usable() -> None:
         await wait_for(pilot, lambda: app.main.train.layer_name == "relu1")
 
 
-async def test_t_restarts_an_engine_that_died() -> None:
-    engines = [FakeEngine(), FakeEngine(steps_per_epoch=3)]
+async def test_t_restarts_an_engine_that_died(
+    app_size, fake_engine_class, wait_for, ready, ops
+) -> None:
+    engines = [fake_engine_class(), fake_engine_class(steps_per_epoch=3)]
     first, second = engines
     app = CnnTuiApp(
         AppOptions(config=make_config("fast", model="tiny", epochs=1), seed=1),
         engine_factory=lambda data_dir, log_file: engines.pop(0),
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         first.closed = True  # the child died
         app.main.post_message(EngineLost("the engine process stopped: killed by SIGKILL"))
@@ -126,9 +134,11 @@ async def test_t_restarts_an_engine_that_died() -> None:
         assert "train" not in ops(first)
 
 
-async def test_save_key_before_and_during_training() -> None:
-    app, fake = make_app(FakeEngine(steps_per_epoch=200, step_delay=0.01))
-    async with app.run_test(size=SIZE) as pilot:
+async def test_save_key_before_and_during_training(
+    app_size, fake_engine_class, make_app, wait_for, ready
+) -> None:
+    app, fake = make_app(fake_engine_class(steps_per_epoch=200, step_delay=0.01))
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await pilot.press("s")
         await wait_for(
@@ -148,7 +158,7 @@ async def test_save_key_before_and_during_training() -> None:
         await wait_for(pilot, lambda: app.main.train.state == "finished")
 
 
-async def test_config_form_fills_recipe_defaults_and_applies() -> None:
+async def test_config_form_fills_recipe_defaults_and_applies(make_app, wait_for, ready) -> None:
     app, fake = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
@@ -183,7 +193,9 @@ async def test_config_form_fills_recipe_defaults_and_applies() -> None:
         assert app.main.train.next_config is config
 
 
-async def test_bad_spec_in_the_form_shows_error_and_keeps_previous() -> None:
+async def test_bad_spec_in_the_form_shows_error_and_keeps_previous(
+    make_app, wait_for, ready
+) -> None:
     app, fake = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
@@ -201,7 +213,7 @@ async def test_bad_spec_in_the_form_shows_error_and_keeps_previous() -> None:
         await wait_for(pilot, lambda: app.main.train.state == "finished")
 
 
-async def test_training_another_model_loads_it_first() -> None:
+async def test_training_another_model_loads_it_first(make_app, wait_for, ready, ops) -> None:
     app, fake = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
@@ -216,15 +228,17 @@ async def test_training_another_model_loads_it_first() -> None:
         assert sent.index("train") > last_load
 
 
-async def test_quit_when_idle_and_while_training() -> None:
+async def test_quit_when_idle_and_while_training(
+    app_size, fake_engine_class, make_app, wait_for, ready, ops
+) -> None:
     app, fake = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await pilot.press("q")
     assert fake.closed
 
-    app, fake = make_app(FakeEngine(steps_per_epoch=500, step_delay=0.01))
-    async with app.run_test(size=SIZE) as pilot:
+    app, fake = make_app(fake_engine_class(steps_per_epoch=500, step_delay=0.01))
+    async with app.run_test(size=app_size) as pilot:
         await ready(pilot)
         await pilot.press("t")
         await wait_for(pilot, lambda: app.main.train.state == "training")
@@ -281,7 +295,7 @@ def test_ui_process_never_imports_torch() -> None:
 
 
 @pytest.mark.slow
-async def test_real_training_run_on_a_subset(tmp_path) -> None:
+async def test_real_training_run_on_a_subset(tmp_path, wait_for, header) -> None:
     """The real child process trains on 8192 digits; the app shows it and saves a checkpoint."""
     from engine.process.remote import prepare_for_spawn
 

@@ -1,27 +1,40 @@
-"""An in-process stand-in for ``engine.process.remote.EngineProcess``: deterministic payloads, no torch.
+"""Fixtures of the app's Pilot and snapshot tests: an in-process fake engine, the app over it,
+and waiting on it.
 
-The Pilot and snapshot tests run the real app against it, so they are fast and repeatable;
-one slow test and the tmux test use the real child process. Digits are the bundled MNIST test
-images (read with numpy); every other array is derived from fixed seeds.
+``FakeEngine`` stands in for ``engine.process.remote.EngineProcess``: deterministic payloads, no
+torch, so the Pilot and snapshot tests run the real app fast and repeatably (one slow test and
+the tmux test use the real child process). Digits are the bundled MNIST test images (read with
+numpy); every other array is derived from fixed seeds. ``EvalFakeEngine`` adds the Evaluate
+tab's ops. Tests reach all of it through the fixtures at the end of this file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import threading
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from textual.widgets import Static
 
+from engine.inspect.evaluation import cell_indices, confusion_matrix, per_class_accuracy
 from engine.process.protocol import Reply, Request
-from engine.training.config import TrainConfig
+from engine.training.config import TrainConfig, make_config
 from engine.training.events import EpochEnd, Failed, Finished, Paused, Progress, Resumed, Started
+from tui.app import AppOptions, CnnTuiApp
+from tui.evaluate.pane import EvaluatePane
+from tui.widgets.header import StatusHeader, status_text
 
-MNIST = Path(__file__).resolve().parents[1] / "data" / "mnist"
+APP_SIZE = (100, 32)
+
+MNIST = Path(__file__).resolve().parents[2] / "data" / "mnist"
 
 
 def _read_idx(name: str, offset: int) -> np.ndarray:
@@ -32,7 +45,7 @@ def _read_idx(name: str, offset: int) -> np.ndarray:
 _TEST: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def mnist_test_digits() -> tuple[np.ndarray, np.ndarray]:
+def _mnist_test_digits() -> tuple[np.ndarray, np.ndarray]:
     global _TEST
     if _TEST is None:
         images = _read_idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
@@ -313,7 +326,7 @@ class FakeEngine:
         raise ValueError(f"unknown layer {layer!r}")
 
     def op_sample(self, index: int, split: str = "test") -> dict[str, Any]:
-        images, labels = mnist_test_digits()
+        images, labels = _mnist_test_digits()
         if index == -1:
             image, label = images[0], None
         else:
@@ -352,7 +365,7 @@ class FakeEngine:
     def _maps(self, layer: str, index: int) -> dict[str, Any]:
         row = self._row(layer)
         out = row["output_shape"][1:]
-        images, labels = mnist_test_digits()
+        images, labels = _mnist_test_digits()
         digit = images[max(index, 0)].astype(np.float32) / 255
         if len(out) == 3:
             c, h, w = out
@@ -430,3 +443,280 @@ class FakeEngine:
                 "first (a loaded checkpoint is already on disk)"
             )
         return {"path": path or f"{self.run_dir}/manual.pt"}
+
+
+def _make_app(fake: FakeEngine | None = None, **options: Any) -> tuple[CnnTuiApp, FakeEngine]:
+    """The app over ``fake`` (a fresh FakeEngine by default), training tiny for two epochs."""
+    fake = fake or FakeEngine()
+    config = options.pop("config", make_config("fast", model="tiny", epochs=2))
+    app = CnnTuiApp(
+        AppOptions(config=config, seed=7, color_mode="truecolor", **options),
+        engine_factory=lambda data_dir, log_file: fake,
+    )
+    return app, fake
+
+
+async def _wait_for(
+    pilot: Any, condition: Callable[[], object], what: str = "condition", timeout: float = 10.0
+) -> None:
+    """Let the app run until ``condition()`` holds; fail naming ``what`` after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def _ready(pilot: Any) -> None:
+    """Wait until the model has loaded and the first inspector requests are answered."""
+    app = pilot.app
+    await _wait_for(
+        pilot,
+        lambda: app.main.train.state == "idle" and app.main.train.layer_name is not None,
+        what="the model to load",
+    )
+    await _wait_for(pilot, lambda: not app.link.pending, what="the first inspector requests")
+    await pilot.pause()  # the answers reach the Train tab after the screen resolved them
+
+
+def _ops(fake: FakeEngine) -> list[str]:
+    """The ops sent to ``fake``, in order."""
+    return [op for op, _ in fake.sent]
+
+
+def _header(app: CnnTuiApp) -> str:
+    """The status header's text."""
+    return status_text(app.main.query_one(StatusHeader).status).plain
+
+
+class EvalFakeEngine(FakeEngine):
+    """FakeEngine plus the Evaluate ops, consistent with its ``sample`` op (every 7th digit
+    is predicted as the next class)."""
+
+    def predictions(self) -> tuple[np.ndarray, np.ndarray]:
+        labels = _mnist_test_digits()[1].astype(np.int64)
+        preds = labels.copy()
+        preds[::7] = (labels[::7] + 1) % 10
+        return labels, preds
+
+    def op_evaluate(self, split: str = "test", limit: int | None = None) -> dict:
+        labels, preds = self.predictions()
+        confusion = confusion_matrix(labels, preds)
+        return {
+            "split": split,
+            "count": len(labels),
+            "loss": 0.25,
+            "accuracy": float((labels == preds).mean()),
+            "confusion": confusion,
+            "per_class": per_class_accuracy(confusion),
+            "class_counts": confusion.sum(axis=1),
+            "wrong": int((labels != preds).sum()),
+        }
+
+    def op_gallery(self, true=None, pred=None, page=0, per_page=12, split="test") -> dict:
+        labels, preds = self.predictions()
+        indices = cell_indices(labels, preds, true, pred)
+        pages = max(1, -(-len(indices) // per_page))
+        chosen = indices[page * per_page : (page + 1) * per_page]
+        items = [
+            {"index": int(i), "label": int(labels[i]), "pred": int(preds[i]), "confidence": 0.8}
+            for i in chosen
+        ]
+        return {
+            "true": true,
+            "pred": pred,
+            "page": page,
+            "pages": pages,
+            "total": len(indices),
+            "per_page": per_page,
+            "split": split,
+            "items": items,
+            "images": _mnist_test_digits()[0][chosen],
+        }
+
+    def _digit(self, index: int, target) -> dict:
+        labels, preds = self.predictions()
+        return {
+            "index": index,
+            "split": "test",
+            "image": _mnist_test_digits()[0][index],
+            "label": int(labels[index]),
+            "pred": int(preds[index]),
+            "confidence": 0.8,
+            "target": int(preds[index]) if target is None else int(target),
+        }
+
+    def op_saliency(self, index, target=None, split="test") -> dict:
+        values = _mnist_test_digits()[0][index].astype(np.float32) / 255
+        return {**self._digit(index, target), "saliency": values, "range": (0.0, 1.0)}
+
+    def op_gradcam(self, index, layer=None, target=None, split="test") -> dict:
+        if layer not in (None, "conv1", "conv2"):
+            raise ValueError(f"layer {layer!r} is not a conv layer; use one of conv1, conv2")
+        cam = np.zeros((28, 28), np.float32)
+        cam[10:18, 10:18] = 1
+        return {
+            **self._digit(index, target),
+            "layer": layer or "conv2",
+            "cam": cam,
+            "raw": cam[::4, ::4],
+            "layers": ["conv1", "conv2"],
+        }
+
+    def op_occlusion(self, index, target=None, patch=6, stride=2, split="test") -> dict:
+        values = np.linspace(-0.2, 0.5, 784, dtype=np.float32).reshape(28, 28)
+        return {
+            **self._digit(index, target),
+            "sensitivity": values,
+            "patch": patch,
+            "stride": stride,
+            "range": (-0.2, 0.5),
+        }
+
+    def op_actmax(self, layer=None, channel=0, steps=60, lr=0.1, l2=1e-3, seed=0) -> dict:
+        layer = layer or "conv2"
+        channels = 8 if layer == "conv1" else 16
+        image = np.full((28, 28), channel / channels, np.float32)
+        return {
+            "layer": layer,
+            "channel": channel,
+            "channels": channels,
+            "layers": ["conv1", "conv2"],
+            "image": image,
+            "start": 0.1,
+            "end": 2.5,
+        }
+
+    def op_export(self, name, run_dir=None, fallback_dir=None, **parts) -> dict:
+        folder = run_dir or fallback_dir or self.run_dir
+        names = [
+            f"{name}-{part}" for kind in parts.values() if isinstance(kind, dict) for part in kind
+        ]
+        return {
+            "paths": [f"{folder}/exports/{n}.png" for n in names],
+            "folder": f"{folder}/exports",
+        }
+
+
+def _make_eval_app(**options) -> tuple[CnnTuiApp, EvalFakeEngine]:
+    fake = EvalFakeEngine()
+    config = make_config("fast", model="tiny", epochs=1)
+    app = CnnTuiApp(
+        AppOptions(config=config, seed=7, color_mode="truecolor", **options),
+        engine_factory=lambda data_dir, log_file: fake,
+    )
+    return app, fake
+
+
+async def _open_tab(pilot) -> EvaluatePane:
+    app = pilot.app
+    await _wait_for(
+        pilot, lambda: app.main.train.state == "idle" and app.main.train.layer_name, "the model"
+    )
+    await pilot.press("3")
+    pane = app.main.query_one(EvaluatePane)
+    await _wait_for(pilot, lambda: pane.evaluation is not None, "the evaluation")
+    return pane
+
+
+async def _open_mistakes(pilot, pane: EvaluatePane, timeout: float = 10.0) -> None:
+    """Press w (every misclassified digit) and wait for the gallery to arrive."""
+    await pilot.press("w")
+    await _wait_for(pilot, lambda: pane.gallery is not None, "the gallery", timeout=timeout)
+
+
+def _sent(fake: FakeEngine, op: str) -> list[dict]:
+    return [kwargs for name, kwargs in fake.sent if name == op]
+
+
+def _text(pane: EvaluatePane, selector: str) -> str:
+    content = pane.query_one(selector, Static).content
+    return content.plain if hasattr(content, "plain") else str(content)
+
+
+# ----------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def app_size() -> tuple[int, int]:
+    """The terminal size of the Pilot tests (columns, rows)."""
+    return APP_SIZE
+
+
+@pytest.fixture(scope="session")
+def fake_engine_class() -> type[FakeEngine]:
+    """The fake engine (subclass it in a fixture to add ops)."""
+    return FakeEngine
+
+
+@pytest.fixture(scope="session")
+def eval_engine_class() -> type[EvalFakeEngine]:
+    """The fake engine with the Evaluate tab's ops."""
+    return EvalFakeEngine
+
+
+@pytest.fixture(scope="session")
+def mnist_test_digits() -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    """``mnist_test_digits() -> (images uint8 (N, 28, 28), labels uint8 (N,))``."""
+    return _mnist_test_digits
+
+
+@pytest.fixture(scope="session")
+def make_app() -> Callable[..., tuple[CnnTuiApp, FakeEngine]]:
+    """``make_app(fake=None, **AppOptions fields) -> (app, fake)``: the app over a FakeEngine."""
+    return _make_app
+
+
+@pytest.fixture(scope="session")
+def make_eval_app() -> Callable[..., tuple[CnnTuiApp, EvalFakeEngine]]:
+    """``make_eval_app(**AppOptions fields) -> (app, fake)``: the app over an EvalFakeEngine."""
+    return _make_eval_app
+
+
+@pytest.fixture(scope="session")
+def wait_for() -> Callable[..., Any]:
+    """``await wait_for(pilot, condition, what, timeout=10.0)``: run the app until it holds."""
+    return _wait_for
+
+
+@pytest.fixture(scope="session")
+def ready() -> Callable[..., Any]:
+    """``await ready(pilot)``: the model loaded and the first inspector requests answered."""
+    return _ready
+
+
+@pytest.fixture(scope="session")
+def ops() -> Callable[[FakeEngine], list[str]]:
+    """``ops(fake)``: the ops sent to a fake engine, in order."""
+    return _ops
+
+
+@pytest.fixture(scope="session")
+def sent() -> Callable[[FakeEngine, str], list[dict]]:
+    """``sent(fake, op)``: the keyword arguments of every ``op`` request sent to a fake."""
+    return _sent
+
+
+@pytest.fixture(scope="session")
+def header() -> Callable[[CnnTuiApp], str]:
+    """``header(app)``: the status header's text."""
+    return _header
+
+
+@pytest.fixture(scope="session")
+def text() -> Callable[[EvaluatePane, str], str]:
+    """``text(pane, selector)``: the plain text of a Static inside the Evaluate tab."""
+    return _text
+
+
+@pytest.fixture(scope="session")
+def open_tab() -> Callable[..., Any]:
+    """``await open_tab(pilot) -> EvaluatePane``: the Evaluate tab shown, its evaluation in."""
+    return _open_tab
+
+
+@pytest.fixture(scope="session")
+def open_mistakes() -> Callable[..., Any]:
+    """``await open_mistakes(pilot, pane)``: w pressed and the gallery of mistakes in."""
+    return _open_mistakes
