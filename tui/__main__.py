@@ -12,11 +12,18 @@ import argparse
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from engine.errors import EngineError
+from engine.errors import (
+    EngineError,
+    Interrupted,
+    exit_code_of,
+    raise_if_signalled,
+    signals_interrupt,
+)
 from engine.training.config import RECIPES, make_config
 
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
@@ -116,23 +123,41 @@ def gpu_driver_present() -> bool:
     )
 
 
+def run_dir_problem(folder: Path) -> str | None:
+    """Why runs cannot write into ``folder`` (created here when missing), or None."""
+    if folder.exists() and not folder.is_dir():
+        return "exists and is not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot be created ({exc.strerror or exc}); choose a folder you can write to"
+    try:  # a real write: os.access says yes to root on a read-only mount
+        handle, probe = tempfile.mkstemp(prefix=".cnn-tui-probe-", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"is not writable ({exc.strerror or exc}); choose a folder you can write to"
+    return None
+
+
 def check_paths(args: argparse.Namespace) -> str | None:
     """The first problem with the given paths, as one line, or None."""
-    for flag, value in (
-        ("--checkpoint", args.checkpoint),
-        ("--image", args.image),
-        ("--weights", args.weights),
-    ):
+    from engine.training.run_paths import resolve_checkpoint_path  # torch-free
+
+    if args.checkpoint:
+        try:  # a checkpoint file or its run folder, as every engine command accepts
+            resolve_checkpoint_path(args.checkpoint)
+        except EngineError as exc:
+            return f"--checkpoint: {exc}"
+    for flag, value in (("--image", args.image), ("--weights", args.weights)):
         if value and not Path(value).expanduser().is_file():
             return f"{flag} {value}: no such file"
     if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
         return f"--data-dir {args.data_dir}: no such folder"
-    if (
-        args.run_dir
-        and Path(args.run_dir).expanduser().exists()
-        and not Path(args.run_dir).expanduser().is_dir()
-    ):
-        return f"--run-dir {args.run_dir}: exists and is not a folder"
+    if args.run_dir:
+        problem = run_dir_problem(Path(args.run_dir).expanduser())
+        if problem:
+            return f"--run-dir {args.run_dir}: {problem}"
     if not DEVICE_RE.match(args.device):
         return f"--device {args.device}: use auto, cpu, cuda or cuda:N"
     if args.device.startswith("cuda") and not gpu_driver_present():
@@ -184,6 +209,16 @@ def options_from_args(args: argparse.Namespace):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """cnn-tui's exit code: 0, 2 (bad input), 130 (Ctrl-C / SIGINT), 143 (SIGTERM), 1 (crash)."""
+    with signals_interrupt():  # first: a signal during start-up is one line, not a traceback
+        try:
+            return _main(argv)
+        except KeyboardInterrupt as exc:
+            print(exc if isinstance(exc, Interrupted) else "interrupted", file=sys.stderr)
+            return exit_code_of(exc)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     problem = check_paths(args)
@@ -204,8 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = replace(options, log_file=os.path.join(options.config.run_dir, "engine.log"))
     from tui.app import CnnTuiApp
 
-    CnnTuiApp(options).run()
-    return 0
+    app = CnnTuiApp(options)
+    raise_if_signalled()  # one that came during an import or was dropped by Python
+    app.catch_signals()  # from here a signal stops a run cleanly (it saves), then quits
+    app.run()
+    # Textual prints a crash's traceback and sets return_code 1; never report it as success.
+    return app.signal_code or app.return_code or 0
 
 
 if __name__ == "__main__":

@@ -8,9 +8,13 @@ hands them on to the tab or screen they are for.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import os
+import signal
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from textual import work
@@ -41,6 +45,15 @@ class AppOptions:
     compare: tuple[str, ...] = ()  # run directories to open in the compare view (--compare)
 
 
+def follow_no_color() -> bool:
+    """Apply no-color.org's rule, once for the whole app: NO_COLOR set and not empty means no
+    colour; set but empty means nothing, so it is removed (Textual would grey the app for it
+    while the heatmaps kept their colour code). Returns whether colour is off."""
+    if os.environ.get("NO_COLOR") == "":
+        del os.environ["NO_COLOR"]
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def freeze_startup_objects() -> None:
     """Move everything built so far (Textual, widgets, CSS) out of the garbage collector's
     reach: a full collection that walked them all paused the UI up to 80 ms while training;
@@ -65,13 +78,18 @@ class CnnTuiApp(App[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-normal-height"), (40, "-tall")]
 
     def __init__(self, options: AppOptions | None = None, engine_factory=default_factory) -> None:
-        super().__init__()
+        no_color = follow_no_color()
+        super().__init__()  # greys the whole app (Textual's Monochrome filter) under NO_COLOR
         self.options = options or AppOptions()
+        if no_color:  # ... and the heatmaps shade in ASCII, keeping a diverging map's sign
+            self.options = replace(self.options, color_mode="ascii")
         self.link = Link(
             factory=engine_factory, on_lost=lambda error: self.main.post_message(EngineLost(error))
         )
         self.engine_started_once = False
         self.main = MainScreen(self.options, EngineService(self.link, self.start_engine))
+        self.signal_code = 0  # 130 / 143 once SIGINT / SIGTERM asked the app to quit
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -118,3 +136,31 @@ class CnnTuiApp(App[None]):
 
     def on_unmount(self) -> None:
         self.link.close()
+
+    # ----------------------------------------------------------------- signals
+
+    def catch_signals(self) -> None:
+        """From now on SIGINT and SIGTERM quit the app as the quit dialog's yes does: a run
+        under way stops and saves its checkpoint first. A second signal quits at once. The
+        exit code is then ``signal_code`` (128 + the first signal)."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._signalled)
+
+    def _signalled(self, signum: int, frame: object) -> None:
+        # A signal handler runs between bytecodes of the main thread, which is the event
+        # loop's: hand the work to the loop (call_soon_threadsafe is safe here).
+        again = bool(self.signal_code)
+        self.signal_code = self.signal_code or 128 + signum
+        if self._loop is None:
+            return  # not running yet: on_mount quits
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the app is ending
+            self._loop.call_soon_threadsafe(self.exit if again else self.quit_for_signal)
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if self.signal_code:
+            self.quit_for_signal()
+
+    def quit_for_signal(self) -> None:
+        """Stop a run under way (it saves), then quit; quit at once when none is."""
+        self.main.stop_and_quit()

@@ -137,6 +137,13 @@ class MainScreen(Screen):
     async def action_quit(self) -> None:
         self.train.quit()
 
+    def stop_and_quit(self) -> None:
+        """Quit without asking: a run under way stops and saves first (SIGTERM, SIGINT)."""
+        if self.train.built:
+            self.train.control.stop_and_quit()
+        else:
+            self.app.exit()
+
     # The run keys work on every tab; the Train tab carries them out.
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in RUN_ACTIONS:

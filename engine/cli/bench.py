@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from engine.render.json_out import strict_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,7 +55,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         log=(lambda _: None) if args.json else (lambda s: print(s, flush=True)),
     )
     if args.json:
-        print(json.dumps(report))
+        print(strict_json(report))
         return 0
     print()
     for name, row in report["models"].items():

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(list_lines()))
         return 0
     width = args.width or render.terminal_width()
-    mode = render.color_mode(args.ascii)
+    mode = render.output_color_mode(args.ascii)
     if args.network:
         lab_input = inputs.load_input(args.input, args.data_dir)
         stages = network.fixed_filter_network(

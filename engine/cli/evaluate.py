@@ -4,8 +4,10 @@ optionally its confusion matrix, misclassified digits and one digit's saliency."
 from __future__ import annotations
 
 import argparse
-import json
+import math
 from typing import Any
+
+from engine.render.json_out import strict_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +36,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--saliency", type=int, metavar="N", help="also the saliency map of test digit N"
     )
+    evaluate.add_argument(
+        "--gradcam",
+        type=int,
+        metavar="N",
+        help="also the Grad-CAM map of test digit N (the last conv layer's rectified output)",
+    )
+    evaluate.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="also a baseline checkpoint (e.g. an mlp run): the improvement over it",
+    )
     evaluate.set_defaults(handler=cmd_eval)
 
 
@@ -55,22 +68,53 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "test_acc": acc,
         "samples": len(test),
     }
+    if args.baseline:  # the tutorials' "Improvement over dense network"
+        from engine.cli.eval_baseline import baseline_result
+
+        result["baseline"] = baseline_result(args.baseline, test.to(device), device, acc)
+    warning = nonfinite_loss_line(model, loss)
+    if warning:
+        result["warning"] = warning
     from engine.process.eval_report import format_eval_report  # issue 5 extras
-    from engine.render.terminal import color_mode
+    from engine.render.terminal import output_color_mode
 
     details = eval_details(
-        model, info, args.data_dir, args.confusion, args.misclassified, args.saliency
+        model, info, args.data_dir, args.confusion, args.misclassified, args.saliency, args.gradcam
     )
     if args.json:
-        print(json.dumps({**result, **(details or {})}))
+        print(strict_json({**result, **(details or {})}))
     else:
         print(f"{args.checkpoint}: {info.name} after {ckpt['epoch']} epoch(s)")
         print(
             f"test loss {loss:.4f}  test accuracy {acc:.2%} ({round(acc * len(test))}/{len(test)})"
         )
+        if warning:
+            print(warning)
+        if args.baseline:
+            from engine.cli.eval_baseline import improvement_line
+
+            print(improvement_line(result["baseline"]))
         if details:
-            print("\n" + format_eval_report(details, color_mode()))
+            print("\n" + format_eval_report(details, output_color_mode()))
     return 0
+
+
+def nonfinite_loss_line(model: Any, loss: float) -> str | None:
+    """One line saying why the test loss is not a number (None when it is finite)."""
+    if math.isfinite(loss):
+        return None
+    from engine.process.interpret_ops import nonfinite_weights
+
+    bad = nonfinite_weights(model)
+    total = sum(p.numel() for p in model.parameters())
+    if bad:
+        why = f"{bad:,} of {total:,} weights are not finite (NaN or inf)"
+    else:
+        why = "the weights are finite but the outputs overflow"
+    return (
+        f"test loss is {loss}: {why}, so this checkpoint predicts nothing; retrain, or use a "
+        "checkpoint saved before the run diverged"
+    )
 
 
 def eval_details(
@@ -80,10 +124,11 @@ def eval_details(
     confusion: bool = False,
     misclassified: int = 0,
     saliency: int | None = None,
+    gradcam: int | None = None,
 ) -> dict[str, Any] | None:
     """``eval_report`` for a model already built (the CLI's ``eval`` extras); None when no
     extra was asked for."""
-    if not confusion and not misclassified and saliency is None:
+    if not confusion and not misclassified and saliency is None and gradcam is None:
         return None
     from engine.process.eval_report import eval_report
     from engine.process.interpret_ops import InterpretOpError
@@ -91,9 +136,12 @@ def eval_details(
 
     if misclassified < 0:
         raise InterpretOpError(f"--misclassified {misclassified}: use a count of 0 or more")
+    for flag, index in (("--saliency", saliency), ("--gradcam", gradcam)):
+        if index is not None and index < 0:  # -1 is the workbench's custom image, not a digit
+            raise InterpretOpError(f"{flag} {index}: use a test digit index, 0 or more")
     bench = Workbench(data_dir)
     bench.set_model(model, info)
-    report = eval_report(bench, confusion, misclassified, saliency)
+    report = eval_report(bench, confusion, misclassified, saliency, gradcam=gradcam)
     for key in ("split", "count", "loss", "accuracy"):  # the caller prints these already
         report.pop(key)
     return report

@@ -7,7 +7,6 @@ This module holds their arguments, ``models`` and ``summary``; the heatmaps of `
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 import torch
@@ -16,6 +15,7 @@ from engine.cli.layer_maps import DEFAULT_MAX, cmd_featuremaps, cmd_kernels
 from engine.cli.model_source import load_source
 from engine.inspect.summary import format_summary, summarize
 from engine.models.registry import build_model, count_params, describe, model_names
+from engine.render.json_out import strict_json
 
 # ---------------------------------------------------------------------------- arguments
 
@@ -106,7 +106,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     model, info = load_source(args)
     summary = summarize(model, info.input_shape)
     if args.json:
-        print(json.dumps(summary.to_dict()))
+        print(strict_json(summary.to_dict()))
         return 0
     print(f"{info.name}: {info.description} · input {list(info.input_shape)} · {info.weights}")
     print(format_summary(summary))

@@ -25,9 +25,15 @@ from engine.inspect.activations import (
 )
 from engine.inspect.summary import summarize
 from engine.models.registry import ModelInfo, kernel_layers
-from engine.render.colormap import DIVERGING, GRAY, SEQUENTIAL
-from engine.render.maps import downsample, scale_maps, upscale
-from engine.render.terminal import color_mode, format_value, heatmap_lines, legend, render_grid
+from engine.render.colormap import DIVERGING, GRAY, NONFINITE_NOTE, SEQUENTIAL
+from engine.render.maps import count_nonfinite, downsample, scale_maps, upscale
+from engine.render.terminal import (
+    format_value,
+    heatmap_lines,
+    legend,
+    output_color_mode,
+    render_grid,
+)
 from engine.render.terminal import terminal_width as _terminal_width
 
 DEFAULT_MAX = 32  # maps drawn at most unless --max says otherwise (0: all)
@@ -92,6 +98,9 @@ def _grid_and_legend(
         lo, hi = shared
         lines += legend(lo, hi, cmap, mode, min(40, width))
         lines.append(f"shared scale {format_value(lo)} .. {format_value(hi)}")
+    nonfinite = count_nonfinite(np.stack(maps))
+    if nonfinite:
+        lines.append(f"{NONFINITE_NOTE}: {nonfinite} of {np.stack(maps).size} values")
     return lines
 
 
@@ -101,7 +110,7 @@ def cmd_kernels(args: argparse.Namespace) -> int:
         return _print_layers(model, info, "kernels")
     weights = layer_kernels(model, args.layer).numpy()
     out_ch, in_ch, kh, kw = weights.shape
-    mode = color_mode(args.ascii)
+    mode = output_color_mode(args.ascii)
     width = args.width or _terminal_width()
     count = _limit(out_ch, args.max)
     module_type = type(dict(model.named_modules())[args.layer]).__name__
@@ -206,7 +215,7 @@ def cmd_featuremaps(args: argparse.Namespace) -> int:
     activation = capture_activations(model, x, [args.layer])[args.layer]
     probs = predict(model, x)[0]
     pred = int(probs.argmax())
-    mode = color_mode(args.ascii)
+    mode = output_color_mode(args.ascii)
     width = args.width or _terminal_width()
     module_type = type(dict(model.named_modules())[args.layer]).__name__
     print(

@@ -7,7 +7,13 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from engine.errors import EngineError
+from engine.errors import (
+    EngineError,
+    Interrupted,
+    exit_code_of,
+    raise_if_signalled,
+    signals_interrupt,
+)
 
 # Each module exposes register(subparsers) which adds its subcommands and sets `handler`.
 COMMAND_MODULES = (
@@ -48,18 +54,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; its exit code (2: bad input, 130: Ctrl-C, 143: SIGTERM)."""
+    with signals_interrupt():  # first: a signal during start-up is one line too
+        try:
+            code = _run(argv)
+            raise_if_signalled()  # one that came during an import or was dropped by Python
+            return code
+        except EngineError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt as exc:
+            print(exc if isinstance(exc, Interrupted) else "interrupted", file=sys.stderr)
+            return exit_code_of(exc)
+        except BrokenPipeError:
+            return 0
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    try:
-        return int(args.handler(args) or 0)
-    except EngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    return int(args.handler(args) or 0)

@@ -40,6 +40,8 @@ class PlainView:
             self.say(epoch_line(ev, self.epochs))
         elif isinstance(ev, e.CheckpointSaved):
             self.say(f"checkpoint {ev.path}")
+        elif isinstance(ev, e.StepLogged):
+            self.say(ev.line())
 
 
 class RichView(PlainView):
@@ -104,5 +106,7 @@ class RichView(PlainView):
             self.say(epoch_line(ev, self.epochs))
         elif isinstance(ev, e.CheckpointSaved):
             self.say(f"checkpoint {ev.path}")
+        elif isinstance(ev, e.StepLogged):
+            self.say(ev.line())
         elif isinstance(ev, e.Paused):
             self.say("paused")

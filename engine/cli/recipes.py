@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from engine.render.json_out import strict_json
 from engine.training.config import RECIPES
+from engine.training.recipe_figures import MEASURED
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     recipes = subparsers.add_parser(
         "recipes",
         help="list the training recipes",
-        description="Every recipe and what it is expected to reach.",
+        description="Every recipe and what its measured runs reached.",
     )
     recipes.add_argument("--json", action="store_true")
     recipes.set_defaults(handler=cmd_recipes)
@@ -23,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def recipe_rows() -> list[dict[str, Any]]:
     rows = []
     for name, cfg in RECIPES.items():
+        figures = MEASURED[name]
         optimiser = f"{cfg.optimizer} lr {cfg.lr:g}"
         if cfg.optimizer == "sgd":
             optimiser += f" momentum {cfg.momentum:g}"
@@ -38,6 +40,10 @@ def recipe_rows() -> list[dict[str, Any]]:
                 "batch_size": cfg.batch_size,
                 "epochs": cfg.epochs,
                 "expected_acc": cfg.expected_acc,
+                "measured": [
+                    {"seed": run.seed, "test_acc": run.accuracy, "where": run.where}
+                    for run in figures.runs
+                ],
             }
         )
     return rows
@@ -48,9 +54,11 @@ def cmd_recipes(args: argparse.Namespace) -> int:
 
     rows = recipe_rows()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(strict_json(rows, indent=2))
         return 0
-    table = [("recipe", "network", "optimiser", "schedule", "batch", "epochs", "expected")]
+    table = [
+        ("recipe", "network", "optimiser", "schedule", "batch", "epochs", "expected", "measured")
+    ]
     for r in rows:
         expected = f"{r['expected_acc']:.1%}" if r["expected_acc"] else "-"
         network = r["model"] + (f" + {r['augment']}" if r["augment"] != "none" else "")
@@ -63,12 +71,17 @@ def cmd_recipes(args: argparse.Namespace) -> int:
                 str(r["batch_size"]),
                 str(r["epochs"]),
                 expected,
+                MEASURED[r["name"]].describe(),
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     print()
+    print(
+        "expected: the lowest final test accuracy of the measured runs, rounded down; "
+        "measured: full runs (recipes --json says where each ran)"
+    )
     for r in rows:
         print(f"{r['model']}: {describe(r['model'])}")
     return 0

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.cli.progress import PlainView, RichView
+from engine.errors import Interrupted, raise_if_signalled
 from engine.training.config import (
     AUGMENTS,
     OPTIMIZERS,
+    PRECISIONS,
     RECIPES,
     SCHEDULES,
     TrainConfig,
@@ -25,7 +27,10 @@ TRAIN_EPILOG = """examples:
   python -m engine train --model c32-p-c64-p-f128 --optimizer sgd --lr 0.05 --schedule onecycle
   python -m engine train --resume runs/<run>/checkpoint.pt --epochs 4
 Options override the recipe's values; with --resume they override the checkpoint's.
-Ctrl-C stops cleanly and saves a checkpoint that --resume continues exactly."""
+A run records the threads, layout and precision it trained with (config.json, checkpoint);
+--resume continues with them. A folder holding a run is refused without --resume/--overwrite.
+Ctrl-C or SIGTERM stops cleanly and saves a checkpoint that --resume continues exactly
+(exit 130 / 143)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,9 +61,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--augment", choices=AUGMENTS, help="batch augmentation on the device")
     train.add_argument("--train-subset", type=int, metavar="N", help="train on the first N")
     train.add_argument("--test-subset", type=int, metavar="N", help="test on the first N")
+    train.add_argument(
+        "--log-every",
+        type=int,
+        metavar="N",
+        help="print the tutorials' line 'Epoch [e/E], Step [s/S], Loss: x' every N steps",
+    )
     train.add_argument("--run-dir", metavar="DIR")
     train.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST IDX files")
     train.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run already in --run-dir (without it such a folder is refused)",
+    )
+    train.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="float32, bf16 or fp16 (CUDA); default: autocast on CUDA, the bench's verdict on "
+        "the CPU",
+    )
+    train.add_argument(
+        "--channels-last",
+        action=argparse.BooleanOptionalAction,
+        help="memory layout (default: measured on the CPU, on for CUDA)",
+    )
+    train.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        help="torch.compile the step (default: the bench's verdict on the CPU)",
+    )
     train.set_defaults(handler=cmd_train)
 
 
@@ -76,22 +108,21 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "device": args.device,
         "threads": args.threads,
+        "precision": args.precision,
+        "channels_last": args.channels_last,
+        "compile": args.compile,
         "label_smoothing": args.label_smoothing,
         "train_subset": args.train_subset,
         "test_subset": args.test_subset,
         "run_dir": args.run_dir,
+        "log_every": args.log_every,
         "data_dir": args.data_dir,
     }
 
 
 def build_train_config(args: argparse.Namespace) -> TrainConfig:
     """The recipe (or the checkpoint's config with --resume) with the given options applied."""
-    from engine.errors import ConfigError
-
-    overrides = _overrides(args)
-    for name in ("batch_size", "epochs", "train_subset", "test_subset"):
-        if overrides[name] is not None and overrides[name] < 1:
-            raise ConfigError(f"bad training option: --{name.replace('_', '-')} must be at least 1")
+    overrides = _overrides(args)  # ranges: TrainConfig.validate (engine.training.options)
     if args.resume:
         from engine.training.resume import resume_config
 
@@ -122,26 +153,32 @@ def _check_inputs(config: TrainConfig) -> None:
 
 
 @contextlib.contextmanager
-def _ctrl_c_stops(control: Any, say: Any) -> Iterator[dict[str, bool]]:
-    """First Ctrl-C: stop at the next step and save; a second one interrupts at once."""
-    flag = {"interrupted": False}
+def _signals_stop(control: Any, say: Any) -> Iterator[dict[str, int]]:
+    """First Ctrl-C or SIGTERM: stop at the next step and save; a second one ends at once.
+
+    Yields {"signal": number of the first signal, 0 while none came}."""
+    raise_if_signalled()  # one that came during an import or was dropped by Python
+    flag = {"signal": 0}
 
     def handler(signum: int, frame: Any) -> None:
-        if flag["interrupted"]:
-            raise KeyboardInterrupt
-        flag["interrupted"] = True
+        if flag["signal"]:
+            raise Interrupted(flag["signal"])
+        flag["signal"] = signum
         control.stop()
-        say("stopping after this step and saving a checkpoint (Ctrl-C again to abort)")
+        what = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        say(f"{what}: stopping after this step and saving a checkpoint ({what} again to abort)")
 
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread: leave signals alone
-        yield flag
-        return
+        pass
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -154,8 +191,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     control = Control()
     view = RichView() if sys.stdout.isatty() else PlainView()
     code = 0
-    with view, _ctrl_c_stops(control, view.say) as flag:
-        for event in train_events(config, control, args.resume):
+    with view, _signals_stop(control, view.say) as flag:
+        for event in train_events(config, control, args.resume, overwrite=args.overwrite):
             view.show(event)
             if isinstance(event, Finished):
                 acc = f"test accuracy {event.test_acc:.2%}, " if event.test_acc is not None else ""
@@ -163,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                     f"finished ({event.reason}): {event.epochs_done} epoch(s), {acc}"
                     f"{event.seconds:.1f} s of training; checkpoint {event.checkpoint}"
                 )
-                code = 130 if flag["interrupted"] else 0
+                code = 128 + flag["signal"] if flag["signal"] else 0
             elif isinstance(event, Failed):
                 print(f"error: {event.message}", file=sys.stderr, flush=True)
                 code = 1 if event.message.startswith("internal error") else 2

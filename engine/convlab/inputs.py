@@ -2,8 +2,9 @@
 
 Inputs, as the tutorials build them before training anything:
 
-- ``squares8``: an 8x8 image of zeros with two 3x3 squares of ones, top-left and bottom-right;
-- ``squares6``: the 6x6 variant with two 2x2 squares;
+- ``squares8``: the tutorials' 8x8 image: two whole quadrants of ones, top-left (rows and
+  columns 0-3) and bottom-right (4-7), zeros elsewhere;
+- ``squares6``: the 6x6 variant: ones in rows and columns 0-2 and in 3-5;
 - ``map4``: the 4x4 map holding 1..16 row by row;
 - ``digit:N``: MNIST test digit N, scaled to [0, 1] (its raw 0-255 pixels are kept for display);
 - ``volume``: a 6x6x3 volume (squares, left half, top half) for multi-channel convolution.
@@ -72,11 +73,12 @@ class LabInput:
 
 
 def two_squares(side: int) -> np.ndarray:
-    """side x side zeros with two squares of ones, top-left and bottom-right, inside a border."""
+    """The tutorials' side x side image (side even): the top-left and bottom-right quadrants
+    are ones, the other two zeros (8: rows and columns 0-3 and 4-7; 6: 0-2 and 3-5)."""
     image = np.zeros((side, side))
     half = side // 2
-    image[1:half, 1:half] = 1.0
-    image[half : side - 1, half : side - 1] = 1.0
+    image[:half, :half] = 1.0
+    image[half:, half:] = 1.0
     return image
 
 
@@ -95,8 +97,8 @@ def volume_6x6x3() -> np.ndarray:
 
 
 INPUTS: dict[str, str] = {
-    "squares8": "8x8 image with two squares of ones (top-left and bottom-right)",
-    "squares6": "6x6 image with two squares of ones (top-left and bottom-right)",
+    "squares8": "8x8 image: top-left and bottom-right 4x4 quadrants of ones",
+    "squares6": "6x6 image: top-left and bottom-right 3x3 quadrants of ones",
     "map4": "4x4 map holding 1..16",
     "digit:N": "MNIST test digit N scaled to [0, 1] (N from 0 to 9999)",
     "volume": "6x6x3 volume (squares, left half, top half) for multi-channel convolution",

@@ -1,13 +1,24 @@
-"""Torch-free MNIST IDX files: where they are, how they are validated, their uint8 arrays."""
+"""Torch-free MNIST IDX files: where they are, how they are validated, their uint8 arrays.
+
+Files are read header first and streamed: the header says how many bytes follow, so a file
+claiming more than it can hold, or holding more than it claims, is refused before (or while)
+reading, never after decompressing everything into memory.
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -23,6 +34,14 @@ SPLIT_FILES = {
 }
 DATA_ENV = "CNN_TUI_DATA"
 FIX_HINT = "restore the bundled copy from data/mnist/ or pass --data-dir DIR"
+# Deflate cannot expand data by more than about 1032:1, so a gzip of N bytes holds at most
+# this many times N bytes; a header claiming more is refused without decompressing anything.
+MAX_GZIP_RATIO = 1100
+# More items than any MNIST-style set holds (EMNIST's largest split has 697,932): a header
+# claiming more is refused before a byte of its body is read (1,000,000 28x28 images: 784 MB).
+MAX_ITEMS = 1_000_000
+CHUNK_BYTES = 1 << 22
+READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 
 
 def default_data_dirs() -> list[Path]:
@@ -60,56 +79,183 @@ def locate_file(data_dir: Path, stem: str) -> Path:
     raise DataError(f"{data_dir / (stem + '.gz')} is missing; {FIX_HINT}")
 
 
-def read_bytes(path: Path) -> bytes:
-    """The decompressed content of an IDX file."""
+def _unreadable(path: Path, exc: BaseException) -> DataError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DataError(f"{path} is truncated or not valid gzip ({reason}); {FIX_HINT}")
+
+
+@contextmanager
+def open_content(path: Path) -> Iterator[tuple[BinaryIO, bool]]:
+    """(a stream of the decompressed content, whether the file is gzip); DataError if unopenable."""
     try:
-        raw = path.read_bytes()
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path} is truncated or not valid gzip ({exc}); {FIX_HINT}") from None
+        handle = path.open("rb")
+        compressed = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    with handle:
+        yield (gzip.GzipFile(fileobj=handle) if compressed else handle), compressed  # type: ignore[misc]
 
 
-def parse_idx(path: Path, content: bytes, magic: int) -> np.ndarray:
-    """Validate an IDX header and body and return the array (uint8)."""
+def _read_up_to(path: Path, stream: BinaryIO, size: int) -> bytearray:
+    """At most ``size`` bytes, fewer only at the end of the stream; read in bounded chunks."""
+    data = bytearray()
+    try:
+        while len(data) < size:
+            chunk = stream.read(min(CHUNK_BYTES, size - len(data)))
+            if not chunk:
+                break
+            data += chunk
+    except READ_ERRORS as exc:
+        raise _unreadable(path, exc) from None
+    return data
+
+
+@dataclass(frozen=True)
+class IdxHeader:
+    """An IDX file's validated header: its dimensions and the body size they promise."""
+
+    path: Path
+    dims: tuple[int, ...]
+
+    @property
+    def header_size(self) -> int:
+        """Bytes of magic number and dimensions."""
+        return 4 + 4 * len(self.dims)
+
+    @property
+    def body_size(self) -> int:
+        """Bytes of uint8 values the dimensions promise."""
+        return math.prod(self.dims)
+
+
+def read_header(path: Path, stream: BinaryIO, compressed: bool, magic: int) -> IdxHeader:
+    """Read and check an IDX header (magic, 28x28 images, a plausible size); DataError if bad."""
     ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(content) < 4 or int.from_bytes(content[:4], "big") != magic:
-        found = content[:4].hex() or "nothing"
+    head = bytes(_read_up_to(path, stream, 4))
+    if len(head) < 4 or int.from_bytes(head, "big") != magic:
+        found = head.hex() or "nothing"
         raise DataError(f"{path} has magic number 0x{found}, expected 0x{magic:08x}; {FIX_HINT}")
-    if len(content) < header:
+    raw_dims = bytes(_read_up_to(path, stream, 4 * ndim))
+    if len(raw_dims) < 4 * ndim:
         raise DataError(f"{path} is truncated inside its header; {FIX_HINT}")
-    dims = [int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    if ndim == 3 and dims[1:] != [28, 28]:
+    dims = tuple(int.from_bytes(raw_dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
+    if ndim == 3 and dims[1:] != (28, 28):
         raise DataError(f"{path} holds {dims[1]}x{dims[2]} images, expected 28x28; {FIX_HINT}")
-    expected = header + int(np.prod(dims))
-    if len(content) != expected:
+    if dims[0] > MAX_ITEMS:
         raise DataError(
-            f"{path} is {len(content)} bytes, expected {expected} for shape {dims}; {FIX_HINT}"
+            f"{path} claims {dims[0]:,} items, more than the {MAX_ITEMS:,} cnn-tui reads; "
+            f"{FIX_HINT}"
         )
-    return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(dims)
+    header = IdxHeader(path, dims)
+    _check_file_can_hold(header, compressed)
+    return header
+
+
+def _check_file_can_hold(header: IdxHeader, compressed: bool) -> None:
+    """Refuse a file too small to hold what its header promises, before reading the body."""
+    size = header.path.stat().st_size
+    expected = header.header_size + header.body_size
+    shape = list(header.dims)
+    if not compressed and size != expected:
+        raise DataError(
+            f"{header.path} is {size} bytes, expected {expected} for shape {shape}; {FIX_HINT}"
+        )
+    if compressed and expected > size * MAX_GZIP_RATIO:
+        raise DataError(
+            f"{header.path} is {size} bytes of gzip, too small for the {expected} bytes its "
+            f"header promises (shape {shape}); {FIX_HINT}"
+        )
+
+
+def _fill(path: Path, stream: BinaryIO, buffer: bytearray) -> int:
+    """Read into ``buffer`` until it is full or the stream ends; the number of bytes read."""
+    view, filled = memoryview(buffer), 0
+    try:
+        while filled < len(buffer):
+            count = stream.readinto(view[filled : filled + CHUNK_BYTES])  # type: ignore[attr-defined]
+            if not count:
+                break
+            filled += count
+    except READ_ERRORS as exc:
+        raise _unreadable(path, exc) from None
+    return filled
+
+
+def read_body(header: IdxHeader, stream: BinaryIO) -> np.ndarray:
+    """The read-only uint8 array the header describes; DataError if the file holds fewer or
+    more bytes. Memory: one buffer of the body's size, which the header check has bounded."""
+    body = bytearray(header.body_size)
+    filled = _fill(header.path, stream, body)
+    expected = header.header_size + header.body_size
+    shape = list(header.dims)
+    if filled < header.body_size:
+        size = header.header_size + filled
+        raise DataError(
+            f"{header.path} is {size} bytes, expected {expected} for shape {shape}; {FIX_HINT}"
+        )
+    if _read_up_to(header.path, stream, 1):
+        raise DataError(
+            f"{header.path} is over {expected} bytes, expected {expected} for shape {shape}; "
+            f"{FIX_HINT}"
+        )
+    array = np.frombuffer(body, dtype=np.uint8).reshape(header.dims)
+    array.flags.writeable = False
+    return array
+
+
+def read_idx(path: Path, magic: int) -> np.ndarray:
+    """One IDX file (gzip or raw) as a uint8 array, header checked before the body is read."""
+    with open_content(path) as (stream, compressed):
+        return read_body(read_header(path, stream, compressed, magic), stream)
+
+
+def _check_pair(split: str, images: IdxHeader, labels: IdxHeader) -> None:
+    """Both headers read: refuse unequal counts and empty splits before reading any body."""
+    count, label_count = images.dims[0], labels.dims[0]
+    if count != label_count:
+        raise DataError(
+            f"{images.path} holds {count} images but {labels.path} holds "
+            f"{label_count} labels; {FIX_HINT}"
+        )
+    if count == 0:
+        raise DataError(f"{images.path} holds 0 images: the {split} split is empty; {FIX_HINT}")
 
 
 @lru_cache(maxsize=4)
 def _read_split_cached(data_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     image_stem, label_stem = SPLIT_FILES[split]
     image_path, label_path = locate_file(data_dir, image_stem), locate_file(data_dir, label_stem)
-    images = parse_idx(image_path, read_bytes(image_path), IMAGE_MAGIC)
-    labels = parse_idx(label_path, read_bytes(label_path), LABEL_MAGIC)
-    if len(images) != len(labels):
-        raise DataError(
-            f"{image_path} holds {len(images)} images but {label_path} holds "
-            f"{len(labels)} labels; {FIX_HINT}"
-        )
-    if labels.size and int(labels.max()) > 9:
-        raise DataError(f"{label_path} has label {int(labels.max())}, outside 0-9; {FIX_HINT}")
+    with ExitStack() as stack:
+        image_stream, image_gz = stack.enter_context(open_content(image_path))
+        label_stream, label_gz = stack.enter_context(open_content(label_path))
+        image_header = read_header(image_path, image_stream, image_gz, IMAGE_MAGIC)
+        label_header = read_header(label_path, label_stream, label_gz, LABEL_MAGIC)
+        _check_pair(split, image_header, label_header)
+        labels = read_body(label_header, label_stream)
+        if int(labels.max()) > 9:
+            raise DataError(f"{label_path} has label {int(labels.max())}, outside 0-9; {FIX_HINT}")
+        images = read_body(image_header, image_stream)
     return images, labels
 
 
 def read_split(split: str, data_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """'train' or 'test' as read-only uint8 arrays (N, 28, 28) and (N,), validated and cached."""
+    """'train' or 'test' as read-only uint8 arrays (N, 28, 28) and (N,), validated and cached.
+
+    Raises DataError (one line) for a missing, truncated, oversized, mismatched or empty split.
+    """
     if split not in SPLIT_FILES:
         raise DataError(f"unknown split {split!r}; use 'train' or 'test'")
     return _read_split_cached(resolve_data_dir(data_dir).resolve(), split)
+
+
+def content_sha256(path: Path) -> str:
+    """SHA-256 of a file's decompressed content, hashed in chunks."""
+    digest = hashlib.sha256()
+    with open_content(path) as (stream, _):
+        while chunk := _read_up_to(path, stream, CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def verify_checksums(data_dir: str | Path) -> dict[str, bool]:
@@ -118,6 +264,5 @@ def verify_checksums(data_dir: str | Path) -> dict[str, bool]:
     results = {}
     for line in (folder / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split()
-        path = locate_file(folder, name)
-        results[name] = hashlib.sha256(read_bytes(path)).hexdigest() == digest
+        results[name] = content_sha256(locate_file(folder, name)) == digest
     return results

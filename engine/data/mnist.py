@@ -59,7 +59,8 @@ def normalize(
 def batches(
     split: MnistSplit, batch_size: int, *, shuffle: bool, seed: int = 0, epoch: int = 0
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """uint8 image and label batches sliced from the split; the order depends on seed and epoch."""
+    """uint8 image and label batches sliced from the split (``batch_spans``: a last batch of
+    one sample joins the one before); the order depends on seed and epoch."""
     count = len(split)
     if shuffle:
         generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
@@ -67,5 +68,17 @@ def batches(
         images, labels = split.images[order], split.labels[order]
     else:
         images, labels = split.images, split.labels
-    for start in range(0, count, batch_size):
-        yield images[start : start + batch_size], labels[start : start + batch_size]
+    for start, end in batch_spans(count, batch_size):
+        yield images[start:end], labels[start:end]
+
+
+def batch_spans(count: int, batch_size: int) -> list[tuple[int, int]]:
+    """(start, end) of each batch over ``count`` samples: full batches, then the rest.
+
+    A rest of a single sample joins the batch before it (one batch of batch_size + 1): batch
+    norm cannot train on one sample, and this way every sample is still trained on.
+    """
+    ends = list(range(batch_size, count, batch_size)) + ([count] if count else [])
+    if batch_size > 1 and len(ends) > 1 and ends[-1] - ends[-2] == 1:
+        del ends[-2]
+    return list(zip([0, *ends], ends, strict=False))

@@ -11,10 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.errors import DataError, SpecError
+from engine.data.images import read_picture
+from engine.errors import SpecError
 from engine.models.registry import ModelInfo, kernel_layers, named_layers
-
-IMAGE_HINT = "pass a readable PNG, JPEG or BMP picture"
 
 
 def _layer_names(model: nn.Module) -> list[str]:
@@ -153,19 +152,10 @@ def prepare_image(image: Any, info: ModelInfo) -> torch.Tensor:
 
 
 def load_image(path: str | Path, info: ModelInfo) -> torch.Tensor:
-    """A picture file as the model's input (1, C, H, W); DataError if it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
-
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise DataError(f"image {file} does not exist; {IMAGE_HINT}")
-    try:
-        with Image.open(file) as image:
-            image.load()
-            return prepare_image(image, info)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"cannot read image {file} ({reason}); {IMAGE_HINT}") from None
+    """A picture file as the model's input (1, C, H, W), decoded as a person sees it
+    (``engine.data.images.read_picture``: orientation, transparency over white, any mode);
+    DataError (one line) if it is missing, unreadable or oversize."""
+    return prepare_image(read_picture(path), info)
 
 
 def denormalize(x: torch.Tensor, info: ModelInfo) -> np.ndarray:

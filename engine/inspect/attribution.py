@@ -70,34 +70,88 @@ def saliency(
     return values, chosen
 
 
-def _forward_capturing(
+# Layers that rectify (or otherwise squash) a conv's output; Grad-CAM reads their output.
+_ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Hardswish)
+# Layers that may sit between a conv and its activation without ending the block.
+_BETWEEN = (nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d, nn.Identity)
+
+
+def rectified_layer(model: nn.Module, conv: str) -> str:
+    """The layer whose output is ``conv``'s rectified activation: the activation right after it
+    (past any batch norm), or ``conv`` itself when no activation follows it directly."""
+    layers = named_layers(model)
+    names = [name for name, _ in layers]
+    for name, module in layers[names.index(conv) + 1 :]:
+        if isinstance(module, _ACTIVATIONS):
+            return name
+        if not isinstance(module, _BETWEEN):
+            break
+    return conv
+
+
+def gradcam_layers(model: nn.Module) -> list[str]:
+    """The layers Grad-CAM offers, in forward order: each conv's rectified output (see
+    :func:`rectified_layer`); SpecError when the model has no conv layer."""
+    convs = conv_layers(model)
+    if not convs:
+        require_conv(model, None)  # raises the "needs a CNN" error
+    return [rectified_layer(model, conv) for conv in convs]
+
+
+def require_gradcam_layer(model: nn.Module, layer: str | None) -> str:
+    """``layer`` if Grad-CAM can use it (a conv layer or its activation); the last conv's
+    rectified output when None; SpecError naming the choices otherwise."""
+    offered = gradcam_layers(model)
+    if layer is None:
+        return offered[-1]
+    if layer in offered or layer in conv_layers(model):
+        return layer
+    raise SpecError(f"layer {layer!r} is not a conv layer; use one of {', '.join(offered)}")
+
+
+def forward_capturing(
     model: nn.Module, module: nn.Module, x: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The logits and ``module``'s output (kept in the autograd graph)."""
+    """The logits and ``module``'s output, kept in the autograd graph.
+
+    The layers after ``module`` get a copy of its output, so an in-place op further on (an
+    ``nn.ReLU(inplace=True)``, the training graph's ``relu_``) cannot overwrite the captured
+    values; gradients flow back through the copy unchanged. SpecError if ``module`` never ran.
+    """
     captured: list[torch.Tensor] = []
-    handle = module.register_forward_hook(lambda _m, _i, out: captured.append(out))
+
+    def hook(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
+        captured.append(out)
+        return out.clone()
+
+    handle = module.register_forward_hook(hook)
     try:
         logits = model(x)
     finally:
         handle.remove()
+    if not captured:
+        raise SpecError(f"layer {type(module).__name__} did not run in this model's forward pass")
     return logits, captured[0]
 
 
 def grad_cam(
     model: nn.Module, x: torch.Tensor, layer: str | None = None, target: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, int, str]:
-    """Grad-CAM of ``layer`` (the last conv layer when None) for one input.
+    """Grad-CAM of ``layer`` for one input; by default the last conv's rectified output.
 
-    Channel weights are the spatial means of d score / d activation; the map is the ReLU of
-    the weighted sum of the channels. Returns (cam at the layer's resolution, float32 >= 0;
-    cam upsampled bilinearly to the input's H x W and scaled to [0, 1]; target; layer).
+    ``layer`` is a conv layer or the activation after one (:func:`gradcam_layers`); None
+    takes the last conv's activation, since the pre-ReLU output of a trained net is mostly
+    negative and its map mostly empty. Channel weights are the spatial means of d score /
+    d activation; the map is the ReLU of the weighted sum of the channels. Returns (cam at the
+    layer's resolution, float32 >= 0; cam upsampled bilinearly to the input's H x W and scaled
+    to [0, 1], all zero when the map is empty; target; layer).
     """
-    name = require_conv(model, layer)
+    name = require_gradcam_layer(model, layer)
     module = layer_module(model, name)
     device = model_device(model)
     with eval_mode(model), torch.enable_grad():
         inp = x[:1].detach().to(device).float().requires_grad_(True)
-        logits, acts = _forward_capturing(model, module, inp)
+        logits, acts = forward_capturing(model, module, inp)
         chosen = _target(logits, target)
         (grads,) = torch.autograd.grad(logits[0, chosen], acts)
     weights = grads[0].mean(dim=(1, 2))
@@ -113,6 +167,12 @@ def grad_cam(
         chosen,
         name,
     )
+
+
+def is_empty_cam(cam: np.ndarray) -> bool:
+    """Whether a Grad-CAM map has no positive (finite) value: nothing to show."""
+    values = np.asarray(cam, dtype=np.float64)
+    return not bool(np.any(np.isfinite(values) & (values > 0)))
 
 
 def occlusion(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from engine.data.idx import MNIST_MEAN, MNIST_STD
-from engine.errors import CheckpointError, SpecError
+from engine.errors import SpecError
 from engine.models.spec import GRAMMAR, build_from_spec, looks_like_spec
+from engine.models.weights import load_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -163,18 +164,9 @@ def alexnet(weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInf
     )
     source = "random init (no pretrained weights found: pass --weights FILE)"
     for path in candidates:
-        if path.is_file():
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-                model.load_state_dict(state)
-            except Exception as exc:  # any unreadable or mismatched file is the user's to fix
-                raise CheckpointError(
-                    f"{path} is not AlexNet weights ({type(exc).__name__}); "
-                    "pass a torchvision AlexNet state dict"
-                ) from None
+        if path.is_file() or weights_path:
+            load_weights(model, path, "alexnet", "pass a torchvision AlexNet state dict")
             source = f"pretrained weights from {path}"
-        elif weights_path:
-            raise CheckpointError(f"weights file {path} does not exist; check the path")
     model.eval()
     info = ModelInfo(
         "alexnet", describe("alexnet"), (3, 224, 224), IMAGENET_MEAN, IMAGENET_STD, source
@@ -195,10 +187,20 @@ def build_model(name: str, weights_path: str | Path | None = None) -> tuple[nn.M
     if key == "alexnet":
         return alexnet(weights_path)
     if key in MNIST_MODELS:
-        return MNIST_MODELS[key][1](), ModelInfo(key, MNIST_MODELS[key][0])
-    if looks_like_spec(key.lower()):
-        return build_from_spec(key), ModelInfo(key, describe(key))
-    raise SpecError(
+        model, info = MNIST_MODELS[key][1](), ModelInfo(key, MNIST_MODELS[key][0])
+    elif looks_like_spec(key.lower()):
+        model, info = build_from_spec(key), ModelInfo(key, describe(key))
+    else:
+        raise _unknown_model(name)
+    if weights_path:
+        fix = f"pass weights saved from {key}, or a run's checkpoint with --checkpoint"
+        load_weights(model, weights_path, key, fix)
+        info = replace(info, weights=f"weights from {weights_path}")
+    return model, info
+
+
+def _unknown_model(name: str) -> SpecError:
+    return SpecError(
         f"unknown model {name!r}; use one of {', '.join(MODEL_NAMES)} or a spec ({GRAMMAR})"
     )
 

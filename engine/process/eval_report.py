@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+GRADCAM_FIELDS = ("index", "label", "pred", "target", "layer", "empty", "nonfinite")
+
 
 def eval_report(
     bench: Any,
@@ -19,6 +21,7 @@ def eval_report(
     saliency: int | None = None,
     split: str = "test",
     limit: int | None = None,
+    gradcam: int | None = None,
 ) -> dict[str, Any]:
     """What ``python -m engine eval`` prints, from a Workbench with a model loaded."""
     result = bench.evaluate(split, limit)
@@ -43,6 +46,12 @@ def eval_report(
             "pred": sal["pred"],
             "target": sal["target"],
             "values": np.round(sal["saliency"], 6).tolist(),
+        }
+    if gradcam is not None:
+        cam = bench.gradcam(int(gradcam), None, None, split)
+        report["gradcam"] = {
+            **{key: cam[key] for key in GRADCAM_FIELDS},
+            "values": np.round(cam["cam"], 6).tolist(),
         }
     return report
 
@@ -88,6 +97,8 @@ def format_eval_report(report: dict[str, Any], mode: str = "256") -> str:
         ]
     if "saliency" in report:
         lines += ["", _saliency_text(report["saliency"], mode)]
+    if "gradcam" in report:
+        lines += ["", _gradcam_text(report["gradcam"], mode)]
     return "\n".join(lines)
 
 
@@ -105,3 +116,24 @@ def _saliency_text(saliency: dict[str, Any], mode: str) -> str:
     )
     body = heatmap_lines(scaled.values[0], SEQUENTIAL, mode)
     return "\n".join([head, *body, *legend(lo, hi, SEQUENTIAL, mode, values.shape[1])])
+
+
+def _gradcam_text(cam: dict[str, Any], mode: str) -> str:
+    """Grad-CAM of one digit as a heatmap, or one line saying the map is empty."""
+    from engine.render.colormap import SEQUENTIAL
+    from engine.render.terminal import heatmap_lines, legend
+
+    head = (
+        f"Grad-CAM of test digit {cam['index']} (true {cam['label']}, pred {cam['pred']}) "
+        f"at {cam['layer']}, class {cam['target']}"
+    )
+    if cam.get("nonfinite"):
+        return f"{head}: not a number (the model gives NaN/inf; nothing to draw)"
+    if cam["empty"]:
+        return (
+            f"{head}: empty, no place at {cam['layer']} raises the score of {cam['target']} "
+            "(nothing to draw)"
+        )
+    values = np.asarray(cam["values"], dtype=np.float32)
+    body = heatmap_lines(values, SEQUENTIAL, mode)
+    return "\n".join([head, *body, *legend(0.0, 1.0, SEQUENTIAL, mode, values.shape[1])])

@@ -27,6 +27,11 @@ class InterpretOpError(EngineError):
     """An interpretation op that cannot run as asked (no run directory, not an MNIST model)."""
 
 
+def nonfinite_weights(model: torch.nn.Module) -> int:
+    """How many of the model's parameters are NaN or infinite (why a loss is nan)."""
+    return sum(int((~torch.isfinite(p.detach())).sum()) for p in model.parameters())
+
+
 class EvaluateOps:
     """``evaluate``, ``gallery``, ``saliency``, ``gradcam``, ``occlusion`` and ``actmax``."""
 
@@ -77,6 +82,7 @@ class EvaluateOps:
             "per_class": evaluation.per_class_accuracy(confusion),
             "class_counts": confusion.sum(axis=1),
             "wrong": int((result.preds != result.labels).sum()),
+            "nonfinite_weights": nonfinite_weights(self.current.require()[0]),
         }
 
     def gallery(
@@ -150,7 +156,8 @@ class EvaluateOps:
     def gradcam(
         self, index: int, layer: str | None = None, target: int | None = None, split: str = "test"
     ) -> dict[str, Any]:
-        """Grad-CAM of a conv layer (the last one when None) for one digit, scaled to [0, 1]."""
+        """Grad-CAM of a conv layer's rectified output (the last one when None) for one digit,
+        scaled to [0, 1]; ``empty`` is True when the map has no positive value (drawn blank)."""
         x, payload = self._digit(index, split)
         model, _ = self.current.require()
         raw, cam, chosen, name = attribution.grad_cam(model, x, layer, target)
@@ -160,7 +167,10 @@ class EvaluateOps:
             "layer": name,
             "cam": cam,
             "raw": raw,
-            "layers": attribution.conv_layers(model),
+            "empty": attribution.is_empty_cam(raw) and bool(np.isfinite(raw).all()),
+            "nonfinite": not bool(np.isfinite(raw).all()),
+            "layers": attribution.gradcam_layers(model),
+            "convs": attribution.conv_layers(model),
         }
 
     def occlusion(

@@ -49,7 +49,8 @@ def kernel_payload(layer: str, weights: np.ndarray, shape: tuple[int, ...]) -> d
 
 
 def quantized_maps(layer: str, output: torch.Tensor) -> dict[str, Any]:
-    """A layer output without its batch dimension as uint8 maps: (C, H, W), dense (1, 1, N)."""
+    """A layer output without its batch dimension as uint8 maps: (C, H, W), dense (1, 1, N);
+    ``nonfinite`` (bool, the maps' shape) only when some values are NaN or infinite."""
     from engine.render.maps import quantize
 
     shape = tuple(int(s) for s in output.shape)
@@ -63,9 +64,13 @@ def quantized_maps(layer: str, output: torch.Tensor) -> dict[str, Any]:
     elif values.ndim > 3:
         values = values.reshape(values.shape[0], values.shape[1], -1)
     maps, ranges = quantize(values)
-    return {
+    payload = {
         "layer": layer,
         "maps": np.asarray(maps, dtype=np.uint8),
         "ranges": np.asarray(ranges, dtype=np.float32),
         "shape": shape,
     }
+    nonfinite = ~np.isfinite(values)
+    if nonfinite.any():  # uint8 cannot say "not a number": where, for the picture to mark
+        payload["nonfinite"] = nonfinite
+    return payload

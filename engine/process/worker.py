@@ -184,7 +184,10 @@ class Worker:
         self.control.between_steps = self.between_steps
         self.send(Reply.success(request, {"config": config.to_dict()}))
         try:
-            for event in train_events(config, self.control, kwargs.get("resume")):
+            events = train_events(
+                config, self.control, kwargs.get("resume"), overwrite=bool(kwargs.get("overwrite"))
+            )
+            for event in events:
                 if self.parent_gone:
                     continue  # let the stopped run finish (and save) without a listener
                 try:
@@ -227,7 +230,10 @@ def _redirect_output(log_file: str | None) -> None:
     """Send the child's stdout and stderr (fd 1 and 2) to a file, e.g. under a TUI."""
     if not log_file:
         return
-    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError:  # a read-only run folder: never write over the UI's terminal instead
+        fd = os.open(os.devnull, os.O_WRONLY)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(fd, 1)

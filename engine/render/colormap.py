@@ -28,6 +28,15 @@ WHITE = (255, 255, 255)
 CENTER = 128  # DIVERGING[CENTER] is white: value 0 under a range symmetric about 0
 
 ASCII_RAMP = " .:-=+*#%@"  # darkest (low) to brightest (high)
+# A diverging map without colour: negative marks (#%=-,) left of the blank centre (0), positive
+# ones (.:+*@) right of it, so that the sign survives (a grey ramp alone would lose it).
+DIVERGING_RAMP = "#%=-, .:+*@"
+# A value that is not a number (NaN, +-inf: a diverged run's weights) is drawn as this
+# character, white on magenta in colour: in no ramp and no colour map, so never read as a value.
+NONFINITE_CHAR = "!"
+NONFINITE_FG = (255, 255, 255)
+NONFINITE_BG = (255, 0, 255)
+NONFINITE_NOTE = "! = NaN/inf"
 
 CUBE_LEVELS = np.array([0, 95, 135, 175, 215, 255], dtype=np.int64)
 GREY_LEVELS = 8 + 10 * np.arange(24, dtype=np.int64)  # xterm 232..255
@@ -102,6 +111,11 @@ def xterm256_to_rgb(code: np.ndarray) -> np.ndarray:
     grey = GREY_LEVELS[np.clip(codes - 232, 0, 23)]
     grey_rgb = np.stack([grey, grey, grey], axis=-1)
     return np.where((codes >= 232)[..., None], grey_rgb, cube_rgb).astype(np.uint8)
+
+
+def ascii_ramp(lut: np.ndarray | None) -> str:
+    """The shading characters that stand for the colour map ``lut`` without colour."""
+    return DIVERGING_RAMP if lut is DIVERGING else ASCII_RAMP
 
 
 def ascii_chars(values01: np.ndarray, ramp: str = ASCII_RAMP) -> np.ndarray:

@@ -18,10 +18,10 @@ import numpy as np
 class ScaledMaps:
     """Maps scaled to [0, 1] and the ranges they were scaled from.
 
-    ``values``: float32, the input's shape, in [0, 1]. ``ranges``: float64 ``(N, 2)``, each map's
-    own (lo, hi) (widened to be symmetric about 0 when scaled symmetrically). ``shared_range``:
-    (lo, hi) over all maps. With ``shared=True`` every map was scaled by ``shared_range``;
-    otherwise map i was scaled by ``ranges[i]``.
+    ``values``: float32, the input's shape, in [0, 1]; NaN where the input was not finite.
+    ``ranges``: float64 ``(N, 2)``, each map's own (lo, hi) (widened to be symmetric about 0
+    when scaled symmetrically). ``shared_range``: (lo, hi) over all maps. With ``shared=True``
+    every map was scaled by ``shared_range``; otherwise map i was scaled by ``ranges[i]``.
     """
 
     values: np.ndarray
@@ -55,21 +55,36 @@ def map_ranges(maps: np.ndarray, symmetric: bool = False) -> np.ndarray:
     return np.stack([lo, hi], axis=1).astype(np.float64)
 
 
-def _scale(array: np.ndarray, lo: np.ndarray, hi: np.ndarray, symmetric: bool) -> np.ndarray:
-    """(array - lo) / (hi - lo) clipped to [0, 1]; a zero-width range gives 0 (0.5 if symmetric)."""
+def _scale(
+    array: np.ndarray, lo: np.ndarray, hi: np.ndarray, symmetric: bool, keep_nonfinite: bool = False
+) -> np.ndarray:
+    """(array - lo) / (hi - lo) clipped to [0, 1]; a zero-width range gives 0 (0.5 if symmetric).
+
+    Non-finite inputs give NaN with ``keep_nonfinite`` (so a picture can mark them), else the
+    flat value (NaN), 1 (+inf) or 0 (-inf)."""
     span = hi - lo
     flat_value = 0.5 if symmetric else 0.0
     safe = np.where(span > 0, span, 1.0)
-    scaled = np.where(span > 0, (array - lo) / safe, flat_value)
+    with np.errstate(invalid="ignore"):  # inf - inf: marked or replaced below
+        scaled = np.where(span > 0, (array - lo) / safe, flat_value)
     scaled = np.nan_to_num(scaled, nan=flat_value, posinf=1.0, neginf=0.0)
-    return np.clip(scaled, 0.0, 1.0).astype(np.float32)
+    scaled = np.clip(scaled, 0.0, 1.0).astype(np.float32)
+    if keep_nonfinite:
+        scaled[~np.isfinite(np.broadcast_to(array, scaled.shape))] = np.nan
+    return scaled
+
+
+def count_nonfinite(values: np.ndarray) -> int:
+    """How many NaN or infinite values ``values`` holds (a diverged run's weights, say)."""
+    return int(np.size(values) - np.count_nonzero(np.isfinite(values)))
 
 
 def scale_maps(maps: np.ndarray, shared: bool = True, symmetric: bool = False) -> ScaledMaps:
     """Scale ``maps`` (N, ...) to [0, 1] against one shared range or each map's own range.
 
     Constant maps never divide by zero: a zero-width range maps to 0 (0.5 when symmetric, the
-    centre of a diverging colour map). NaN and infinities are ignored when finding ranges.
+    centre of a diverging colour map). NaN and infinities are ignored when finding ranges and
+    come out as NaN, so that a picture shows them as not-a-number rather than as a value.
     """
     array = _as_maps(maps)
     ranges = map_ranges(array, symmetric=symmetric)
@@ -78,12 +93,12 @@ def scale_maps(maps: np.ndarray, shared: bool = True, symmetric: bool = False) -
     else:
         shared_lo = shared_hi = 0.0
     if shared:
-        values = _scale(array, np.float64(shared_lo), np.float64(shared_hi), symmetric)
+        values = _scale(array, np.float64(shared_lo), np.float64(shared_hi), symmetric, True)
     else:
         extra = (1,) * (array.ndim - 1)
         lo = ranges[:, 0].reshape(-1, *extra)
         hi = ranges[:, 1].reshape(-1, *extra)
-        values = _scale(array, lo, hi, symmetric)
+        values = _scale(array, lo, hi, symmetric, True)
     return ScaledMaps(values, ranges, (shared_lo, shared_hi))
 
 

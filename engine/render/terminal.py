@@ -11,11 +11,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import numpy as np
 
-from engine.render.colormap import apply, ascii_chars, rgb_to_xterm256
+from engine.render.colormap import (
+    NONFINITE_BG,
+    NONFINITE_CHAR,
+    NONFINITE_FG,
+    apply,
+    ascii_chars,
+    ascii_ramp,
+    rgb_to_xterm256,
+)
 
 MODES = ("truecolor", "256", "ascii")
 UPPER_HALF = "\u2580"  # ▀
@@ -24,12 +34,25 @@ ANSI_PATTERN = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def color_mode(force_ascii: bool = False) -> str:
-    """'ascii' when forced or NO_COLOR is set, 'truecolor' when COLORTERM says so, else '256'."""
+    """'ascii' when forced or NO_COLOR is set and not empty (no-color.org: an empty NO_COLOR
+    means nothing), 'truecolor' when COLORTERM says so, else '256'."""
     if force_ascii or os.environ.get("NO_COLOR"):
         return "ascii"
     if os.environ.get("COLORTERM", "").strip().lower() in ("truecolor", "24bit"):
         return "truecolor"
     return "256"
+
+
+def output_color_mode(force_ascii: bool = False, stream: TextIO | None = None) -> str:
+    """``color_mode`` for text a CLI prints: 'ascii' when ``stream`` (default sys.stdout) is
+    not a terminal, so ``python -m engine kernels > file`` writes no escape codes, unless
+    FORCE_COLOR is set (e.g. for ``| less -R``; NO_COLOR still wins)."""
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    piped = not callable(isatty) or not isatty()
+    if piped and not os.environ.get("FORCE_COLOR"):
+        return "ascii"
+    return color_mode(force_ascii)
 
 
 def strip_ansi(text: str) -> str:
@@ -70,12 +93,28 @@ def _colour_codes(values: np.ndarray, cmap: np.ndarray, mode: str) -> list[list[
     return [[f"5;{c}" for c in row] for row in codes.tolist()]
 
 
-def _half_block_line(top: list[str], bottom: list[str] | None) -> str:
-    """One text row: '▀' cells, an SGR only where the fg or bg colour changes, reset at the end."""
+def _nonfinite_codes(mode: str) -> tuple[str, str]:
+    """The SGR colour parameters (fg, bg) of a not-a-number cell."""
+    if mode == "truecolor":
+        return "2;{};{};{}".format(*NONFINITE_FG), "2;{};{};{}".format(*NONFINITE_BG)
+    fg, bg = rgb_to_xterm256(np.array([NONFINITE_FG, NONFINITE_BG])).tolist()
+    return f"5;{fg}", f"5;{bg}"
+
+
+def _half_block_line(
+    top: list[str], bottom: list[str] | None, marks: list[bool] | None = None, mode: str = "256"
+) -> str:
+    """One text row: '▀' cells, an SGR only where the fg or bg colour changes, reset at the end.
+
+    A cell whose ``marks`` entry is True shows the not-a-number character instead."""
     parts: list[str] = []
     fg = bg = None
     for j, top_code in enumerate(top):
         bottom_code = bottom[j] if bottom is not None else None
+        char = UPPER_HALF
+        if marks is not None and marks[j]:
+            top_code, bottom_code = _nonfinite_codes(mode)
+            char = NONFINITE_CHAR
         params = []
         if top_code != fg:
             params.append(f"38;{top_code}")
@@ -83,9 +122,12 @@ def _half_block_line(top: list[str], bottom: list[str] | None) -> str:
         if bottom_code is not None and bottom_code != bg:
             params.append(f"48;{bottom_code}")
             bg = bottom_code
+        elif bottom_code is None and bg is not None:  # after a mark on a map's odd last row
+            params.append("49")
+            bg = None
         if params:
             parts.append(f"\x1b[{';'.join(params)}m")
-        parts.append(UPPER_HALF)
+        parts.append(char)
     parts.append(RESET)
     return "".join(parts)
 
@@ -95,21 +137,25 @@ def heatmap_lines(values01: np.ndarray, cmap: np.ndarray, mode: str) -> list[str
 
     Colour modes give ceil(H / 2) lines of W cells; on an odd height the last line's lower half
     keeps the terminal's default background. ASCII mode gives ceil(H / 2) lines of W shading
-    characters, each the mean of two pixel rows.
+    characters, each the mean of two pixel rows. A cell with a NaN pixel (a value that was not
+    finite, see ``scale_maps``) shows ``NONFINITE_CHAR`` (white on magenta in colour).
     """
     _check_mode(mode)
     values = _as_2d(values01)
     height = values.shape[0]
+    padded = np.vstack([values, values[-1:]]) if height % 2 else values
+    marked = np.isnan(padded).reshape(-1, 2, padded.shape[1]).any(axis=1)
     if mode == "ascii":
-        if height % 2:
-            values = np.vstack([values, values[-1:]])
-        pairs = values.reshape(-1, 2, values.shape[1]).mean(axis=1)
-        return ["".join(row) for row in ascii_chars(pairs).tolist()]
+        with np.errstate(invalid="ignore"):
+            pairs = padded.reshape(-1, 2, padded.shape[1]).mean(axis=1)
+        chars = np.where(marked, NONFINITE_CHAR, ascii_chars(pairs, ascii_ramp(cmap)))
+        return ["".join(row) for row in chars.tolist()]
     codes = _colour_codes(values, cmap, mode)
     lines = []
     for i in range(0, height, 2):
         bottom = codes[i + 1] if i + 1 < height else None
-        lines.append(_half_block_line(codes[i], bottom))
+        marks = marked[i // 2].tolist() if marked[i // 2].any() else None
+        lines.append(_half_block_line(codes[i], bottom, marks, mode))
     return lines
 
 
@@ -185,7 +231,7 @@ def legend(lo: float, hi: float, cmap: np.ndarray, mode: str, width: int = 40) -
     width = max(2, int(width))
     ramp = np.linspace(0.0, 1.0, width)
     if mode == "ascii":
-        bar = "".join(ascii_chars(ramp).tolist())
+        bar = "".join(ascii_chars(ramp, ascii_ramp(cmap)).tolist())
     else:
         bar = heatmap_lines(np.vstack([ramp, ramp]), cmap, mode)[0]
     labels = [" "] * width

@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from engine.errors import ConfigError
+
 
 def autocast_dtype(device_type: str, bf16_supported: bool) -> torch.dtype | None:
     """The autocast dtype for a device: None (float32) off CUDA, bf16 where supported, else fp16."""
@@ -56,6 +58,28 @@ def bf16_supported(device: torch.device) -> bool:
 def make_precision(device: torch.device) -> Precision:
     """The precision plan for a device (see the module docstring)."""
     dtype = autocast_dtype(device.type, bf16_supported(device))
+    scaler = torch.amp.GradScaler(device.type) if needs_grad_scaler(dtype) else None
+    return Precision(device.type, dtype, scaler)
+
+
+_DTYPES = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def precision_name(precision: Precision) -> str:
+    """float32, bf16 or fp16: what a run records in its config (TrainConfig.precision)."""
+    return next(name for name, dtype in _DTYPES.items() if dtype == precision.dtype)
+
+
+def named_precision(name: str, device: torch.device) -> Precision:
+    """The Precision a run recorded (float32, bf16, fp16) on ``device``; ConfigError where the
+    device cannot compute in it (fp16 off CUDA, bf16 on a GPU without it)."""
+    dtype = _DTYPES[name]
+    if name == "fp16" and device.type != "cuda":
+        raise ConfigError(
+            "precision fp16 needs CUDA; use --device cuda or --precision float32 (or bf16)"
+        )
+    if name == "bf16" and device.type == "cuda" and not bf16_supported(device):
+        raise ConfigError("this GPU has no bf16; use --precision fp16 or float32")
     scaler = torch.amp.GradScaler(device.type) if needs_grad_scaler(dtype) else None
     return Precision(device.type, dtype, scaler)
 

@@ -9,7 +9,6 @@ when resuming (engine.training.resume) and creates the run directory
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.data.mnist import load_split
+from engine.data.mnist import batch_spans, load_split
 from engine.errors import CheckpointError, ConfigError
 from engine.models.registry import ModelInfo, build_model, count_params
 from engine.models.train_graph import training_graph
-from engine.training.accel import make_precision, prepare_device, warms_up
+from engine.training.accel import (
+    make_precision,
+    named_precision,
+    precision_name,
+    prepare_device,
+    warms_up,
+)
 from engine.training.augment import make_augment
 from engine.training.checkpoint import load_checkpoint
 from engine.training.config import TrainConfig
@@ -30,25 +35,24 @@ from engine.training.events import Started
 from engine.training.resume import restore_checkpoint
 from engine.training.run_folder import run_dir_for
 from engine.training.state import TrainState, new_totals
-from engine.training.steps import make_optimizer, make_scheduler, warm_up
-from engine.training.switches import apply_verdicts
+from engine.training.steps import (
+    check_batch_norm_batches,
+    make_optimizer,
+    make_scheduler,
+    warm_up,
+)
+from engine.training.switches import verdicts
 
 
 def _check_request(
     config: TrainConfig, ckpt: dict[str, Any] | None, resume: str | Path | None
 ) -> None:
-    """Fail early (before loading data) on a checkpoint of another model or empty subsets."""
+    """Fail early (before loading data) on a checkpoint of another model."""
     if ckpt is not None and ckpt["config"].get("model", ckpt["model"]) != config.model:
         raise CheckpointError(
             f"{resume} holds model {ckpt['model']!r} but the run asks for "
             f"{config.model!r}; leave out --model to resume it"
         )
-    for name, count in (
-        ("--train-subset", config.train_subset),
-        ("--test-subset", config.test_subset),
-    ):
-        if count is not None and count < 1:
-            raise ConfigError(f"bad training option: {name} must be at least 1")
 
 
 def _mnist_model(name: str) -> tuple[nn.Module, ModelInfo]:
@@ -67,12 +71,14 @@ def _mnist_model(name: str) -> tuple[nn.Module, ModelInfo]:
     return model, info
 
 
-def _threads_and_layout(device: torch.device, config: TrainConfig) -> tuple[int, bool]:
+def _threads_and_layout(
+    device: torch.device, config: TrainConfig, train_count: int
+) -> tuple[int, bool]:
     """(threads, channels_last): measured or chosen on the CPU, as asked on a GPU."""
     if device.type == "cpu":
-        settings = choose_cpu_settings(
-            config.model, config.batch_size, config.threads, config.channels_last
-        )
+        # Measured at the largest batch the run really takes (never more than its split).
+        batch = min(config.batch_size, max(train_count, 1))
+        settings = choose_cpu_settings(config.model, batch, config.threads, config.channels_last)
         # Measuring builds models of its own; the seeded model the caller built is the one
         # trained.
         return settings.threads, settings.channels_last
@@ -82,8 +88,28 @@ def _threads_and_layout(device: torch.device, config: TrainConfig) -> tuple[int,
     return torch.get_num_threads(), channels_last
 
 
-def build_state(config: TrainConfig, resume: str | Path | None) -> TrainState:
-    """A run ready for its first (or, resuming, next) step, with its run directory made."""
+def _precision_plan(device: torch.device, config: TrainConfig, threads: int) -> tuple[Any, bool]:
+    """(Precision, compiled): as the config records them, else chosen: autocast on CUDA, and on
+    the CPU bf16 / torch.compile only where the bench's verdict for this machine showed a
+    payoff."""
+    chosen = config.precision is None or config.compile is None
+    found = verdicts(threads) if device.type == "cpu" and chosen else {}
+    if config.precision is not None:
+        precision = named_precision(config.precision, device)
+    elif found.get("bf16"):
+        precision = named_precision("bf16", device)
+    else:
+        precision = make_precision(device)
+    compiled = config.compile if config.compile is not None else bool(found.get("compile"))
+    return precision, compiled
+
+
+def build_state(
+    config: TrainConfig, resume: str | Path | None, run_dir: Path | None = None
+) -> TrainState:
+    """A run ready for its first (or, resuming, next) step, writing into ``run_dir`` (default
+    ``run_dir_for(config, resume)``; made by the caller). Its config records the threads,
+    layout, precision and compilation chosen, so config.json and the checkpoint hold them."""
     config = config.validate()
     ckpt = load_checkpoint(resume) if resume is not None else None
     _check_request(config, ckpt, resume)
@@ -94,20 +120,29 @@ def build_state(config: TrainConfig, resume: str | Path | None) -> TrainState:
     test = load_split("test", config.data_dir).subset(config.test_subset)
     torch.manual_seed(config.seed)
     model, info = _mnist_model(config.model)
-    threads, channels_last = _threads_and_layout(device, config)
+    check_batch_norm_batches(model, len(train), config.batch_size)
+    threads, channels_last = _threads_and_layout(device, config, len(train))
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=memory_format)
-    train_model, precision = training_graph(model), make_precision(device)
-    if device.type == "cpu":  # bf16 / torch.compile only where the bench showed a payoff
-        train_model, precision = apply_verdicts(train_model, precision, threads)
+    precision, compiled = _precision_plan(device, config, threads)
+    train_model = training_graph(model)
+    if compiled:
+        train_model = torch.compile(train_model)
+    recorded = replace(
+        config,
+        threads=threads,
+        channels_last=channels_last,
+        precision=precision_name(precision),
+        compile=compiled,
+    )
     state = TrainState(
         model=model,
         info=info,
         optimizer=make_optimizer(model, config),
         scheduler=None,
-        config=replace(config, threads=threads, channels_last=channels_last),
+        config=recorded,
         device=device,
-        steps_per_epoch=math.ceil(len(train) / config.batch_size),
+        steps_per_epoch=len(batch_spans(len(train), config.batch_size)),
         epoch_totals=new_totals(),
         memory_format=memory_format,
         train=train.to(device),
@@ -122,7 +157,7 @@ def build_state(config: TrainConfig, resume: str | Path | None) -> TrainState:
         state.scheduler = make_scheduler(state.optimizer, config, state.steps_per_epoch)
     else:
         restore_checkpoint(state, ckpt, config, resume)
-    state.run_dir = run_dir_for(config, resume)
+    state.run_dir = run_dir if run_dir is not None else run_dir_for(config, resume)
     if warms_up(device):
         warm_up_state(state)
     return state

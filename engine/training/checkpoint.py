@@ -24,10 +24,12 @@ from typing import Any
 import torch
 
 from engine.errors import CheckpointError, EngineError
+from engine.models.weights import fit_state_dict, read_torch_file
+from engine.training.checkpoint_fields import check_fields
+from engine.training.run_paths import CHECKPOINT_NAME, resolve_checkpoint_path
 
 FORMAT = "cnn-tui-checkpoint"
 VERSION = 1
-CHECKPOINT_NAME = "checkpoint.pt"
 REQUIRED_KEYS = ("model", "model_state", "config", "epoch", "global_step")
 
 
@@ -124,15 +126,23 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        if isinstance(exc, OSError):
-            raise CheckpointError(
-                f"cannot write checkpoint {target}: {exc.strerror or exc}; "
-                "check free space and permissions (the previous checkpoint "
-                "is unchanged)"
-            ) from None
+        # torch's zip writer reports a full disk as RuntimeError ("unexpected pos ...")
+        if isinstance(exc, (OSError, RuntimeError)):
+            raise _write_failed(target, exc) from None
         raise
     _fsync_dir(target.parent)
     return target
+
+
+def _write_failed(target: Path, exc: BaseException) -> CheckpointError:
+    """One line for a checkpoint that could not be written: why, that the one already there (if
+    any) is intact, and the fix. torch's zip writer gives no reason worth showing."""
+    reason = getattr(exc, "strerror", None) or "write failed: the disk may be full"
+    kept = "the previous checkpoint is intact" if target.exists() else "no checkpoint was written"
+    return CheckpointError(
+        f"cannot write checkpoint {target} ({reason}); {kept}; free space or choose another "
+        "--run-dir"
+    )
 
 
 def save_checkpoint(state: Any, path: str | Path | None = None) -> Path:
@@ -151,42 +161,25 @@ def _one_line(exc: BaseException, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def resolve_checkpoint_path(path: str | Path) -> Path:
-    """A checkpoint file, or a run folder holding checkpoint.pt."""
-    candidate = Path(path).expanduser()
-    if candidate.is_dir():
-        candidate = candidate / CHECKPOINT_NAME
-    if not candidate.is_file():
-        raise CheckpointError(
-            f"checkpoint {candidate} does not exist; pass a run's checkpoint.pt "
-            "(runs/<run>/checkpoint.pt) or its run folder"
-        )
-    return candidate
-
-
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read and validate a checkpoint with weights_only=True; CheckpointError if it is bad."""
     file = resolve_checkpoint_path(path)
-    try:
-        ckpt = torch.load(file, map_location=map_location, weights_only=True)
-    except Exception as exc:  # truncated zip, pickle refused by the safe loader, not torch at all
-        raise CheckpointError(
-            f"{file} is not a readable checkpoint (truncated, corrupt or not "
-            f"saved by cnn-tui: {_one_line(exc)}); use another checkpoint or "
-            "train again"
-        ) from None
+    ckpt = read_torch_file(
+        file, "checkpoint", "use another checkpoint or train again", map_location
+    )
     if not isinstance(ckpt, dict):
         raise CheckpointError(
             f"{file} holds a {type(ckpt).__name__}, not a cnn-tui checkpoint; "
             "pass a checkpoint.pt written by `python -m engine train`"
         )
     missing = [key for key in REQUIRED_KEYS if key not in ckpt]
-    if missing or not isinstance(ckpt.get("config"), dict):
+    if missing:
         raise CheckpointError(
             f"{file} is not a cnn-tui checkpoint (missing "
-            f"{', '.join(missing) or 'config'}); pass a checkpoint.pt written "
+            f"{', '.join(missing)}); pass a checkpoint.pt written "
             "by `python -m engine train`"
         )
+    check_fields(ckpt, file)  # types and ranges of everything read from it
     return ckpt
 
 
@@ -200,12 +193,12 @@ def model_from_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
         model, info = build_model(name)
     except EngineError as exc:
         raise CheckpointError(f"{path}: its model cannot be built ({exc})") from None
-    try:
-        model.load_state_dict(ckpt["model_state"])
-    except (RuntimeError, KeyError, TypeError) as exc:
-        raise CheckpointError(
-            f"{path} does not fit model {name!r} ({_one_line(exc)}); the "
-            "checkpoint is corrupt or from another version"
-        ) from None
+    fit_state_dict(
+        model,
+        ckpt["model_state"],
+        str(path),
+        repr(name),
+        "the checkpoint is corrupt or from another version",
+    )
     info = replace(info, weights=f"checkpoint {path} (epoch {ckpt['epoch']})")
     return model.to(device).eval(), info, ckpt

@@ -104,6 +104,26 @@ class Failed(Event):
     kind: ClassVar[str] = "failed"
     message: str
     checkpoint: str | None = None
+    reason: str = "error"  # "diverged": the loss ran away (engine.training.watch)
+
+
+@dataclass(frozen=True)
+class StepLogged(Event):
+    """Every ``log_every`` steps (TrainConfig): that step's loss, for the tutorials' log line."""
+
+    kind: ClassVar[str] = "step_log"
+    epoch: int  # 1-based, as the line prints them
+    epochs: int
+    step: int
+    steps: int
+    loss: float
+
+    def line(self) -> str:
+        """``Epoch [1/5], Step [100/938], Loss: 0.1234``, as the tutorials print it."""
+        return (
+            f"Epoch [{self.epoch}/{self.epochs}], Step [{self.step}/{self.steps}], "
+            f"Loss: {self.loss:.4f}"
+        )
 
 
 TERMINAL_EVENTS = (Finished, Failed)

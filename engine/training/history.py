@@ -114,6 +114,13 @@ def _read_index(path: Path) -> dict[str, Any]:
     return data
 
 
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 @dataclass(frozen=True)
 class RunHistory:
     """What a run directory says about its run: model, size, config and per-epoch metrics.
@@ -134,11 +141,13 @@ class RunHistory:
         return [int(e["epoch"]) for e in self.epochs]
 
     def curve(self, key: str) -> list[float | None]:
-        return [e.get(key) for e in self.epochs]
+        """The metric ``key`` per epoch; None where it is missing or not a finite number (a
+        diverged run's ``Infinity``/``NaN``), which plots and tables skip."""
+        return [finite_number(e.get(key)) for e in self.epochs]
 
     @property
     def final_acc(self) -> float | None:
-        return self.epochs[-1].get("test_acc") if self.epochs else None
+        return finite_number(self.epochs[-1].get("test_acc")) if self.epochs else None
 
     @property
     def best_acc(self) -> float | None:
@@ -148,9 +157,9 @@ class RunHistory:
     @property
     def seconds(self) -> float:
         """Training seconds: the trainer's running total, else the sum over epochs."""
-        if self.epochs and self.epochs[-1].get("elapsed") is not None:
+        if self.epochs and finite_number(self.epochs[-1].get("elapsed")) is not None:
             return float(self.epochs[-1]["elapsed"])
-        return float(sum(e.get("seconds") or 0.0 for e in self.epochs))
+        return float(sum(finite_number(e.get("seconds")) or 0.0 for e in self.epochs))
 
     def summary(self) -> dict[str, Any]:
         """Plain values for a table row and the curves for plotting."""
@@ -191,7 +200,11 @@ def load_history(run_dir: str | Path) -> RunHistory:
     folder = check_run_dir(run_dir)
     index = folder / HISTORY_DIR / INDEX_FILE
     data = _read_index(index) if index.is_file() else _trainer_files(folder)
-    entries = list(data.get("epochs") or [])
+    entries = [  # an entry without a numeric epoch cannot be placed: skipped, not a crash
+        e
+        for e in data.get("epochs") or []
+        if isinstance(e, dict) and finite_number(e.get("epoch")) is not None
+    ]
     return RunHistory(
         folder,
         str(data.get("model") or "?"),

@@ -26,7 +26,7 @@ from engine.data.mnist import batches
 from engine.errors import EngineError, TrainingDiverged
 from engine.training.accel import checks_loss_every_step
 from engine.training.build import build_state, started_event
-from engine.training.checkpoint import CHECKPOINT_NAME, resolve_checkpoint_path, save_checkpoint
+from engine.training.checkpoint import save_checkpoint
 from engine.training.config import TrainConfig
 from engine.training.control import Control
 from engine.training.events import (
@@ -38,12 +38,16 @@ from engine.training.events import (
     Paused,
     Progress,
     Resumed,
+    StepLogged,
 )
+from engine.training.run_claim import RunBook
 from engine.training.run_folder import append_metrics, epoch_record, write_run_files
+from engine.training.run_paths import CHECKPOINT_NAME
 from engine.training.running_sums import RunningSums
 from engine.training.snapshots import record_epoch
 from engine.training.state import TrainState, new_totals, one_line
 from engine.training.steps import evaluate, train_step
+from engine.training.watch import StepWatch
 
 logger = logging.getLogger(__name__)
 
@@ -54,44 +58,46 @@ PAUSE_POLL = 0.02  # seconds slept between between_steps calls while paused
 Ending = Generator[Event, None, bool]
 
 
-class _Run:
-    """The generator's bookkeeping shared with its error handler."""
-
-    def __init__(self) -> None:
-        self.checkpoint: str | None = None
-        self.started = time.perf_counter()
-
-
 def train_events(
-    config: TrainConfig, control: Control | None = None, resume: str | Path | None = None
+    config: TrainConfig,
+    control: Control | None = None,
+    resume: str | Path | None = None,
+    *,
+    overwrite: bool = False,
 ) -> Iterator[Event]:
     """Train as configured (continuing the checkpoint ``resume`` when given), yielding events.
 
-    Always ends with exactly one Finished or Failed event. A problem the user can fix becomes
-    Failed(one-line message); anything else becomes Failed("internal error: ...") and is logged
-    with its traceback.
+    The run folder (engine.training.run_claim) is locked while the run writes to it; a folder
+    that holds another run is refused unless ``overwrite``. Always ends with exactly one
+    Finished or Failed event. A problem the user can fix becomes Failed(one-line message);
+    anything else becomes Failed("internal error: ...") and is logged with its traceback.
     """
-    run = _Run()
+    run = RunBook()
+    failed: Failed | None = None
     try:
-        yield from _train(config, control or Control(), resume, run)
+        yield from _train(config, control or Control(), resume, run, overwrite)
     except EngineError as exc:
-        yield Failed(one_line(str(exc)), checkpoint=run.checkpoint)
+        reason = "diverged" if isinstance(exc, TrainingDiverged) else "error"
+        failed = Failed(one_line(str(exc)), checkpoint=run.checkpoint, reason=reason)
     except Exception as exc:
         logger.exception("training stopped by an internal error")
-        yield Failed(
+        failed = Failed(
             one_line(f"internal error: {type(exc).__name__}: {exc}"), checkpoint=run.checkpoint
         )
+    finally:  # also when the reader stops early or a second Ctrl-C aborts
+        run.close()
+    if failed is not None:
+        yield failed
 
 
 def _train(
-    config: TrainConfig, control: Control, resume: str | Path | None, run: _Run
+    config: TrainConfig, control: Control, resume: str | Path | None, run: RunBook, overwrite: bool
 ) -> Iterator[Event]:
-    state = build_state(config, resume)
-    write_run_files(state)
-    if resume is None:
+    state = build_state(config, resume, run.claim_folder(config, resume, overwrite))
+    run.start()
+    if resume is None:  # (a resumed run's epoch 0 is in the folder it started in, if any)
+        write_run_files(state)
         record_epoch(state)  # epoch 0: the weights at random initialisation
-    else:  # its epoch 0 is in the folder it started in, if any
-        run.checkpoint = str(resolve_checkpoint_path(resume))
     loop = _Loop(state, control, run)
     yield started_event(state)
     loop.last_emit = time.perf_counter()
@@ -107,9 +113,10 @@ def _train(
 class _Loop:
     """One run's steps, Progress windows, pauses, stops and epoch ends, over a TrainState."""
 
-    def __init__(self, state: TrainState, control: Control, run: _Run) -> None:
+    def __init__(self, state: TrainState, control: Control, run: RunBook) -> None:
         self.state, self.control, self.run = state, control, run
         self.check_each_step = checks_loss_every_step(state.device)
+        self.watch = StepWatch(state.config.log_every)  # divergence and --log-every
         self.mean, self.std = float(state.info.mean[0]), float(state.info.std[0])
         self.sums = RunningSums(state.device)
         self.last_emit = 0.0
@@ -129,7 +136,8 @@ class _Loop:
             if self.control.stopped:
                 yield from self.stop_events()
                 return True
-            self.step(images, labels)
+            if (logged := self.step(images, labels)) is not None:
+                yield logged  # --log-every: the tutorials' line
             if time.perf_counter() - self.last_emit >= PROGRESS_INTERVAL:
                 yield self.progress()
         if self.control.stopped:
@@ -152,8 +160,9 @@ class _Loop:
         if not control.stopped:
             yield Resumed(global_step=self.state.global_step)
 
-    def step(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        """One optimizer step, added to the running sums and the training seconds."""
+    def step(self, images: torch.Tensor, labels: torch.Tensor) -> StepLogged | None:
+        """One optimizer step, added to the running sums and the training seconds; the
+        --log-every event when one is due."""
         state = self.state
         began = time.perf_counter()
         try:
@@ -180,6 +189,7 @@ class _Loop:
         self.charge(spent)
         if self.control.between_steps:
             self.control.between_steps(state)
+        return self.watch.after_step(state, loss)
 
     def charge(self, seconds: float) -> None:
         """Count ``seconds`` as training time of the epoch and the run."""
@@ -188,7 +198,10 @@ class _Loop:
 
     def flush(self) -> tuple[float, float, int, float]:
         """Read the running sums into the epoch totals; returns the window's averages."""
-        return self.sums.flush(self.state.epoch_totals, self.diverged)
+        window = self.sums.flush(self.state.epoch_totals, self.diverged)
+        if self.watch.beyond(window[0]):  # finite but far above the start: ran away
+            raise self.diverged(window[0])
+        return window
 
     def progress(self) -> Progress:
         """The window's averages since the last Progress."""
@@ -229,7 +242,8 @@ class _Loop:
         state.step_in_epoch = 0
         state.epoch_totals = new_totals()
         assert state.run_dir is not None
-        append_metrics(state.run_dir, record)
+        if self.run.files_written:  # (a resumed run writes its files with its checkpoint)
+            append_metrics(state.run_dir, record)
         record_epoch(state)  # kernel and metric snapshot (engine.training.snapshots)
         yield EpochEnd(
             epoch=record["epoch"],
@@ -250,7 +264,7 @@ class _Loop:
         """The checkpoint in the run folder, replacing the previous epoch's."""
         assert self.state.run_dir is not None
         path = save_checkpoint(self.state, self.state.run_dir / CHECKPOINT_NAME)
-        self.run.checkpoint = str(path)
+        self.run.saved(self.state, path)
         self.saved_here = True
         return CheckpointSaved(path=str(path), epoch=self.state.epoch)
 
@@ -268,7 +282,7 @@ class _Loop:
         """Stopped between steps: a checkpoint where the run is (mid-epoch), then Finished."""
         self.flush()
         path = save_checkpoint(self.state)
-        self.run.checkpoint = str(path)
+        self.run.saved(self.state, path)
         yield CheckpointSaved(path=str(path), epoch=self.state.epoch)
         yield self.finished("stopped")
 
@@ -279,14 +293,5 @@ class _Loop:
         yield self.finished("completed")
 
     def diverged(self, value: float) -> TrainingDiverged:
-        state, run = self.state, self.run
-        where = f"epoch {state.epoch + 1}, step {state.step_in_epoch + 1}"
-        kept = (
-            f"the last good checkpoint is {run.checkpoint}"
-            if run.checkpoint
-            else "no checkpoint had been written yet"
-        )
-        return TrainingDiverged(
-            f"training diverged: the loss became {value} at {where} "
-            f"(lr {state.lr:.3g}); lower --lr or use --schedule onecycle; {kept}"
-        )
+        """The error that ends a run whose loss became ``value`` (its checkpoint is kept)."""
+        return self.watch.error(self.state, self.run.checkpoint, value)

@@ -3,25 +3,28 @@ schedule, counters and random state into a freshly built TrainState."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import CheckpointError, ConfigError
+from engine.models.weights import fit_state_dict
 from engine.training.checkpoint import load_checkpoint, set_rng_state
 from engine.training.config import TrainConfig
 from engine.training.state import new_totals, one_line
-from engine.training.steps import make_scheduler
+from engine.training.steps import make_scheduler, schedule_at
 
 if TYPE_CHECKING:
     from engine.training.state import TrainState
 
 
 def resume_config(path: str | Path, **overrides: Any) -> TrainConfig:
-    """The config stored in a checkpoint with every non-None override applied, validated."""
+    """The config stored in a checkpoint (its threads, layout and precision included) with every
+    non-None override applied, validated; its run_dir is dropped."""
     ckpt = load_checkpoint(path)
-    base = TrainConfig.from_dict(ckpt["config"])
+    # The run folder recorded in the file is never used: a resumed run writes next to the
+    # checkpoint it continues (engine.training.run_folder.run_dir_for) or into --run-dir.
+    base = replace(TrainConfig.from_dict(ckpt["config"]), run_dir=None)
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return replace(base, **given).validate()
@@ -36,12 +39,12 @@ def restore_checkpoint(
     old = TrainConfig.from_dict(ckpt["config"])
     same_optimizer = _load_weights(state, ckpt, old, config, resume)
     old_steps = int(ckpt.get("steps_per_epoch") or state.steps_per_epoch)
+    _restore_counters(state, ckpt, old_steps)  # the schedule is placed where they say
     _restore_schedule(state, ckpt, old, config, same_optimizer, old_steps)
     for group in state.optimizer.param_groups:
         group["weight_decay"] = config.weight_decay
         if config.optimizer == "sgd":
             group["momentum"] = config.momentum
-    _restore_counters(state, ckpt, old_steps)
     set_rng_state(ckpt.get("rng_state"))
 
 
@@ -53,8 +56,14 @@ def _load_weights(
     resume: str | Path | None,
 ) -> bool:
     """The model's weights, and the optimizer's state when it is the same optimizer (True)."""
+    fit_state_dict(  # names the first differing keys; accepts DataParallel's prefixes
+        state.model,
+        ckpt["model_state"],
+        str(resume),
+        repr(config.model),
+        "the checkpoint is corrupt or from another version",
+    )
     try:
-        state.model.load_state_dict(ckpt["model_state"])
         same_optimizer = old.optimizer == config.optimizer and ckpt.get("optimizer_state")
         if same_optimizer:
             state.optimizer.load_state_dict(ckpt["optimizer_state"])
@@ -75,16 +84,15 @@ def _restore_schedule(
     same_optimizer: bool,
     old_steps: int,
 ) -> None:
-    """The saved schedule if the plan is unchanged, else a new one moved to global_step."""
+    """The saved schedule if the plan is unchanged, else a new one moved to where the run is
+    in the new plan (epochs done x steps per epoch now + the steps of the epoch under way)."""
     depends_on_total = config.schedule in ("onecycle", "cosine")
     same_plan = (
         old.schedule == config.schedule
         and old.lr == config.lr
         and same_optimizer
-        and (
-            not depends_on_total
-            or (old.epochs * old_steps == config.epochs * state.steps_per_epoch)
-        )
+        and old_steps == state.steps_per_epoch  # another batch size or subset: replan
+        and (not depends_on_total or old.epochs == config.epochs)
     )
     if same_plan and ckpt.get("scheduler_state") is not None:
         saved_groups = [dict(g) for g in state.optimizer.param_groups]
@@ -99,12 +107,8 @@ def _restore_schedule(
         group["lr"] = group["initial_lr"] = config.lr
         if config.optimizer == "adam":
             group["betas"] = (0.9, 0.999)
-    state.scheduler = make_scheduler(state.optimizer, config, state.steps_per_epoch)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        total = config.epochs * state.steps_per_epoch
-        for _ in range(min(int(ckpt["global_step"]), max(total - 1, 0))):
-            state.scheduler.step()
+    position = state.epoch * state.steps_per_epoch + state.step_in_epoch
+    state.scheduler = schedule_at(state.optimizer, config, state.steps_per_epoch, position)
 
 
 def _restore_counters(state: TrainState, ckpt: dict[str, Any], old_steps: int) -> None:

@@ -6,15 +6,17 @@ engine.training.history.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ConfigError
-from engine.training.checkpoint import resolve_checkpoint_path
 from engine.training.config import TrainConfig
+from engine.training.run_paths import resolve_checkpoint_path
 
 if TYPE_CHECKING:
     from engine.training.state import TrainState
@@ -24,34 +26,38 @@ CONFIG_NAME = "config.json"
 
 
 def run_dir_for(config: TrainConfig, resume: str | Path | None) -> Path:
-    """--run-dir, else the resumed checkpoint's folder, else a new runs/<time>-<model>."""
+    """--run-dir, else the resumed checkpoint's own folder, else a new runs/<time>-<model>.
+
+    Never a folder named inside a checkpoint: ``resume_config`` drops the stored run_dir. The
+    folder is made (and locked) by ``engine.training.run_claim.claim_run_folder``.
+    """
     if config.run_dir:
-        folder = Path(config.run_dir).expanduser()
-    elif resume is not None:
-        folder = resolve_checkpoint_path(resume).parent
-    else:
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", config.model)[:40] or "model"
-        base = Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{safe}"
-        folder, n = base, 1
-        while folder.exists():
-            n += 1
-            folder = base.with_name(f"{base.name}-{n}")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create run folder {folder}: {exc.strerror or exc}; choose a writable --run-dir"
-        ) from None
+        return Path(config.run_dir).expanduser()
+    if resume is not None:
+        return resolve_checkpoint_path(resume).parent
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", config.model)[:40] or "model"
+    base = Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{safe}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
     return folder
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a run-folder file; ConfigError naming it if the folder is not writable."""
+    """Write a run-folder file atomically (temporary file, then rename), so a kill or a full
+    disk leaves the previous version; ConfigError naming it if it cannot be written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.write_text(text)
+        tmp.write_text(text)
+        os.replace(tmp, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        kept = f" (the previous {path.name} is unchanged)" if path.exists() else ""
         raise ConfigError(
-            f"cannot write {path}: {exc.strerror or exc}; choose a writable --run-dir"
+            f"cannot write {path}: {exc.strerror or exc}; free space or choose a writable "
+            f"--run-dir{kept}"
         ) from None
 
 

@@ -29,13 +29,18 @@ _POLL = 0.1  # seconds an async reader waits on the queue before checking again
 
 
 class TrainingRun:
-    """train_events(config, control, resume) running in a daemon thread."""
+    """train_events(config, control, resume, overwrite=...) running in a daemon thread."""
 
     def __init__(
-        self, config: TrainConfig, resume: str | Path | None = None, control: Control | None = None
+        self,
+        config: TrainConfig,
+        resume: str | Path | None = None,
+        control: Control | None = None,
+        overwrite: bool = False,
     ) -> None:
         self.config = config
         self.resume_from = resume
+        self.overwrite = overwrite
         self.control = control or Control()
         self.result: Event | None = None  # the terminal event, once there is one
         self._queue: queue.Queue[Event] = queue.Queue()
@@ -48,7 +53,10 @@ class TrainingRun:
 
     def _work(self) -> None:
         try:
-            for event in train_events(self.config, self.control, self.resume_from):
+            events = train_events(
+                self.config, self.control, self.resume_from, overwrite=self.overwrite
+            )
+            for event in events:
                 if isinstance(event, TERMINAL_EVENTS):
                     self.result = event
                 self._queue.put(event)
@@ -115,7 +123,10 @@ class TrainingRun:
 
 
 def start_training(
-    config: TrainConfig, resume: str | Path | None = None, control: Control | None = None
+    config: TrainConfig,
+    resume: str | Path | None = None,
+    control: Control | None = None,
+    overwrite: bool = False,
 ) -> TrainingRun:
-    """Start a TrainingRun in its thread and return it."""
-    return TrainingRun(config, resume, control).start()
+    """Start a TrainingRun in its thread and return it (``overwrite``: see train_events)."""
+    return TrainingRun(config, resume, control, overwrite).start()

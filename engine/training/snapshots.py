@@ -56,6 +56,6 @@ def record_epoch(state: Any) -> Path | None:
         return write_snapshot(run_dir, int(state.epoch), model_kernels(model), metrics, header)
     except OSError as exc:
         raise HistoryError(
-            f"cannot write the epoch snapshot in {run_dir}: "
-            f"{exc.strerror or exc}; choose a writable --run-dir"
+            f"cannot write the epoch snapshot in {run_dir}: {exc.strerror or exc}; free "
+            "space or choose a writable --run-dir (the last checkpoint is unchanged)"
         ) from None

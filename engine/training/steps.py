@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import warnings
 from typing import Any
 
 import torch
@@ -17,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.data.idx import MNIST_MEAN, MNIST_STD
-from engine.data.mnist import MnistSplit, batches, normalize
-from engine.errors import TrainingDiverged
+from engine.data.mnist import MnistSplit, batch_spans, batches, normalize
+from engine.errors import ConfigError, TrainingDiverged
 from engine.models.train_graph import training_graph
 from engine.training.accel import Precision, backward_step, optimizer_options
 from engine.training.config import TrainConfig
@@ -70,6 +71,45 @@ def make_scheduler(
     return sched.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
+def schedule_at(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int, position: int
+) -> Any:
+    """A fresh schedule over ``config.epochs * steps_per_epoch`` steps, moved forward to step
+    ``position`` (the epochs done times the steps per epoch now, plus the steps of the epoch
+    under way): a resume with another batch size or subset ends its OneCycle or cosine at the
+    final learning rate instead of stopping short of it or stepping past its end."""
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch)
+    with warnings.catch_warnings():  # stepping without optimizer steps warns; it is intended
+        warnings.simplefilter("ignore")
+        for _ in range(min(position, config.epochs * steps_per_epoch)):
+            advance(scheduler)
+    return scheduler
+
+
+def advance(scheduler: Any) -> None:
+    """Step the schedule after a batch, but never past OneCycle's last value (index
+    total_steps - 1, the final learning rate): one step further its learning rate rises
+    again, and two raise "Tried to step ... times"."""
+    total = getattr(scheduler, "total_steps", None)
+    if total is not None and scheduler.last_epoch >= total - 1:
+        return
+    scheduler.step()
+
+
+def check_batch_norm_batches(model: nn.Module, train_count: int, batch_size: int) -> None:
+    """ConfigError when a batch of this run would hold one sample and the model has batch norm
+    (which cannot train on one sample). ``batches`` folds a one-sample rest into the batch
+    before it, so this is only batch size 1 or a training split of one digit."""
+    smallest = min((end - start for start, end in batch_spans(train_count, batch_size)), default=0)
+    if smallest == 1 and any(
+        isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()
+    ):
+        raise ConfigError(
+            "bad training option: this model has batch norm, which needs at least 2 digits per "
+            "batch; use --batch-size 2 or more and a --train-subset of 2 or more"
+        )
+
+
 def train_step(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -104,7 +144,7 @@ def train_step(
     optimizer.zero_grad(set_to_none=True)
     backward_step(loss, optimizer, precision)
     if scheduler is not None:
-        scheduler.step()
+        advance(scheduler)
     return loss.detach(), (logits.detach().argmax(1) == labels).sum()
 
 
@@ -128,7 +168,7 @@ def warm_up(
     optimizer = make_optimizer(shadow, config)
     plan = copy.deepcopy(precision)  # a scaler of its own: the run's keeps its scale
     device = split.images.device
-    sizes = {min(config.batch_size, len(split)), len(split) % config.batch_size}
+    sizes = {end - start for start, end in batch_spans(len(split), config.batch_size)}
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         for size in sorted(sizes - {0}):
             train_step(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -122,10 +123,7 @@ def measure_switches(
 def save_verdicts(result: dict[str, Any], threads: int) -> Path:
     path = cache_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        known = json.loads(path.read_text())
-    except (OSError, ValueError):
-        known = {}
+    known = known_verdicts()
     known[machine_key(threads)] = {name: bool(result[name]["pays_off"]) for name in SWITCHES}
     path.write_text(json.dumps(known, indent=1))
     return path
@@ -138,15 +136,45 @@ def verdicts(threads: int) -> dict[str, bool]:
     native bf16 does not depend on it, and the TUI's engine child trains on fewer threads than
     the bench measures with.
     """
-    try:
-        known = json.loads(cache_path().read_text())
-    except (OSError, ValueError):
-        return {}
+    known = known_verdicts()
     same_cpu = cpu_key()
     entry = known.get(f"{same_cpu}|{threads} threads") or next(
         (value for key, value in known.items() if key.startswith(f"{same_cpu}|")), None
     )
-    return {name: bool(entry.get(name, False)) for name in SWITCHES} if entry else {}
+    return {name: entry.get(name) is True for name in SWITCHES} if entry else {}
+
+
+def known_verdicts() -> dict[str, dict[str, Any]]:
+    """Every machine's verdicts in the cache file: {machine key: {switch: bool}}.
+
+    A missing file gives {}; so does one that is not what the bench writes (a JSON list,
+    garbage, unreadable), with one warning line on stderr, once per process: the run goes on
+    with both switches off. Entries that are not objects are skipped.
+    """
+    path = cache_path()
+    try:
+        known = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError included
+        known = exc
+    if not isinstance(known, dict):
+        _warn_once(path)
+        return {}
+    return {key: value for key, value in known.items() if isinstance(value, dict)}
+
+
+_warned: set[Path] = set()
+
+
+def _warn_once(path: Path) -> None:
+    if path not in _warned:
+        _warned.add(path)
+        print(
+            f"warning: ignoring {path}: not the verdicts `python -m engine bench --efficiency` "
+            "writes (delete it, or run that bench again); training without bf16 and compile",
+            file=sys.stderr,
+        )
 
 
 def apply_verdicts(

@@ -144,5 +144,6 @@ def test_bad_argument_exits_2_with_one_line() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "cnn-tui: error: --checkpoint /nonexistent.pt: no such file (see --help)"
+        "cnn-tui: error: --checkpoint: checkpoint /nonexistent.pt does not exist; pass a run's"
+        " checkpoint.pt (runs/<run>/checkpoint.pt) or its run folder (see --help)"
     ]

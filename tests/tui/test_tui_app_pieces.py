@@ -118,7 +118,7 @@ def test_fake_engine_digits_are_mnist(mnist_test_digits) -> None:
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--checkpoint", "/nonexistent.pt"], "--checkpoint /nonexistent.pt: no such file"),
+        (["--checkpoint", "/nonexistent.pt"], "checkpoint /nonexistent.pt does not exist"),
         (["--image", "/nonexistent.png"], "--image /nonexistent.png: no such file"),
         (["--data-dir", "/nonexistent"], "--data-dir /nonexistent: no such folder"),
         (["--device", "gpu"], "--device gpu: use auto, cpu, cuda or cuda:N"),

@@ -132,7 +132,7 @@ HEADLESS = textwrap.dedent("""
     from engine.training.events import Progress
     from engine.training.loop import train_events
     config = TrainConfig.from_dict(json.loads(sys.argv[1]))
-    for event in train_events(config):
+    for event in train_events(config, overwrite=True):  # each round replaces the last
         if isinstance(event, Progress):
             print(json.dumps([event.global_step, event.elapsed]), flush=True)
 """)

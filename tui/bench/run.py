@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -31,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from engine.render.json_out import strict_json
 from engine.training.config import make_config
 from tui.bench.in_app import in_app
 from tui.bench.measure import (
@@ -204,10 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         from tui.bench.startup import startup, startup_report
 
         quick = startup()
-        print(json.dumps(quick, indent=2) if args.json else startup_report(quick))
+        print(strict_json(quick, indent=2) if args.json else startup_report(quick))
         return 0
     result = run(args)
-    print(json.dumps(result, indent=2) if args.json else report(result))
+    print(strict_json(result, indent=2) if args.json else report(result))
     return 0
 
 

@@ -10,6 +10,7 @@ exports the table and curves as CSV into the first run's directory, escape goes 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from textual.app import ComposeResult
@@ -30,15 +31,20 @@ PLOTS = (
 )
 
 
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a finite number (a diverged run logs ``Infinity`` and ``NaN``)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def format_seconds(seconds: float | None) -> str:
-    if not seconds:
+    if not is_number(seconds) or not seconds:
         return "-"
     minutes, rest = divmod(float(seconds), 60)
     return f"{int(minutes)}m{rest:04.1f}s" if minutes else f"{rest:.1f}s"
 
 
 def percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f}%"
+    return f"{100 * value:.2f}%" if is_number(value) else "-"
 
 
 def table_row(run: dict[str, Any]) -> tuple[str, ...]:
@@ -55,11 +61,11 @@ def table_row(run: dict[str, Any]) -> tuple[str, ...]:
 
 
 def curve_points(run: dict[str, Any], key: str, scale: float) -> tuple[list[int], list[float]]:
-    """(epochs, values) of one curve, skipping epochs without a value."""
+    """(epochs, values) of one curve, skipping epochs without a finite value."""
     pairs = [
         (e, v * scale)
         for e, v in zip(run.get("epoch", []), run.get("curves", {}).get(key, []), strict=False)
-        if v is not None
+        if is_number(v) and is_number(e)
     ]
     return [e for e, _ in pairs], [v for _, v in pairs]
 

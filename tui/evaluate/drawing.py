@@ -36,7 +36,8 @@ class EvaluateDrawer:
         target = first.get("target")
         caption = f"{views.digit_title(first)} · why class {target}"
         self.maps.set_maps(images, titles=titles, rgb=True, caption=caption)
-        return views.DIGIT_HELP.format(target=target)
+        note = views.gradcam_note(state.digit.get("gradcam"))
+        return note or views.DIGIT_HELP.format(target=target)
 
     def _gallery(self, state: EvaluateState) -> None:
         gallery = state.gallery

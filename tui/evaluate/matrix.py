@@ -29,11 +29,15 @@ LABEL = 4  # the row label column ("  7 ")
 def summary_text(payload: dict[str, Any] | None) -> str:
     if not payload:
         return "Evaluating on the test split…"
-    return (
+    text = (
         f"{payload['split']} split · {payload['count']:,} digits · loss "
         f"{payload['loss']:.4f} · accuracy {100 * payload['accuracy']:.2f}% · "
         f"{payload['wrong']:,} wrong"
     )
+    bad = payload.get("nonfinite_weights") or 0
+    if bad:  # why the loss is nan, in the same line
+        text += f" · ! {bad:,} weights are NaN/inf"
+    return text
 
 
 def _cell_style(rgb: np.ndarray, mode: str) -> Style:

@@ -38,7 +38,8 @@ class EvaluateState:
         self.digit_label: int | None = None  # its true class (for v: explain the true class)
         self.digit: dict[str, dict[str, Any]] = {}  # op -> payload for digit_index
         self.gradcam_layer: str | None = None
-        self.conv_layers: list[str] = []
+        self.gradcam_layers: list[str] = []  # the layers Grad-CAM offers (rectified outputs)
+        self.conv_layers: list[str] = []  # ... and activation maximisation (conv layers)
         self.explain_true = False  # explain the true class instead of the prediction
         self.actmax_layer: str | None = None
         self.actmax_channel = 0
@@ -71,7 +72,8 @@ class EvaluateState:
             return False
         self.digit[op] = payload
         if op == "gradcam":
-            self.conv_layers = list(payload.get("layers") or [])
+            self.gradcam_layers = list(payload.get("layers") or [])
+            self.conv_layers = list(payload.get("convs") or self.conv_layers)
             self.gradcam_layer = payload.get("layer")
         return True
 
@@ -121,12 +123,10 @@ class EvaluateState:
 
     def layer_key(self, view: str) -> Step:
         """g: the next conv layer for Grad-CAM (digit view) or activation maximisation."""
-        if not self.conv_layers:
-            return Step()
-        if view == "digit" and self.digit_index is not None:
+        if view == "digit" and self.digit_index is not None and self.gradcam_layers:
             self.next_gradcam_layer()
             return Step(requests=self.digit_requests(("gradcam",)))
-        if view == "actmax":
+        if view == "actmax" and self.conv_layers:
             self.next_actmax_layer()
             return self.actmax_step()
         return Step()
@@ -166,7 +166,7 @@ class EvaluateState:
         return True
 
     def next_gradcam_layer(self) -> None:
-        self.gradcam_layer = views.next_item(self.conv_layers, self.gradcam_layer)
+        self.gradcam_layer = views.next_item(self.gradcam_layers, self.gradcam_layer)
         self.digit.pop("gradcam", None)
 
     def next_actmax_layer(self) -> None:

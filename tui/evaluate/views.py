@@ -84,8 +84,26 @@ def digit_views(
             continue
         values = scaled(payload[key], symmetric=cmap == "diverging")
         maps.append(heat_rgb(values, cmap) if ascii_mode else overlay_rgb(image, values, cmap))
-        titles.append(title if key != "cam" else f"{title} {payload.get('layer', '')}")
+        titles.append(title if key != "cam" else gradcam_title(payload))
     return np.stack(maps), titles
+
+
+def gradcam_title(payload: dict[str, Any]) -> str:
+    """ "Grad-CAM relu2", with " empty" when the map has no positive value to show."""
+    empty = " empty" if payload.get("empty") else " !NaN" if payload.get("nonfinite") else ""
+    return f"Grad-CAM {payload.get('layer', '')}{empty}"
+
+
+def gradcam_note(payload: dict[str, Any] | None) -> str:
+    """The status line's note on an empty Grad-CAM map ("" when there is something to see)."""
+    if payload and payload.get("nonfinite"):
+        return f"Grad-CAM of {payload.get('layer')} is not a number: the model gives NaN/inf"
+    if not payload or not payload.get("empty"):
+        return ""
+    return (
+        f"Grad-CAM of {payload.get('layer')} is empty: no place there raises the score of "
+        f"{payload.get('target')}; g: another layer"
+    )
 
 
 def digit_title(item: dict[str, Any] | None) -> str:
@@ -94,7 +112,8 @@ def digit_title(item: dict[str, Any] | None) -> str:
         return ""
     mark = "" if item.get("label") == item.get("pred") else "✗"
     confidence = item.get("confidence")
-    percent = f" {100 * confidence:.0f}%" if confidence is not None else ""
+    percent = "" if confidence is None else f" {100 * confidence:.0f}%"
+    percent = " !NaN" if percent and not np.isfinite(confidence) else percent
     return f"#{item.get('index')} {item.get('label')}→{item.get('pred')}{mark}{percent}"
 
 

@@ -156,8 +156,11 @@ class TrainEvents:
             if event.test_acc is not None:
                 self.tab.update_status(test_acc=event.test_acc)
         elif isinstance(event, Failed):
-            self.run_ended("failed", event.checkpoint, f"Training failed: {event.message}")
-            self.tab.error(event.message, title="Training failed")
+            # A run whose loss ran away says so (its last good checkpoint is kept).
+            title = "Training diverged" if event.reason == "diverged" else "Training failed"
+            detail = event.message.removeprefix("training diverged: ")
+            self.run_ended("failed", event.checkpoint, f"{title}: {detail}")
+            self.tab.error(event.message, title=title)
 
     def started(self, event: Started) -> None:
         self.tab.training.start(event)

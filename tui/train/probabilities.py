@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +13,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from engine.render.colormap import NONFINITE_CHAR
 from tui.widgets.halfblock import check_mode
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -35,6 +37,9 @@ def bar_text(fraction: float, cells: int, ascii_mode: bool = False) -> str:
 
 
 def format_percent(p: float, narrow: bool) -> str:
+    """ " 93%" / " 93.2%"; "  NaN" (as wide) for a probability that is not a number."""
+    if not math.isfinite(p):
+        return f"{NONFINITE_CHAR}NaN".rjust(4 if narrow else 6)
     return f"{p:4.0%}" if narrow else f"{p * 100:5.1f}%"
 
 

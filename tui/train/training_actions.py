@@ -6,9 +6,10 @@ requests and dialogs, and shows what it did through the tab (``TrainTab``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from engine.training.run_paths import free_run_dir, holds_run
 from tui.screens import QuitScreen, RunConfigScreen
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class RunControl:
             self.tab.set_state("starting")
             return
         run.train_after_load = False
+        config = self.fresh_folder(config)
         if self.engine.train(config) is None:
             self.tab.error("The engine is not running; restart cnn-tui.")
             return
@@ -85,6 +87,15 @@ class RunControl:
             f"Starting {config.model}: {config.epochs} epoch(s), batch {config.batch_size}, "
             f"lr {config.lr:g}, device {config.device}…"
         )
+
+    def fresh_folder(self, config: TrainConfig) -> TrainConfig:
+        """``config`` with a run folder that holds no run: a fresh run never replaces a saved
+        one (``--run-dir X`` that holds a run trains into ``X-2``, and says so)."""
+        if not config.run_dir or not holds_run(config.run_dir):
+            return config
+        folder = str(free_run_dir(config.run_dir))
+        self.tab.notify(f"{config.run_dir} holds a saved run; this run goes into {folder}.")
+        return replace(config, run_dir=folder)
 
     def toggle_pause(self) -> None:
         """Pause or resume the run."""
@@ -137,16 +148,22 @@ class RunControl:
             return
 
         def answer(yes: bool | None) -> None:
-            if not yes:
-                return
-            self.run.quitting = True
-            if self.run.state != "stopping":
-                self.engine.stop()
-                self.tab.set_state("stopping")
-            self.tab.training.set_message("Stopping and saving, then quitting…")
-            self.tab.set_timer(QUIT_TIMEOUT_S, self.tab.app.exit)
+            if yes:
+                self.stop_and_quit()
 
         self.tab.app.push_screen(QuitScreen(), answer)
+
+    def stop_and_quit(self) -> None:
+        """Quit; a run under way stops first and saves its checkpoint (up to QUIT_TIMEOUT_S)."""
+        if not self.run.active:
+            self.tab.app.exit()
+            return
+        self.run.quitting = True
+        if self.run.state != "stopping":
+            self.engine.stop()
+            self.tab.set_state("stopping")
+        self.tab.training.set_message("Stopping and saving, then quitting…")
+        self.tab.set_timer(QUIT_TIMEOUT_S, self.tab.app.exit)
 
     def got_save(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         self.tab.notify(f"Saved checkpoint to {payload.get('path')}", title="Saved", timeout=6)

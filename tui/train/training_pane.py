@@ -7,6 +7,7 @@ are rebuilt at most twice a second, however often progress arrives.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from engine.training.events import EpochEnd, Progress, Started
 SMOOTHING = 0.9  # EMA weight of the previous value for the per-step train curves
 MAX_POINTS = 1500  # per curve; older points are thinned out beyond this
 REDRAW_S = 0.5
+SUBTITLE = "curves: train (smoothed) · test per epoch"
 BUSY_REDRAW_S = 2.0  # while the user moves through layers and samples, their frames come first
 
 
@@ -31,10 +33,12 @@ class Curves:
     train_acc: list[tuple[float, float]] = field(default_factory=list)
     test_loss: list[tuple[float, float]] = field(default_factory=list)
     test_acc: list[tuple[float, float]] = field(default_factory=list)
+    skipped: int = 0  # values that were not finite (NaN, inf): not drawn, counted for the caption
     _ema: tuple[float, float] | None = None
 
     def add_step(self, x: float, loss: float, acc: float) -> None:
-        if loss != loss:  # NaN: nothing to draw (the run will fail with a message)
+        if not (math.isfinite(loss) and math.isfinite(acc)):  # a diverging run: not drawable
+            self.skipped += 1
             return
         if self._ema is None:
             self._ema = (loss, acc)
@@ -48,8 +52,11 @@ class Curves:
             self.train_acc = self.train_acc[::2]
 
     def add_epoch(self, x: float, loss: float, acc: float) -> None:
-        self.test_loss.append((x, loss))
-        self.test_acc.append((x, 100 * acc))
+        for points, value, scale in ((self.test_loss, loss, 1), (self.test_acc, acc, 100)):
+            if math.isfinite(value):
+                points.append((x, scale * value))
+            else:
+                self.skipped += 1
 
 
 class TrainingPane(Vertical):
@@ -79,7 +86,6 @@ class TrainingPane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "Training"
-        self.border_subtitle = "curves: train (smoothed) · test per epoch"
         self.redraw()
         self.set_interval(REDRAW_S, self._redraw_if_dirty)
 
@@ -140,6 +146,8 @@ class TrainingPane(Vertical):
     def redraw(self) -> None:
         self._dirty = False
         self._drawn_at = time.monotonic()
+        skipped = f" · {self.curves.skipped} non-finite not drawn" if self.curves.skipped else ""
+        self.border_subtitle = f"{SUBTITLE}{skipped}"
         self._draw(
             self.query_one("#loss-plot", PlotextPlot),
             "loss",

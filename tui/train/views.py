@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.render.maps import dequantize, scale_maps
+from engine.render.colormap import NONFINITE_NOTE
+from engine.render.maps import count_nonfinite, dequantize, scale_maps
+from tui.widgets.halfblock import mark_nonfinite
 
 MAX_CLASS_NAME = 16
 WEIGHT_TYPES = ("Conv1d", "Conv2d", "Conv3d", "Linear", "LazyLinear", "LazyConv2d")
@@ -63,12 +65,21 @@ def kernel_view(payload: dict[str, Any], channel: int, mean: bool, shared: bool)
         raise ValueError(f"kernels must be (out, in, kh, kw) or (out, in), got {weights.shape}")
     out_ch, in_ch = weights.shape[:2]
     channel = channel % max(1, in_ch)
-    scaled = scale_maps(weights.mean(axis=1) if mean else weights[:, channel], shared, True)
+    shown = weights.mean(axis=1) if mean else weights[:, channel]
+    scaled = scale_maps(shown, shared, True)
     lo, hi = scaled.shared_range if shared else (None, None)
     which = "mean of inputs" if mean else f"in {channel + 1}/{in_ch}"
-    caption = f"kernels {dims(weights.shape)}" + (f" · {which}" if in_ch > 1 else "")
+    caption = nonfinite_note(weights, count_nonfinite(weights)) + f"kernels {dims(weights.shape)}"
+    caption += f" · {which}" if in_ch > 1 else ""
     titles = [f"#{i}" for i in range(out_ch)]
-    return MapView(scaled.values, titles, "diverging", lo, hi, caption, channels=in_ch)
+    maps = mark_nonfinite(scaled.values)
+    return MapView(maps, titles, "diverging", lo, hi, caption, channels=in_ch)
+
+
+def nonfinite_note(values: np.ndarray, count: int) -> str:
+    """ "! = NaN/inf: 9 of 288 · " to start a caption (a narrow one keeps its first parts);
+    "" when ``count`` (of ``values``' entries) is 0."""
+    return f"{NONFINITE_NOTE}: {count} of {np.size(values)} · " if count else ""
 
 
 def _matrix_view(matrix: np.ndarray, shape: tuple[int, ...]) -> MapView:
@@ -76,17 +87,24 @@ def _matrix_view(matrix: np.ndarray, shape: tuple[int, ...]) -> MapView:
     scaled = scale_maps(matrix[None], shared=True, symmetric=True)
     lo, hi = scaled.shared_range
     note = "" if tuple(matrix.shape) == tuple(shape) else f", shown {dims(matrix.shape)}"
-    caption = f"weights {dims(shape)} (out×in{note})"
-    return MapView(scaled.values, [""], "diverging", lo, hi, caption, stretch=True)
+    caption = (
+        nonfinite_note(matrix, count_nonfinite(matrix)) + f"weights {dims(shape)} (out×in{note})"
+    )
+    return MapView(mark_nonfinite(scaled.values), [""], "diverging", lo, hi, caption, stretch=True)
 
 
 def _scaled_activations(
-    maps: np.ndarray, ranges: np.ndarray, shared: bool
+    maps: np.ndarray, ranges: np.ndarray, shared: bool, nonfinite: np.ndarray | None = None
 ) -> tuple[np.ndarray, float | None, float | None]:
+    """Maps in [0, 1] and the shared range (None per map); +inf (the mark) where not finite."""
     if shared:
         scaled = scale_maps(dequantize(maps, ranges), shared=True)
-        return scaled.values, scaled.shared_range[0], scaled.shared_range[1]
-    return np.asarray(maps, dtype=np.float32) / 255.0, None, None
+        values, lo, hi = scaled.values, scaled.shared_range[0], scaled.shared_range[1]
+    else:
+        values, lo, hi = np.asarray(maps, dtype=np.float32) / 255.0, None, None
+    if nonfinite is not None:
+        values = np.where(np.asarray(nonfinite, dtype=bool), np.float32(np.inf), values)
+    return values, lo, hi
 
 
 def is_vector(maps: np.ndarray) -> bool:
@@ -100,19 +118,20 @@ def activation_view(payload: dict[str, Any], shared: bool) -> MapView:
     shape = tuple(payload.get("shape") or maps.shape)
     sample = payload.get("index")
     where = f" · sample #{sample}" if sample is not None and sample >= 0 else ""
+    nonfinite = payload.get("nonfinite")
+    note = "" if nonfinite is None else nonfinite_note(nonfinite, int(np.count_nonzero(nonfinite)))
     if is_vector(maps):
-        values, lo, hi = _scaled_activations(maps, ranges, True)  # one map: one scale
-        return MapView(
-            values, [""], "sequential", lo, hi, f"activations {dims(shape)}{where}", vector=True
-        )
-    values, lo, hi = _scaled_activations(maps, ranges, shared)
+        values, lo, hi = _scaled_activations(maps, ranges, True, nonfinite)  # one scale
+        caption = f"{note}activations {dims(shape)}{where}"
+        return MapView(values, [""], "sequential", lo, hi, caption, vector=True)
+    values, lo, hi = _scaled_activations(maps, ranges, shared, nonfinite)
     return MapView(
         values,
         [f"#{i}" for i in range(maps.shape[0])],
         "sequential",
         lo,
         hi,
-        f"feature maps {dims(shape)}{where}",
+        f"{note}feature maps {dims(shape)}{where}",
     )
 
 

@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from engine.render.colormap import ASCII_RAMP, rgb_to_xterm256
 from engine.render.terminal import format_value
-from tui.widgets.halfblock import DIVERGING_RAMP, check_mode, resolve_lut
+from tui.widgets.halfblock import DIVERGING_RAMP, PLAIN, check_mode, resolve_lut
 
 
 class ColorBar(Widget):
@@ -114,7 +114,7 @@ class ColorBar(Widget):
                 else ASCII_RAMP
             )
             chars = "".join(ramp[min(i * len(ramp) // 256, len(ramp) - 1)] for i in index)
-            return [Segment(chars, None)]
+            return [Segment(chars, PLAIN)]
         rgb = lut[index]
         if self.color_mode == "256":
             codes = rgb_to_xterm256(rgb).tolist()
@@ -136,8 +136,8 @@ class ColorBar(Widget):
     def _build(self) -> Strip:
         width = self.size.width
         ascii_mode = self.color_mode == "ascii"
-        base = None if ascii_mode else self.rich_style
-        label_style = None if ascii_mode else self.get_component_rich_style("color-bar--label")
+        base = PLAIN if ascii_mode else self.rich_style
+        label_style = PLAIN if ascii_mode else self.get_component_rich_style("color-bar--label")
         if not self.visible_scale or width <= 0:
             return Strip.blank(width, base)
         lo, mid, hi = self.texts()
@@ -165,7 +165,7 @@ class ColorBar(Widget):
     def render_line(self, y: int) -> Strip:
         if y != 0:
             return Strip.blank(
-                self.size.width, None if self.color_mode == "ascii" else self.rich_style
+                self.size.width, PLAIN if self.color_mode == "ascii" else self.rich_style
             )
         if self._strip is None:
             self._strip = self._build()

@@ -11,7 +11,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.widgets.halfblock import EMPTY, map_rows, outline
+from tui.widgets.halfblock import EMPTY, PLAIN, map_rows, outline
 from tui.widgets.palette import Palette
 
 if TYPE_CHECKING:
@@ -29,10 +29,11 @@ class GridStyles:
 
 
 class Canvas:
-    """Lines of segments filled left to right, padded to ``width`` at the end."""
+    """Lines of segments filled left to right, padded to ``width`` at the end; every segment
+    has a style (PLAIN for the terminal's own), as Textual's NO_COLOR filter needs."""
 
     def __init__(self, width: int, height: int, base: Style | None) -> None:
-        self.width, self.height, self.base = width, height, base
+        self.width, self.height, self.base = width, height, base or PLAIN
         self.lines: list[list[Segment]] = [[] for _ in range(height)]
         self.cursor = [0] * height
 
@@ -48,7 +49,7 @@ class Canvas:
     def text(self, x: int, y: int, value: str, cells: int, style: Style | None) -> None:
         value = value[: max(0, cells)]
         if value:
-            self.put(x, y, [Segment(value, style)], len(value))
+            self.put(x, y, [Segment(value, style or PLAIN)], len(value))
 
     def strips(self) -> list[Strip]:
         for line, cursor in zip(self.lines, self.cursor, strict=True):

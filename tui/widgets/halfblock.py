@@ -7,17 +7,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.segment import Segment
+from rich.style import Style
 
-from engine.render.colormap import ASCII_RAMP, COLORMAPS
+from engine.render.colormap import ASCII_RAMP, COLORMAPS, DIVERGING_RAMP
 
 if TYPE_CHECKING:
     from tui.widgets.palette import Palette
 
 EMPTY = -1
+NONFINITE = -2  # a value that is not a number (given as +-inf): drawn as a marked character
+PLAIN = Style()  # the style of unstyled text: every Segment gets one (NO_COLOR's filter needs it)
 UPPER_HALF = "▀"
 LOWER_HALF = "▄"
 MODES = ("truecolor", "256", "ascii")
-DIVERGING_RAMP = "#%=-, .:+*@"  # negative ... centre (blank) ... positive
 RUN_BITS = 16  # run keys pack (pair << RUN_BITS) | run length; maps are < 65536 wide
 RUN_MASK = (1 << RUN_BITS) - 1
 
@@ -45,16 +47,25 @@ def resolve_lut(cmap: str | np.ndarray) -> np.ndarray:
 
 
 def codes_from_values(maps: np.ndarray) -> np.ndarray:
-    """int16 codes 0..255 (EMPTY for NaN) from floats in [0, 1] (clipped) or uint8 indices."""
+    """int16 codes 0..255 from floats in [0, 1] (clipped) or uint8 indices; EMPTY for NaN (no
+    pixel), NONFINITE for +-inf (a value that was not a number, see :func:`mark_nonfinite`)."""
     array = np.asarray(maps)
     if array.dtype == np.uint8:
         return array.astype(np.int16)
     values = array.astype(np.float32, copy=False)
-    nan = np.isnan(values)
-    codes = np.clip(np.floor(np.nan_to_num(values, nan=0.0) * 255.0 + 0.5), 0, 255)
-    codes = codes.astype(np.int16)
+    nan, inf = np.isnan(values), np.isinf(values)
+    finite = np.where(nan | inf, 0.0, values)
+    codes = np.clip(np.floor(finite * 255.0 + 0.5), 0, 255).astype(np.int16)
     codes[nan] = EMPTY
+    codes[inf] = NONFINITE
     return codes
+
+
+def mark_nonfinite(scaled: np.ndarray) -> np.ndarray:
+    """Scaled maps (``scale_maps(...).values``: NaN where the input was not finite) with those
+    places set to +inf, which the grid draws as the not-a-number mark instead of no pixel."""
+    values = np.asarray(scaled, dtype=np.float32)
+    return np.where(np.isnan(values), np.float32(np.inf), values)
 
 
 def codes_from_rgb(images: np.ndarray) -> np.ndarray:
@@ -96,6 +107,7 @@ def _ascii_pairs(keys: np.ndarray, palette: Palette) -> np.ndarray:
     """ASCII pairs quantised to the shading ramp so equal characters merge into runs."""
     top, bottom = keys[0::2], keys[1::2]
     special = (top == palette.highlight) | (bottom == palette.highlight)
+    marked = (top == palette.nonfinite) | (bottom == palette.nonfinite)
     empty_top, empty_bottom = top == palette.empty, bottom == palette.empty
     both = ~empty_top & ~empty_bottom
     level = np.where(both, (top + bottom) // 2, np.where(empty_top, bottom, top))
@@ -105,6 +117,7 @@ def _ascii_pairs(keys: np.ndarray, palette: Palette) -> np.ndarray:
     n = palette.n_keys
     pairs = level * n + level
     pairs = np.where(empty_top & empty_bottom, palette.empty * n + palette.empty, pairs)
+    pairs = np.where(marked, palette.nonfinite * n + palette.nonfinite, pairs)
     return np.where(special, palette.highlight * n + palette.highlight, pairs)
 
 

@@ -17,7 +17,7 @@ from tui.widgets.delegate import state_attribute
 from tui.widgets.grid import Layout
 from tui.widgets.grid_paint import GridStyles
 from tui.widgets.grid_view import GridView
-from tui.widgets.halfblock import check_mode
+from tui.widgets.halfblock import PLAIN, check_mode
 
 
 def detect_color_mode(force_ascii: bool = False) -> str:
@@ -229,4 +229,4 @@ class HeatmapGrid(Widget):
         lines = self.view.strips(width, height, self.page, self.color_mode, self.grid_styles)
         if 0 <= y < len(lines):
             return lines[y]
-        return Strip.blank(width)
+        return Strip.blank(width, PLAIN)

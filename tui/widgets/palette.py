@@ -9,11 +9,19 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 
-from engine.render.colormap import ASCII_RAMP, COLORMAPS, rgb_to_xterm256
+from engine.render.colormap import (
+    ASCII_RAMP,
+    COLORMAPS,
+    NONFINITE_BG,
+    NONFINITE_CHAR,
+    NONFINITE_FG,
+    rgb_to_xterm256,
+)
 from tui.widgets.halfblock import (
     DIVERGING_RAMP,
     LOWER_HALF,
     MODES,
+    PLAIN,
     RUN_BITS,
     RUN_MASK,
     UPPER_HALF,
@@ -27,7 +35,7 @@ DEFAULT_LEVELS = {"truecolor": 64, "256": 256, "ascii": 256}
 
 ASCII_HIGHLIGHT = Style(reverse=True)  # an attribute, not a colour
 
-Cell = tuple[str, Style | None]
+Cell = tuple[str, Style]
 
 
 def lut_colors(lut: np.ndarray, mode: str, levels: int) -> tuple[list[Color], np.ndarray]:
@@ -46,8 +54,9 @@ class Palette:
     A map is stored as *codes*: int16 colour-map indices 0..255 (``EMPTY`` = -1 for no pixel:
     NaN, padding, the missing bottom pixel of an odd row), or int32 ``0xRRGGBB`` for RGB images.
     Keys ``0 .. n_colors-1`` are colours (values quantised to ``levels`` steps; in 256-colour
-    mode the distinct xterm colours of the map), ``empty`` shows the widget background and
-    ``highlight`` is the outline colour. A cell is drawn as ``'▀'`` with the top colour as
+    mode the distinct xterm colours of the map), ``empty`` shows the widget background,
+    ``highlight`` is the outline colour and ``nonfinite`` marks a value that is not a number
+    (code NONFINITE) with ``NONFINITE_CHAR``. A cell is drawn as ``'▀'`` with the top colour as
     foreground and the bottom one as background, or ``' '`` on a background when both are
     equal. ASCII mode has no colour: one shading character per cell (mean of its two pixels).
     ``base`` is the widget's own style (its background shows through empty pixels).
@@ -72,18 +81,18 @@ class Palette:
             assert lut is not None
             self.colors, per_code = lut_colors(lut, mode, levels)
             self.n_colors = len(self.colors)
-        self.empty, self.highlight, self.n_keys = (
-            self.n_colors,
-            self.n_colors + 1,
-            self.n_colors + 2,
-        )
-        if not rgb:  # index -1 (EMPTY) lands on the appended empty key
-            self._code_keys = np.append(per_code, self.empty).astype(np.int64)
+        self.empty, self.highlight, self.nonfinite = range(self.n_colors, self.n_colors + 3)
+        self.n_keys = self.n_colors + 3
+        if not rgb:  # index -1 (EMPTY) lands on the empty key, -2 (NONFINITE) on its own
+            self._code_keys = np.append(per_code, [self.nonfinite, self.empty]).astype(np.int64)
         self._cells: dict[int, Cell] = {}
         self._segments: dict[int, Segment] = {}
-        self._highlight_color = Color.from_rgb(*HIGHLIGHT_RGB)
-        if mode == "256":
-            self._highlight_color = Color.from_ansi(int(rgb_to_xterm256(np.array(HIGHLIGHT_RGB))))
+        self._highlight_color = _mode_color(HIGHLIGHT_RGB, mode)
+        self._nonfinite_style = Style(
+            color=_mode_color(NONFINITE_FG, mode),
+            bgcolor=_mode_color(NONFINITE_BG, mode),
+            bold=True,
+        )
 
     # -- keys -------------------------------------------------------------------------------
     def keys(self, codes: np.ndarray) -> np.ndarray:
@@ -156,10 +165,12 @@ class Palette:
         return len(self._cells)
 
     def _color_cell(self, top: int, bottom: int) -> Cell:
+        base = self.base or PLAIN
+        if self.nonfinite in (top, bottom):
+            return NONFINITE_CHAR, base + self._nonfinite_style
         fg, bg = self.color(top), self.color(bottom)
-        base = self.base or Style()
         if top == bottom:
-            return " ", (base + Style(bgcolor=fg) if fg is not None else self.base)
+            return " ", (base + Style(bgcolor=fg) if fg is not None else base)
         if fg is None:
             return LOWER_HALF, base + Style(color=bg)
         if bg is None:
@@ -170,12 +181,21 @@ class Palette:
         # ascii keys are grey levels 0..255; the pair's character shades their mean
         if self.highlight in (top, bottom):
             return " ", ASCII_HIGHLIGHT
+        if self.nonfinite in (top, bottom):
+            return NONFINITE_CHAR, PLAIN
         present = [k for k in (top, bottom) if k != self.empty]
         if not present:
-            return " ", None
+            return " ", PLAIN
         level = sum(present) / len(present) / 255.0
         ramp = DIVERGING_RAMP if self.diverging else ASCII_RAMP
-        return ramp[min(int(level * len(ramp)), len(ramp) - 1)], None
+        return ramp[min(int(level * len(ramp)), len(ramp) - 1)], PLAIN
+
+
+def _mode_color(rgb: tuple[int, int, int], mode: str) -> Color:
+    """``rgb`` as a colour of ``mode`` (the nearest xterm colour in 256-colour mode)."""
+    if mode == "256":
+        return Color.from_ansi(int(rgb_to_xterm256(np.array(rgb))))
+    return Color.from_rgb(*rgb)
 
 
 @lru_cache(maxsize=32)

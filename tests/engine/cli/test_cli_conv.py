@@ -68,6 +68,7 @@ def test_heatmaps_show_input_filter_output_with_one_legend(capsys, monkeypatch):
 
 def test_colour_heatmaps_use_half_blocks(capsys, monkeypatch):
     monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # captured stdout is not a terminal: colour anyway
     code, out, _ = run_conv(["--input", "squares8", "--filter", "vertical"], capsys, monkeypatch)
     assert code == 0
     assert "\u2580" in out and "\x1b[38;2;" in out

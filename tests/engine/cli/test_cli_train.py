@@ -78,8 +78,8 @@ def test_options_override_the_recipe_and_resume_continues(tmp_path, capsys):
     [
         (["train", "--optimizer", "rmsprop"], "invalid choice"),
         (["train", "--epochs", "zero"], "invalid int value"),
-        (["train", "--epochs", "0"], "--epochs must be at least 1"),
-        (["train", "--lr", "-1"], "--lr must be positive"),
+        (["train", "--epochs", "0"], "--epochs must be a whole number from 1 to"),
+        (["train", "--lr", "-1"], "--lr must be a finite number above 0"),
         (["train", "--recipe", "nope"], "unknown recipe"),
         (["train", "--model", "c4-zz"], "bad model spec"),
         (["train", "--model", "alexnet"], "inspection only"),

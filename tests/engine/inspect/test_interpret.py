@@ -148,7 +148,7 @@ def two_blob_input() -> torch.Tensor:
 @pytest.mark.parametrize(("target", "rows", "cols"), [(0, (2, 6), (2, 6)), (1, (10, 14), (10, 14))])
 def test_grad_cam_peaks_where_the_class_evidence_is(target, rows, cols) -> None:
     raw, cam, chosen, layer = attribution.grad_cam(two_blob_net(), two_blob_input(), None, target)
-    assert layer == "conv" and chosen == target
+    assert layer == "relu" and chosen == target  # the conv's rectified output by default
     assert raw.shape == (16, 16) and cam.shape == (16, 16)
     assert (cam >= 0).all() and (raw >= 0).all() and cam.max() == pytest.approx(1.0)
     r, c = np.unravel_index(int(cam.argmax()), cam.shape)
@@ -173,8 +173,9 @@ def test_grad_cam_op_on_a_real_model(bench: Workbench) -> None:
     out = bench.gradcam(7, layer="conv1")
     assert out["layer"] == "conv1" and out["cam"].shape == (28, 28)
     assert out["raw"].shape == (28, 28) and (out["cam"] >= 0).all()
-    assert out["cam"].max() <= 1.0 + 1e-6 and out["layers"] == ["conv1", "conv2"]
-    assert bench.gradcam(7)["layer"] == "conv2"  # the last conv layer by default
+    assert out["cam"].max() <= 1.0 + 1e-6 and out["layers"] == ["relu1", "relu2"]
+    assert out["convs"] == ["conv1", "conv2"] and out["empty"] == (not out["cam"].any())
+    assert bench.gradcam(7)["layer"] == "relu2"  # the last conv's rectified output by default
 
 
 def test_occlusion_op_shapes(bench: Workbench) -> None:

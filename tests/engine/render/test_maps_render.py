@@ -92,7 +92,10 @@ def test_non_finite_values_are_ignored_for_ranges() -> None:
     maps = np.array([[[np.nan, 1.0], [2.0, np.inf]]])
     scaled = scale_maps(maps)
     assert scaled.shared_range == (1.0, 2.0)
-    assert np.isfinite(scaled.values).all()
+    # the finite values are scaled; the others stay not-a-number, for pictures to mark
+    assert scaled.values[0, 0, 1] == 0.0 and scaled.values[0, 1, 0] == 1.0
+    assert np.isnan(scaled.values[0, 0, 0]) and np.isnan(scaled.values[0, 1, 1])
+    assert np.isfinite(quantize(maps)[0]).all()  # quantised maps stay plain uint8
 
 
 def test_quantize_shapes_and_exact_ends() -> None:

@@ -68,14 +68,15 @@ def test_digit_parts_and_the_true_class_target():
     state = EvaluateState()
     state.explain(7, 4, "matrix")
     assert not state.got_digit_part("saliency", {"index": 8})
-    layers = {"index": 7, "layer": "conv2", "layers": ["conv1", "conv2"]}
+    layers = {"index": 7, "layer": "relu2", "layers": ["relu1", "relu2"], "convs": ["c1", "c2"]}
     assert state.got_digit_part("gradcam", layers)
-    assert state.gradcam_layer == "conv2" and state.conv_layers == ["conv1", "conv2"]
+    assert state.gradcam_layer == "relu2" and state.gradcam_layers == ["relu1", "relu2"]
+    assert state.conv_layers == ["c1", "c2"]  # act-max's layers: the convs themselves
     step = state.target_key("digit")
     assert state.explain_true and all(r[2]["target"] == 4 for r in step.requests)
     step = state.layer_key("digit")
-    assert state.gradcam_layer == "conv1" and not step.draw
-    assert step.requests == [("gradcam", "gradcam", {"index": 7, "target": 4, "layer": "conv1"})]
+    assert state.gradcam_layer == "relu1" and not step.draw
+    assert step.requests == [("gradcam", "gradcam", {"index": 7, "target": 4, "layer": "relu1"})]
     assert state.target_key("matrix") == Step()
 
 

@@ -70,7 +70,7 @@ def test_odd_height_and_nan_leave_empty_pixels():
     rows, _ = rows_for(np.array([[1.0, np.nan], [np.nan, np.nan], [0.0, 1.0]]), "truecolor")
     first, second = rows
     assert first[0].text == UPPER_HALF and first[0].style.bgcolor is None
-    assert first[1].text == " " and first[1].style is None  # both pixels empty
+    assert first[1].text == " " and not first[1].style  # both pixels empty: a plain style
     assert all(seg.text in (UPPER_HALF * 2, UPPER_HALF) for seg in second)
     assert all(seg.style.bgcolor is None for seg in second)  # no bottom pixel on the odd row
     lower, _ = rows_for(np.array([[np.nan], [1.0]]), "truecolor")

@@ -1,0 +1,159 @@
+"""Reading torch files safely and fitting state dicts into models, each problem one line.
+
+Every checkpoint and weights file cnn-tui reads goes through ``read_torch_file`` (the safe
+``weights_only`` loader, with torch's own warnings kept off the terminal) and every state dict
+through ``fit_state_dict`` (``module.`` prefixes of DataParallel/DistributedDataParallel and
+``_orig_mod.`` of ``torch.compile`` removed; a state dict that does not fit is named by its
+first differing keys and shapes).
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
+
+from engine.errors import CheckpointError
+
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DataParallel / DDP, then torch.compile
+SHOWN_KEYS = 3  # keys named per kind of difference before "and N more"
+
+
+def one_line(exc: BaseException, limit: int = 120) -> str:
+    """An exception's whole message on one line (whitespace collapsed), cut at ``limit``."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_torch_file(
+    path: str | Path, what: str, fix: str, map_location: str | torch.device = "cpu"
+) -> Any:
+    """``torch.load(path, map_location, weights_only=True)``, torch's warnings suppressed.
+
+    ``what`` names the file's role ("checkpoint", "weights file") and ``fix`` ends the message.
+    Raises CheckpointError (one line) when the file is missing, truncated, not a torch file,
+    or holds objects the safe loader refuses (a hostile pickle is never run).
+    """
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise CheckpointError(f"{what} {file} is a folder; pass the file itself")
+    if not file.is_file():
+        raise CheckpointError(f"{what} {file} does not exist; check the path")
+    try:
+        with warnings.catch_warnings():
+            # torch warns about legacy pickles and TorchScript archives before refusing them
+            warnings.simplefilter("ignore")
+            return torch.load(file, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        reason = "it holds Python objects other than tensors, which the safe loader refuses"
+    except Exception as exc:  # truncated zip, not torch at all, unreadable: the user's to fix
+        reason = f"truncated, corrupt or not a torch file: {type(exc).__name__}"
+        if str(exc).strip():
+            reason += f": {one_line(exc, 80)}"
+    raise CheckpointError(f"{file} is not a readable {what} ({reason}); {fix}")
+
+
+def state_dict_of(content: Any, source: str) -> dict[str, Any]:
+    """The state dict in a loaded file: a bare one, or a checkpoint's ``model_state``,
+    ``state_dict`` or ``model`` entry. CheckpointError when there is none."""
+    if isinstance(content, dict):
+        for key in ("model_state", "state_dict", "model"):
+            if isinstance(content.get(key), dict):
+                content = content[key]
+                break
+    if not isinstance(content, dict) or not content:
+        kind = type(content).__name__ if not isinstance(content, dict) else "empty dict"
+        raise CheckpointError(
+            f"{source} holds a {kind}, not a state dict; pass a file saved with "
+            "torch.save(model.state_dict(), PATH) or a cnn-tui checkpoint"
+        )
+    bad = next((k for k, v in content.items() if not isinstance(v, torch.Tensor)), None)
+    if bad is not None:
+        raise CheckpointError(
+            f"{source}: entry {bad!r} is a {type(content[bad]).__name__}, not a tensor; "
+            "pass a state dict of tensors"
+        )
+    return content
+
+
+def strip_wrapper_prefixes(state: dict[str, Any], model: nn.Module) -> dict[str, Any]:
+    """``state`` without the key prefixes that wrapping a model adds, unless the model's own
+    keys have them. Returns a new dict; the caller's is unchanged."""
+    own = list(model.state_dict())
+    stripped: dict[str, Any] = OrderedDict(state)
+    changed = True
+    while changed:  # wrappers nest: torch.compile over DataParallel gives "_orig_mod.module."
+        changed = False
+        for prefix in WRAPPER_PREFIXES:
+            if (
+                stripped
+                and all(k.startswith(prefix) for k in stripped)
+                and not any(k.startswith(prefix) for k in own)
+            ):
+                consume_prefix_in_state_dict_if_present(stripped, prefix)
+                changed = True
+    return stripped
+
+
+def _shape(tensor: Any) -> str:
+    return str(list(tensor.shape)) if hasattr(tensor, "shape") else "?"
+
+
+def _listed(keys: list[str], shapes: dict[str, Any]) -> str:
+    shown = ", ".join(f"{k} {_shape(shapes[k])}" for k in keys[:SHOWN_KEYS])
+    return shown + (f" and {len(keys) - SHOWN_KEYS} more" if len(keys) > SHOWN_KEYS else "")
+
+
+def state_dict_differences(state: dict[str, Any], model: nn.Module) -> str:
+    """What keeps ``state`` from loading into ``model``, in words: the first keys whose shapes
+    differ, then keys the model needs but the file lacks, then keys the model has no place for."""
+    expected = model.state_dict()
+    mismatched = [
+        k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
+    ]
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    parts = []
+    if mismatched:
+        first = mismatched[0]
+        more = f" (and {len(mismatched) - 1} more)" if len(mismatched) > 1 else ""
+        parts.append(
+            f"{first} is {_shape(state[first])} in the file but {_shape(expected[first])} "
+            f"in the model{more}"
+        )
+    if missing:
+        parts.append(f"missing {_listed(missing, expected)}")
+    if unexpected:
+        parts.append(f"unexpected {_listed(unexpected, state)}")
+    return "; ".join(parts)
+
+
+def fit_state_dict(
+    model: nn.Module, state: dict[str, Any], source: str, name: str, fix: str
+) -> None:
+    """Load ``state`` into ``model`` (strict), wrapper prefixes removed first.
+
+    Raises CheckpointError "{source} does not fit model {name}: {differences}; {fix}" naming
+    the first mismatching, missing or unexpected keys with their shapes.
+    """
+    state = strip_wrapper_prefixes(state, model)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        detail = state_dict_differences(state, model) or one_line(exc)
+        raise CheckpointError(f"{source} does not fit model {name}: {detail}; {fix}") from None
+
+
+def load_weights(model: nn.Module, path: str | Path, name: str, fix: str) -> None:
+    """Read a weights file (a state dict, or a checkpoint holding one) into ``model``.
+
+    CheckpointError (one line ending in ``fix``) when it is missing, unreadable or does not fit.
+    """
+    content = read_torch_file(path, "weights file", fix)
+    fit_state_dict(model, state_dict_of(content, str(path)), str(path), name, fix)
