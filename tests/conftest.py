@@ -86,3 +86,20 @@ def tiny_config(tmp_path: Path, tiny_spec: str) -> Any:
         return make_config("fast", **values)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_spec: str) -> Path:
+    """A finished one-epoch run of ``tiny_spec`` (256 digits), trained once per session: its
+    run folder. Read it; tests that change a run copy it first."""
+    from engine.training.config import make_config
+    from engine.training.events import Finished
+    from engine.training.loop import train_events
+
+    run_dir = tmp_path_factory.mktemp("tiny-trained") / "run"
+    config = make_config(
+        "fast", model=tiny_spec, schedule="constant", lr=0.01, batch_size=64, epochs=1,
+        train_subset=256, test_subset=128, threads=1, channels_last=False, run_dir=str(run_dir),
+    )  # fmt: skip
+    assert isinstance(list(train_events(config))[-1], Finished)
+    return run_dir

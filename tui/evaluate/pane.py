@@ -40,6 +40,28 @@ PREFIX = "evaluate."
 EVALUATING = "Evaluating on the test split…"
 
 
+# The tab's keys (its footer and the ? screen show them while the tab is in view).
+EVALUATE_BINDINGS = [
+    Binding("up,k", "move(-1,0)", "Up", show=False),
+    Binding("down,j", "move(1,0)", "Down", show=False),
+    Binding("left,h", "move(0,-1)", "Left", show=False),
+    Binding("right,l", "move(0,1)", "Right", show=False),
+    Binding("enter", "open", "Open"),
+    Binding("escape,backspace", "back", "Back"),
+    Binding("w", "mistakes", "Mistakes"),
+    Binding("n,pagedown", "page(1)", "Next page", show=False),
+    Binding("p,pageup", "page(-1)", "Previous page", show=False),
+    Binding("i", "inspect", "Inspector"),
+    Binding("g", "layer", "Layer", show=False),
+    Binding("v", "target", "True/pred class", show=False),
+    Binding("a", "actmax", "Act-max"),
+    Binding("right_square_bracket", "channel(1)", "Next channel", show=False),
+    Binding("left_square_bracket", "channel(-1)", "Previous channel", show=False),
+    Binding("u", "refresh", "Update", show=False),
+    Binding("x", "export", "Export"),
+]
+
+
 class ShowInInspector(Message, namespace="evaluate_pane"):
     """Show test digit ``index`` in the layer inspector (``EvaluatePane.ShowInInspector``; the
     main screen routes it in ``on_evaluate_pane_show_in_inspector``)."""
@@ -67,25 +89,7 @@ class EvaluatePane(Widget, can_focus=True):
     EvaluatePane.-pictures > #eval-maps { display: block; }
     """
 
-    BINDINGS = [
-        Binding("up,k", "move(-1,0)", "Up", show=False),
-        Binding("down,j", "move(1,0)", "Down", show=False),
-        Binding("left,h", "move(0,-1)", "Left", show=False),
-        Binding("right,l", "move(0,1)", "Right", show=False),
-        Binding("enter", "open", "Open"),
-        Binding("escape,backspace", "back", "Back"),
-        Binding("w", "mistakes", "Mistakes"),
-        Binding("n,pagedown", "page(1)", "Next page", show=False),
-        Binding("p,pageup", "page(-1)", "Previous page", show=False),
-        Binding("i", "inspect", "Inspector"),
-        Binding("g", "layer", "Layer", show=False),
-        Binding("v", "target", "True/pred class", show=False),
-        Binding("a", "actmax", "Act-max"),
-        Binding("right_square_bracket", "channel(1)", "Next channel", show=False),
-        Binding("left_square_bracket", "channel(-1)", "Previous channel", show=False),
-        Binding("u", "refresh", "Update", show=False),
-        Binding("x", "export", "Export"),
-    ]
+    BINDINGS = EVALUATE_BINDINGS
 
     view: reactive[str] = reactive("matrix", init=False)
     color_mode: reactive[str] = reactive("256", init=False)

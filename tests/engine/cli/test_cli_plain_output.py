@@ -16,8 +16,6 @@ import torch
 
 from engine.cli.main import main
 from engine.training.checkpoint import load_checkpoint
-from engine.training.events import Finished
-from engine.training.loop import train_events
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -32,19 +30,11 @@ def _strict(text: str):
 
 
 @pytest.fixture(scope="module")
-def nan_checkpoint(tmp_path_factory) -> Path:
+def nan_checkpoint(tmp_path_factory, tiny_trained_run: Path) -> Path:
     """A tiny trained run whose last layer's bias is NaN: every loss is NaN."""
-    from engine.training.config import make_config
-
-    run_dir = tmp_path_factory.mktemp("runs") / "run"
-    config = make_config(
-        "fast", model="c4-p-f16", schedule="constant", lr=0.01, batch_size=64, epochs=1,
-        train_subset=256, test_subset=128, threads=1, channels_last=False, run_dir=str(run_dir),
-    )  # fmt: skip
-    assert isinstance(list(train_events(config))[-1], Finished)
-    ckpt = load_checkpoint(run_dir)
+    ckpt = load_checkpoint(tiny_trained_run)
     ckpt["model_state"]["fc2.bias"] = torch.full((10,), float("nan"))
-    path = run_dir.parent / "nan.pt"
+    path = tmp_path_factory.mktemp("nan") / "nan.pt"
     torch.save(ckpt, path)
     return path
 

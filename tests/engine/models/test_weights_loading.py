@@ -26,17 +26,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    """A finished one-epoch run of c4-p-f16: its run folder."""
-    from engine.training.config import make_config
-
-    run_dir = tmp_path_factory.mktemp("runs") / "run"
-    config = make_config(
-        "fast", model="c4-p-f16", schedule="constant", lr=0.01, batch_size=64, epochs=1,
-        train_subset=256, test_subset=128, threads=1, channels_last=False, run_dir=str(run_dir),
-    )  # fmt: skip
-    assert isinstance(list(train_events(config))[-1], Finished)
-    return run_dir
+def trained(tiny_trained_run: Path) -> Path:
+    """A finished one-epoch run of c4-p-f16: its run folder (shared, read only)."""
+    return tiny_trained_run
 
 
 def _prefixed(state: dict, prefix: str = "module.") -> dict:

@@ -53,19 +53,23 @@ def test_weights_that_do_not_fit_are_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(info.value) and str(path) in str(info.value)
 
 
+def convnet_app_with_weights(path: Path, tmp_path: Path) -> CnnTuiApp:
+    """The app on convnet with ``--weights path``, over the real engine child."""
+    config = make_config("fast", model="convnet", device="cpu", threads=1)
+    options = AppOptions(
+        config=config,
+        model="convnet",
+        weights=str(path),
+        color_mode="256",
+        log_file=str(tmp_path / "engine.log"),
+    )
+    return CnnTuiApp(options)
+
+
 async def test_the_app_shows_the_weights_it_was_given(tmp_path: Path, app_size, wait_for) -> None:
     """The real engine child: the inspector's first kernels are the file's."""
     path, state = saved_weights(tmp_path, "convnet")
-    config = make_config("fast", model="convnet", device="cpu", threads=1)
-    app = CnnTuiApp(
-        AppOptions(
-            config=config,
-            model="convnet",
-            weights=str(path),
-            color_mode="256",
-            log_file=str(tmp_path / "engine.log"),
-        )
-    )
+    app = convnet_app_with_weights(path, tmp_path)
     async with app.run_test(size=app_size) as pilot:
         train = app.main.train
         await wait_for(pilot, lambda: train.layer_name, "the model", timeout=60)
@@ -83,16 +87,7 @@ async def test_the_app_says_in_one_line_when_weights_do_not_fit(
     tmp_path: Path, app_size, wait_for
 ) -> None:
     path, _ = saved_weights(tmp_path, "lenet5")
-    config = make_config("fast", model="convnet", device="cpu", threads=1)
-    app = CnnTuiApp(
-        AppOptions(
-            config=config,
-            model="convnet",
-            weights=str(path),
-            color_mode="256",
-            log_file=str(tmp_path / "engine.log"),
-        )
-    )
+    app = convnet_app_with_weights(path, tmp_path)
     async with app.run_test(size=app_size) as pilot:
         train = app.main.train
         await wait_for(pilot, lambda: train.state == "idle", "the failed load", timeout=60)
