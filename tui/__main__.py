@@ -145,8 +145,9 @@ def check_paths(args: argparse.Namespace) -> str | None:
     from engine.training.run_paths import resolve_checkpoint_path  # torch-free
 
     if args.checkpoint:
-        try:  # a checkpoint file or its run folder, as every engine command accepts
-            resolve_checkpoint_path(args.checkpoint)
+        try:  # a checkpoint file or its run folder, as every engine command accepts; the
+            # app goes on with the file (its folder is the run's: kernel history, metrics)
+            args.checkpoint = str(resolve_checkpoint_path(args.checkpoint))
         except EngineError as exc:
             return f"--checkpoint: {exc}"
     for flag, value in (("--image", args.image), ("--weights", args.weights)):

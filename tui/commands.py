@@ -87,6 +87,12 @@ class KeyedScreen(Protocol):
     def active_keys(self) -> list[tuple[Key, DOMNode]]: ...
 
 
+def plain_markup(text: str) -> str:
+    """``text`` shown as written by the palette, which reads its help as Textual markup
+    (keys such as "[ and ]" would otherwise vanish as a tag)."""
+    return text.replace("[", "\\[")
+
+
 class WorkbenchCommands(Provider):
     """The command palette's entries: the tab in view's actions and the global ones, by name."""
 
@@ -95,9 +101,11 @@ class WorkbenchCommands(Provider):
         if not isinstance(screen, KeyedScreen):  # opened over a dialog
             return []
         return [
-            (key.label, key.help, partial(node.run_action, key.action))
+            # a key whose help only repeats its label (a bare Binding) shows the label once
+            (key.label, plain_markup("" if key.help == key.label else key.help),
+             partial(node.run_action, key.action))
             for key, node in screen.active_keys()
-        ]
+        ]  # fmt: skip
 
     async def discover(self) -> Hits:
         for label, help_text, callback in self._commands():

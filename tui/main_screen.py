@@ -37,7 +37,14 @@ if TYPE_CHECKING:
 GLOBAL_KEYS: list[Key] = [
     *(spec.show_key for spec in TABS),
     *(replace(key, footer=False) for key in RUN_KEYS),
-    Key("question_mark", "help", "Keys", "show every key", footer=True, group="App"),
+    Key(
+        "question_mark",
+        "help",
+        "Keys",
+        "show the keys of the tab in view and the global ones",
+        footer=True,
+        group="App",
+    ),
     Key(
         "q",
         "quit",

@@ -10,6 +10,7 @@ first differing keys and shapes).
 from __future__ import annotations
 
 import pickle
+import pickletools
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -50,13 +51,38 @@ def read_torch_file(
             # torch warns about legacy pickles and TorchScript archives before refusing them
             warnings.simplefilter("ignore")
             return torch.load(file, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:
-        reason = "it holds Python objects other than tensors, which the safe loader refuses"
+    except pickle.UnpicklingError as exc:
+        # The safe loader names a refused class as a GLOBAL; any other unpickling error is a
+        # file that is not a pickle at all (random bytes, a truncated or foreign file).
+        if "global" in str(exc).lower() or names_python_objects(file):
+            reason = "it holds Python objects other than tensors, which the safe loader refuses"
+        else:
+            reason = "truncated, corrupt or not a torch file"
     except Exception as exc:  # truncated zip, not torch at all, unreadable: the user's to fix
         reason = f"truncated, corrupt or not a torch file: {type(exc).__name__}"
         if str(exc).strip():
             reason += f": {one_line(exc, 80)}"
     raise CheckpointError(f"{file} is not a readable {what} ({reason}); {fix}")
+
+
+# Opcodes that make the unpickler import or call something: what a hostile pickle needs.
+OBJECT_OPCODES = {"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX"}
+
+
+def names_python_objects(file: Path) -> bool:
+    """Whether ``file`` is a plain pickle (or several, as torch's legacy format writes) that
+    imports or calls Python objects. Read with ``pickletools.genops``, which parses opcodes and
+    runs nothing; random bytes stop the parse and count as no."""
+    with file.open("rb") as handle:
+        try:
+            while True:
+                for opcode, _, _ in pickletools.genops(handle):
+                    if opcode.name in OBJECT_OPCODES:
+                        return True
+                if not handle.peek(1):  # the last pickle ended the file
+                    return False
+        except Exception:  # not a pickle (any more): nothing hostile was seen
+            return False
 
 
 def state_dict_of(content: Any, source: str) -> dict[str, Any]:

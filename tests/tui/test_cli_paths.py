@@ -32,7 +32,10 @@ def test_checkpoint_takes_a_run_folder(tmp_path, capsys) -> None:
     (run / "checkpoint.pt").write_bytes(b"checked by the engine child")
     args = cli.build_parser().parse_args(["--checkpoint", str(run)])
     assert cli.check_paths(args) is None
-    assert cli.options_from_args(args).checkpoint == str(run.resolve())
+    # the app opens the file, so the run folder (history, metrics) is its parent
+    checkpoint = cli.options_from_args(args).checkpoint
+    assert checkpoint == str((run / "checkpoint.pt").resolve())
+    assert Path(checkpoint).parent == run.resolve()
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")

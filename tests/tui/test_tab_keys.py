@@ -93,3 +93,15 @@ async def test_run_keys_work_from_every_tab(
         await show_tab(pilot, wait_for, "3", "evaluate")
         await pilot.press("t")
         await wait_for(pilot, lambda: app.main.train.state != "training", "stop from Evaluate")
+
+
+def test_palette_help_shows_brackets_as_written() -> None:
+    """The palette reads help as markup; keys such as "[ and ]" must not vanish as a tag."""
+    from textual.content import Content
+
+    from tui.commands import plain_markup
+    from tui.train.keys import train_keys
+
+    for key in train_keys():
+        assert Content.from_markup(plain_markup(key.help)).plain == key.help
+    assert any("[ and ]" in key.help for key in train_keys())

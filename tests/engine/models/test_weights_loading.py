@@ -208,3 +208,17 @@ def test_every_command_accepts_a_run_folder(trained, capsys, argv) -> None:
 def test_the_apps_load_op_accepts_a_run_folder(trained) -> None:
     reply = Workbench().handle(Request(1, "load", {"checkpoint": str(trained)}))
     assert reply.ok and reply.payload["info"]["name"] == "c4-p-f16"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [bytes(range(7, 107)), b"hello world\n", b"\x80\x02}q\x00(X"],
+    ids=["random", "text", "cut"],
+)
+def test_a_file_that_is_not_a_pickle_is_called_corrupt(tmp_path, capsys, content) -> None:
+    """Random bytes, text or a cut pickle are not hostile objects: the message says corrupt."""
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    assert main(["eval", "--checkpoint", str(path)]) == 2
+    line = _one_line(capsys)
+    assert "truncated, corrupt or not a torch file" in line and "Python objects" not in line
