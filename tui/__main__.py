@@ -140,6 +140,28 @@ def run_dir_problem(folder: Path) -> str | None:
     return None
 
 
+def data_dir_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be read as MNIST (missing, a file, lacking IDX files), or None;
+    found without torch, so a bad --data-dir is refused before the app opens."""
+    from engine.data.idx import SPLIT_FILES, missing_files
+
+    if not folder.exists():
+        return "no such folder"
+    if not folder.is_dir():
+        return "is a file, not a folder; pass the folder holding the four MNIST IDX files"
+    missing = missing_files(folder)
+    if len(missing) == sum(len(pair) for pair in SPLIT_FILES.values()):
+        return (
+            "holds none of the MNIST IDX files (train-images-idx3-ubyte.gz and the other "
+            "three, gzip or raw); pass the folder holding the four MNIST IDX files"
+        )
+    if missing:
+        names = ", ".join(f"{stem}(.gz)" for stem in missing)
+        them = "it" if len(missing) == 1 else "them"
+        return f"lacks {names}; add {them} or pass the folder holding the four MNIST IDX files"
+    return None
+
+
 def check_paths(args: argparse.Namespace) -> str | None:
     """The first problem with the given paths, as one line, or None."""
     from engine.training.run_paths import resolve_checkpoint_path  # torch-free
@@ -153,8 +175,10 @@ def check_paths(args: argparse.Namespace) -> str | None:
     for flag, value in (("--image", args.image), ("--weights", args.weights)):
         if value and not Path(value).expanduser().is_file():
             return f"{flag} {value}: no such file"
-    if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
-        return f"--data-dir {args.data_dir}: no such folder"
+    if args.data_dir:
+        problem = data_dir_problem(Path(args.data_dir).expanduser())
+        if problem:
+            return f"--data-dir {args.data_dir}: {problem}"
     if args.run_dir:
         problem = run_dir_problem(Path(args.run_dir).expanduser())
         if problem:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.arg_types import MAX_COLUMNS, columns_int
 from engine.cli.conv_figures import heatmap_figure, network_lines, value_lines
 from engine.convlab import arithmetic, display, explain, inputs, lab, network
 from engine.convlab.inputs import ConvError
@@ -53,7 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--pool-size", type=int, default=2, metavar="N", help="pooling window (default 2)"
     )
     parser.add_argument(
-        "--pool-stride", type=int, metavar="N", help="pooling stride (default: the pool size)"
+        "--pool-stride",
+        type=int,
+        metavar="N",
+        help="pooling stride (default: the pool size)",
     )
     parser.add_argument("--ascii", action="store_true", help="ASCII shading instead of colour")
     parser.add_argument(
@@ -74,9 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST IDX files")
     parser.add_argument(
         "--width",
-        type=int,
+        type=columns_int,
         metavar="COLS",
-        help="columns to draw in (default: the terminal's width)",
+        help=f"columns to draw in, 1 to {MAX_COLUMNS} (default: the terminal's width)",
     )
     parser.set_defaults(handler=run)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from engine.cli.arg_types import MAX_COLUMNS, columns_int, non_negative_int
 from engine.cli.layer_maps import DEFAULT_MAX, cmd_featuremaps, cmd_kernels
 from engine.cli.model_source import load_source
 from engine.inspect.summary import format_summary, summarize
@@ -18,16 +19,6 @@ from engine.models.registry import build_model, count_params, describe, model_na
 from engine.render.json_out import strict_json
 
 # ---------------------------------------------------------------------------- arguments
-
-
-def _positive_or_zero(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
@@ -42,13 +33,15 @@ def _add_display(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ascii", action="store_true", help="shading characters, no colour")
     parser.add_argument(
         "--max",
-        type=_positive_or_zero,
+        type=non_negative_int,
         default=DEFAULT_MAX,
         metavar="N",
         help=f"show at most N maps (default {DEFAULT_MAX}; 0 for all)",
     )
     parser.add_argument("--per-map", action="store_true", help="scale each map to its own range")
-    parser.add_argument("--width", type=int, metavar="COLS", help="columns to fill")
+    parser.add_argument(
+        "--width", type=columns_int, metavar="COLS", help=f"columns to fill (1 to {MAX_COLUMNS})"
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -67,7 +60,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--mean", action="store_true", help="average each kernel over input channels")
     p.add_argument(
         "--in-channel",
-        type=_positive_or_zero,
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="input channel to show (default 0)",

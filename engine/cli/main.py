@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    # Named in the one line that `python -m engine` without a subcommand prints.
+    parser.set_defaults(command_names=tuple(subparsers.choices))
     return parser
 
 
@@ -74,6 +76,9 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        parser.print_help()
+        # No subcommand: usage and one line on stderr (stdout stays clean for pipes), exit 2.
+        names = ", ".join(args.command_names)
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: choose a subcommand: {names}; see --help", file=sys.stderr)
         return 2
     return int(args.handler(args) or 0)

@@ -44,6 +44,31 @@ def check_stride(stride: int) -> int:
     return int(stride)
 
 
+def check_padding_fits(padding: tuple[int, int], kernel_shape: Sequence[int]) -> None:
+    """ConvError when padding passes the kernel side - 1 ("full" padding) in either direction.
+
+    The arithmetic itself follows torch and accepts any padding; the lab (CLI and TUI) refuses
+    more, where the extra output cells see nothing but zeros and a typo such as 99999 would
+    make numpy allocate a padded input of hundreds of GiB."""
+    kh, kw = int(kernel_shape[-2]), int(kernel_shape[-1])
+    most = min(kh, kw) - 1
+    if max(padding) > most:
+        raise ConvError(
+            f"padding {max(padding)} is too large for the {kh}x{kw} kernel; use 0 to {most} "
+            "(more padding only adds output cells that see nothing but zeros)"
+        )
+
+
+def check_stride_fits(stride: int, side: int, what: str, name: str = "stride") -> int:
+    """``stride`` when it is at most ``side`` (the larger side of the map it slides over);
+    ConvError otherwise: a longer step lands outside the map after the first window."""
+    if stride > side:
+        raise ConvError(
+            f"{name} {stride} is larger than the {what} ({side} cells across); use 1 to {side}"
+        )
+    return stride
+
+
 def resolve_padding(padding: str | int, kernel_shape: Sequence[int]) -> tuple[int, int]:
     """Rows and columns of zeros for 'valid', 'same' (odd kernels) or a number."""
     kh, kw = int(kernel_shape[-2]), int(kernel_shape[-1])

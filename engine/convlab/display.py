@@ -6,6 +6,7 @@ numpy only (the TUI uses it): number formatting, a cell's multiply-adds as text,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,17 @@ if TYPE_CHECKING:
 
 
 def format_number(value: float, decimals: int = 2) -> str:
-    """Whole numbers without decimals, others rounded: how the grids print values."""
+    """Whole numbers without decimals, others rounded: how the grids print values.
+
+    Non-finite values print as ``inf``, ``-inf`` and ``nan`` (round() would raise on them)."""
     value = float(value)
+    if not math.isfinite(value):
+        return str(value)  # Python spells them inf, -inf and nan
     if value == 0:
         return "0"
-    if value == round(value) and abs(value) < 1e9:
+    if abs(value) >= 1e9:  # keep a cell short: 1e+300 rather than 301 digits
+        return f"{value:.{decimals + 1}g}"
+    if value == round(value):
         return str(int(round(value)))
     text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
@@ -86,11 +93,13 @@ def explanation_lines(exp: CellExplanation, decimals: int = 2) -> list[str]:
 def shared_range(arrays: Sequence[np.ndarray]) -> tuple[float, float, bool]:
     """One colour scale for several arrays: (lo, hi, diverging). With any negative value the
     range is symmetric about 0 (a diverging map, 0 in the middle), else it runs min..max."""
-    finite = [np.asarray(a, dtype=np.float64) for a in arrays if np.size(a)]
+    # Only finite values set the scale: one inf would flatten every other map to one colour.
+    finite = [a[np.isfinite(a)] for a in (np.asarray(m, dtype=np.float64) for m in arrays)]
+    finite = [a for a in finite if a.size]
     if not finite:
         return 0.0, 1.0, False
-    lo = min(float(np.nanmin(a)) for a in finite)
-    hi = max(float(np.nanmax(a)) for a in finite)
+    lo = min(float(a.min()) for a in finite)
+    hi = max(float(a.max()) for a in finite)
     if lo < 0:
         magnitude = max(abs(lo), abs(hi))
         return -magnitude, magnitude, True
@@ -102,7 +111,9 @@ def to_unit(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64)
     if hi <= lo:
         return np.full(arr.shape, 0.5 if lo < 0 else 0.0)
-    return np.clip((arr - lo) / (hi - lo), 0.0, 1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        unit = np.clip((arr - lo) / (hi - lo), 0.0, 1.0)  # inf -> 1, -inf -> 0
+    return np.nan_to_num(unit, nan=0.0)  # nan has no colour; the number grid still says nan
 
 
 def map_factor(largest_side: int) -> int:

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.convlab.arithmetic import as_volume, conv2d_vectorised, pool2d, relu
+from engine.convlab.arithmetic import (
+    as_volume,
+    check_padding_fits,
+    check_stride_fits,
+    conv2d_vectorised,
+    pool2d,
+    relu,
+    resolve_padding,
+)
 from engine.convlab.inputs import FILTER_GROUPS, FILTERS
 
 FIXED_FILTERS = FILTER_GROUPS["fixed"]
@@ -38,9 +46,12 @@ def fixed_filter_network(
     weights = fixed_filter_weights()
     if x.shape[0] != 1:
         weights = np.repeat(weights, x.shape[0], axis=1)
+    check_padding_fits(resolve_padding(padding, weights.shape), weights.shape)
     conv = conv2d_vectorised(x, weights, padding=padding)
     activated = relu(conv)
-    pooled = pool2d(activated, pool_size, pool_stride, "max")
+    pooled = pool2d(activated, pool_size, pool_stride, "max")  # checks the window fits first
+    if isinstance(pool_stride, int):
+        check_stride_fits(pool_stride, max(conv.shape[1:]), "convolution output", "pool stride")
     names = ", ".join(FIXED_FILTERS)
     return [
         Stage("input", f"input {x.shape[1]}x{x.shape[2]}", x),

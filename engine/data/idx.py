@@ -56,11 +56,7 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
     explicit = data_dir or os.environ.get(DATA_ENV)
     if explicit:
         path = Path(explicit).expanduser()
-        if not path.is_dir():
-            raise DataError(
-                f"data folder {path} does not exist; pass --data-dir with a folder "
-                "holding the MNIST IDX files"
-            )
+        check_data_folder(path)
         return path
     for candidate in default_data_dirs():
         if (candidate / (SPLIT_FILES["test"][0] + ".gz")).exists():
@@ -70,13 +66,47 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
     )
 
 
-def locate_file(data_dir: Path, stem: str) -> Path:
-    """Find an IDX file as gzip or raw, directly in data_dir or in torchvision's MNIST/raw/."""
+def data_folder_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a data folder (it is missing, or a file), as one line, or None."""
+    if path.is_dir():
+        return None
+    if path.exists():
+        return f"{path} is a file, not a folder; pass the folder holding the four MNIST IDX files"
+    return (
+        f"data folder {path} does not exist; pass --data-dir with a folder holding the MNIST "
+        "IDX files"
+    )
+
+
+def check_data_folder(path: Path) -> None:
+    """DataError (data_folder_problem's line) unless ``path`` is a folder."""
+    problem = data_folder_problem(path)
+    if problem:
+        raise DataError(problem)
+
+
+def find_file(data_dir: Path, stem: str) -> Path | None:
+    """An IDX file as gzip or raw, directly in data_dir or in torchvision's MNIST/raw/; None."""
     for folder in (data_dir, data_dir / "MNIST" / "raw", data_dir / "raw"):
         for name in (stem + ".gz", stem):
             if (folder / name).is_file():
                 return folder / name
-    raise DataError(f"{data_dir / (stem + '.gz')} is missing; {FIX_HINT}")
+    return None
+
+
+def missing_files(data_dir: Path) -> list[str]:
+    """The stems of the four MNIST IDX files (train, then test) that ``data_dir`` lacks."""
+    stems = [stem for pair in SPLIT_FILES.values() for stem in pair]
+    return [stem for stem in stems if find_file(data_dir, stem) is None]
+
+
+def locate_file(data_dir: Path, stem: str) -> Path:
+    """Find an IDX file (find_file); DataError if data_dir is not a folder or lacks it."""
+    check_data_folder(data_dir)
+    found = find_file(data_dir, stem)
+    if found is None:
+        raise DataError(f"{data_dir / (stem + '.gz')} is missing; {FIX_HINT}")
+    return found
 
 
 def _unreadable(path: Path, exc: BaseException) -> DataError:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from engine.data.mnist import batch_spans, load_split
-from engine.errors import CheckpointError, ConfigError
+from engine.errors import ConfigError
 from engine.models.registry import ModelInfo, build_model, count_params
 from engine.models.train_graph import training_graph
 from engine.training.accel import (
@@ -32,7 +32,7 @@ from engine.training.checkpoint import load_checkpoint
 from engine.training.config import TrainConfig
 from engine.training.device import choose_cpu_settings, resolve_device
 from engine.training.events import Started
-from engine.training.resume import restore_checkpoint
+from engine.training.resume import check_same_model, restore_checkpoint
 from engine.training.run_folder import run_dir_for
 from engine.training.state import TrainState, new_totals
 from engine.training.steps import (
@@ -42,17 +42,6 @@ from engine.training.steps import (
     warm_up,
 )
 from engine.training.switches import verdicts
-
-
-def _check_request(
-    config: TrainConfig, ckpt: dict[str, Any] | None, resume: str | Path | None
-) -> None:
-    """Fail early (before loading data) on a checkpoint of another model."""
-    if ckpt is not None and ckpt["config"].get("model", ckpt["model"]) != config.model:
-        raise CheckpointError(
-            f"{resume} holds model {ckpt['model']!r} but the run asks for "
-            f"{config.model!r}; leave out --model to resume it"
-        )
 
 
 def _mnist_model(name: str) -> tuple[nn.Module, ModelInfo]:
@@ -105,14 +94,20 @@ def _precision_plan(device: torch.device, config: TrainConfig, threads: int) -> 
 
 
 def build_state(
-    config: TrainConfig, resume: str | Path | None, run_dir: Path | None = None
+    config: TrainConfig,
+    resume: str | Path | None,
+    run_dir: Path | None = None,
+    ckpt: dict[str, Any] | None = None,
 ) -> TrainState:
     """A run ready for its first (or, resuming, next) step, writing into ``run_dir`` (default
     ``run_dir_for(config, resume)``; made by the caller). Its config records the threads,
-    layout, precision and compilation chosen, so config.json and the checkpoint hold them."""
+    layout, precision and compilation chosen, so config.json and the checkpoint hold them.
+    ``ckpt``: ``resume``'s checkpoint when the caller has already loaded it."""
     config = config.validate()
-    ckpt = load_checkpoint(resume) if resume is not None else None
-    _check_request(config, ckpt, resume)
+    if resume is not None and ckpt is None:
+        ckpt = load_checkpoint(resume)
+    if ckpt is not None:
+        check_same_model(ckpt, config, resume)  # before loading data
     augment = make_augment(config.augment)  # an unknown name fails before data is loaded
     device = resolve_device(config.device)
     prepare_device(device)

@@ -109,6 +109,7 @@ def _fsync_dir(folder: Path) -> None:
 def atomic_save(obj: Any, path: str | Path) -> Path:
     """torch.save to a temporary file in the same folder, flush, fsync, then os.replace."""
     target = Path(path)
+    existed = target.is_file()  # decides what the failure message says was kept
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -128,17 +129,18 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
             tmp.unlink()
         # torch's zip writer reports a full disk as RuntimeError ("unexpected pos ...")
         if isinstance(exc, (OSError, RuntimeError)):
-            raise _write_failed(target, exc) from None
+            raise _write_failed(target, exc, existed) from None
         raise
     _fsync_dir(target.parent)
     return target
 
 
-def _write_failed(target: Path, exc: BaseException) -> CheckpointError:
-    """One line for a checkpoint that could not be written: why, that the one already there (if
-    any) is intact, and the fix. torch's zip writer gives no reason worth showing."""
+def _write_failed(target: Path, exc: BaseException, existed: bool) -> CheckpointError:
+    """One line for a checkpoint that could not be written: why, that the one there before the
+    write (``existed``) is intact or that none was written, and the fix. torch's zip writer
+    gives no reason worth showing."""
     reason = getattr(exc, "strerror", None) or "write failed: the disk may be full"
-    kept = "the previous checkpoint is intact" if target.exists() else "no checkpoint was written"
+    kept = "the previous checkpoint is intact" if existed else "no checkpoint was written"
     return CheckpointError(
         f"cannot write checkpoint {target} ({reason}); {kept}; free space or choose another "
         "--run-dir"

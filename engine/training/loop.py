@@ -18,6 +18,7 @@ import logging
 import math
 import time
 from collections.abc import Generator, Iterator
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -40,6 +41,7 @@ from engine.training.events import (
     Resumed,
     StepLogged,
 )
+from engine.training.resume import resumable_checkpoint
 from engine.training.run_claim import RunBook
 from engine.training.run_folder import append_metrics, epoch_record, write_run_files
 from engine.training.run_paths import CHECKPOINT_NAME
@@ -93,7 +95,8 @@ def train_events(
 def _train(
     config: TrainConfig, control: Control, resume: str | Path | None, run: RunBook, overwrite: bool
 ) -> Iterator[Event]:
-    state = build_state(config, resume, run.claim_folder(config, resume, overwrite))
+    ckpt = resumable_checkpoint(config, resume)  # before any write: nothing to do is refused
+    state = build_state(config, resume, run.claim_folder(config, resume, overwrite), ckpt)
     run.start()
     if resume is None:  # (a resumed run's epoch 0 is in the folder it started in, if any)
         write_run_files(state)
@@ -198,9 +201,9 @@ class _Loop:
 
     def flush(self) -> tuple[float, float, int, float]:
         """Read the running sums into the epoch totals; returns the window's averages."""
-        window = self.sums.flush(self.state.epoch_totals, self.diverged)
+        window = self.sums.flush(self.state.epoch_totals, partial(self.diverged, counted=True))
         if self.watch.beyond(window[0]):  # finite but far above the start: ran away
-            raise self.diverged(window[0])
+            raise self.diverged(window[0], counted=True)
         return window
 
     def progress(self) -> Progress:
@@ -236,7 +239,7 @@ class _Loop:
         )
         record = epoch_record(state, test_loss, test_acc)
         if not math.isfinite(test_loss):
-            raise self.diverged(test_loss)
+            raise self.diverged(test_loss, counted=True)
         state.metrics.append(record)
         state.epoch += 1
         state.step_in_epoch = 0
@@ -292,6 +295,6 @@ class _Loop:
             yield self.save_in_run_dir()
         yield self.finished("completed")
 
-    def diverged(self, value: float) -> TrainingDiverged:
-        """The error that ends a run whose loss became ``value`` (its checkpoint is kept)."""
-        return self.watch.error(self.state, self.run.checkpoint, value)
+    def diverged(self, value: float, counted: bool = False) -> TrainingDiverged:
+        """The error ending a run whose loss became ``value`` (``counted``: StepWatch.error)."""
+        return self.watch.error(self.state, self.run.checkpoint, value, counted=counted)

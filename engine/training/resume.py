@@ -32,6 +32,36 @@ def resume_config(path: str | Path, **overrides: Any) -> TrainConfig:
         raise ConfigError(f"unknown training option: {exc}") from None
 
 
+def check_same_model(ckpt: dict[str, Any], config: TrainConfig, resume: str | Path) -> None:
+    """CheckpointError when the run asks for another model than the checkpoint holds."""
+    if ckpt["config"].get("model", ckpt["model"]) != config.model:
+        raise CheckpointError(
+            f"{resume} holds model {ckpt['model']!r} but the run asks for "
+            f"{config.model!r}; leave out --model to resume it"
+        )
+
+
+def check_work_left(ckpt: dict[str, Any], config: TrainConfig, resume: str | Path) -> None:
+    """ConfigError when resuming ``ckpt`` with ``config`` would train nothing: it has already
+    trained ``config.epochs`` epochs or more (refused before the run folder is touched)."""
+    done = int(ckpt["epoch"])
+    if done >= config.epochs:
+        raise ConfigError(
+            f"{resume} has already trained {done} epoch(s); pass --epochs N with N > {done} "
+            "to train more"
+        )
+
+
+def resumable_checkpoint(config: TrainConfig, resume: str | Path | None) -> dict[str, Any] | None:
+    """``resume``'s checkpoint (None without one), checked to leave epochs to train."""
+    if resume is None:
+        return None
+    ckpt = load_checkpoint(resume)
+    check_same_model(ckpt, config, resume)  # the more basic mistake is named first
+    check_work_left(ckpt, config.validate(), resume)
+    return ckpt
+
+
 def restore_checkpoint(
     state: TrainState, ckpt: dict[str, Any], config: TrainConfig, resume: str | Path | None
 ) -> None:

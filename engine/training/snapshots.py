@@ -18,6 +18,7 @@ from engine.training.history import (
     HistoryError,
     write_snapshot,
 )
+from engine.training.run_paths import CHECKPOINT_NAME
 
 
 def model_kernels(model: Any) -> dict[str, np.ndarray]:
@@ -55,7 +56,12 @@ def record_epoch(state: Any) -> Path | None:
     try:
         return write_snapshot(run_dir, int(state.epoch), model_kernels(model), metrics, header)
     except OSError as exc:
+        kept = (
+            "the last checkpoint is unchanged"
+            if (Path(run_dir) / CHECKPOINT_NAME).is_file()
+            else "no checkpoint was written"
+        )
         raise HistoryError(
             f"cannot write the epoch snapshot in {run_dir}: {exc.strerror or exc}; free "
-            "space or choose a writable --run-dir (the last checkpoint is unchanged)"
+            f"space or choose a writable --run-dir ({kept})"
         ) from None

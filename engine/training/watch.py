@@ -58,9 +58,18 @@ class StepWatch:
             loss=float(loss),
         )
 
-    def error(self, state: TrainState, checkpoint: str | None, value: float) -> TrainingDiverged:
-        """The one-line TrainingDiverged for a loss of ``value``: where, why, what was kept."""
-        where = f"epoch {state.epoch + 1}, step {state.step_in_epoch + 1}"
+    def error(
+        self, state: TrainState, checkpoint: str | None, value: float, *, counted: bool = False
+    ) -> TrainingDiverged:
+        """The one-line TrainingDiverged for a loss of ``value``: where, why, what was kept.
+
+        ``counted``: the step that diverged is already in ``state.step_in_epoch`` (a window's
+        or the epoch's loss read after its steps); otherwise it is the step under way. The
+        step named is always within 1..steps_per_epoch."""
+        step = state.step_in_epoch if counted else state.step_in_epoch + 1
+        if state.steps_per_epoch:
+            step = min(step, state.steps_per_epoch)
+        where = f"epoch {state.epoch + 1}, step {max(step, 1)}"
         what = (
             f"rose to {value:.3g}, over {DIVERGE_FACTOR:g}x its start"
             if math.isfinite(value)

@@ -81,3 +81,36 @@ def test_the_engine_child_never_writes_over_the_ui_when_its_log_cannot_open() ->
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+
+
+def test_a_data_dir_that_is_a_file_is_named_as_a_file(tmp_path, capsys) -> None:
+    file = tmp_path / "train-images-idx3-ubyte.gz"
+    file.write_bytes(b"not a folder")
+    err = _refused(["--data-dir", str(file)], capsys)
+    assert "is a file, not a folder; pass the folder holding the four MNIST IDX files" in err
+    assert "no such folder" in _refused(["--data-dir", str(tmp_path / "nowhere")], capsys)
+
+
+def _launch_problem(argv: list[str]) -> str | None:
+    """check_paths' line for ``argv``: asked first, so a regression fails instead of opening
+    the app (which would wait for keys)."""
+    return cli.check_paths(cli.build_parser().parse_args(argv))
+
+
+def test_a_data_dir_without_mnist_is_refused_at_launch(tmp_path, capsys) -> None:
+    assert _launch_problem(["--data-dir", str(tmp_path)]) is not None  # empty folder
+    err = _refused(["--data-dir", str(tmp_path)], capsys)
+    assert "holds none of the MNIST IDX files" in err, err
+
+
+def test_a_data_dir_lacking_one_file_names_it(tmp_path, mnist_dir, capsys) -> None:
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (tmp_path / name).write_bytes((mnist_dir / name).read_bytes())
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(b"raw files count too")
+    assert _launch_problem(["--data-dir", str(tmp_path)]) is not None
+    err = _refused(["--data-dir", str(tmp_path)], capsys)
+    assert "lacks t10k-labels-idx1-ubyte(.gz); add it" in err, err
+    assert "t10k-images" not in err and "train-" not in err
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)  # torchvision's layout is found too
+    (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"")
+    assert _launch_problem(["--data-dir", str(tmp_path)]) is None

@@ -17,7 +17,7 @@ from tui.widgets.heatmap import HeatmapGrid
 INSPECTOR_CSS = """
     Inspector { height: 1fr; width: 1fr; layout: vertical; }
     Inspector #inspector-title { height: 1; text-style: bold; }
-    Inspector #inspector-message { height: 1; color: $warning; display: none; }
+    Inspector #inspector-message { height: auto; max-height: 8; color: $warning; display: none; }
     Inspector #inspector-message.-shown { display: block; }
     Inspector #inspector-explain { height: auto; max-height: 4; display: none; }
     Inspector #inspector-explain.-shown { display: block; }

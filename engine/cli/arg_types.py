@@ -1,0 +1,41 @@
+"""argparse types for the CLIs' whole-number options: a bad value is one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+# Wider than any terminal; keeps a typo such as --width 100000 from printing megabytes.
+MAX_COLUMNS = 1000
+
+
+def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type reading a whole number from ``low`` to ``high`` (no upper end: None).
+
+    The returned function raises argparse.ArgumentTypeError (argparse then prints one line and
+    exits 2) for text that is not a whole number or lies outside the range."""
+    wanted = f"{low} or more" if high is None else f"{low} to {high}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number ({wanted}), got {text!r}"
+            ) from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is out of range; use {wanted}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in some messages
+    return parse
+
+
+positive_int = bounded_int(1)
+"""A whole number of at least 1 (a count, a size, a stride)."""
+
+non_negative_int = bounded_int(0)
+"""A whole number of at least 0 (an index, or 0 meaning 'all')."""
+
+columns_int = bounded_int(1, MAX_COLUMNS)
+"""Terminal columns to draw in: 1 to MAX_COLUMNS."""
