@@ -128,17 +128,10 @@ def open_content(path: Path) -> Iterator[tuple[BinaryIO, bool]]:
 
 
 def _read_up_to(path: Path, stream: BinaryIO, size: int) -> bytearray:
-    """At most ``size`` bytes, fewer only at the end of the stream; read in bounded chunks."""
-    data = bytearray()
-    try:
-        while len(data) < size:
-            chunk = stream.read(min(CHUNK_BYTES, size - len(data)))
-            if not chunk:
-                break
-            data += chunk
-    except READ_ERRORS as exc:
-        raise _unreadable(path, exc) from None
-    return data
+    """At most ``size`` bytes (a small count: a header field, a chunk), fewer only at the end
+    of the stream."""
+    buffer = bytearray(size)
+    return buffer[: _fill(path, stream, buffer)]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from engine.training.run_paths import free_run_dir, holds_run
 from tui.screens import QuitScreen, RunConfigScreen
 
 if TYPE_CHECKING:
@@ -91,6 +90,8 @@ class RunControl:
     def fresh_folder(self, config: TrainConfig) -> TrainConfig:
         """``config`` with a run folder that holds no run: a fresh run never replaces a saved
         one (``--run-dir X`` that holds a run trains into ``X-2``, and says so)."""
+        from engine.training.run_paths import free_run_dir, holds_run  # only when a run starts
+
         if not config.run_dir or not holds_run(config.run_dir):
             return config
         folder = str(free_run_dir(config.run_dir))

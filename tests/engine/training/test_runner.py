@@ -5,30 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 
-from engine.training.config import make_config
+import pytest
+
 from engine.training.events import EpochEnd, Failed, Finished, Paused, Progress, Resumed, Started
 from engine.training.runner import TrainingRun, start_training
 
 
-def small_config(tmp_path, **overrides):
-    values = dict(
-        model="c4-p-f16",
-        schedule="constant",
-        lr=0.01,
-        batch_size=64,
-        epochs=2,
-        train_subset=256,
-        test_subset=128,
-        threads=1,
-        channels_last=False,
-        run_dir=str(tmp_path / "run"),
-    )
-    values.update(overrides)
-    return make_config("fast", **values)
+@pytest.fixture
+def small_config(tiny_config):
+    """Few-step runs of two epochs (``tiny_config`` with ``epochs=2`` unless overridden)."""
+    return lambda **overrides: tiny_config(**{"epochs": 2, **overrides})
 
 
-def test_plain_for_reads_every_event_to_the_end(tmp_path):
-    run = start_training(small_config(tmp_path))
+def test_plain_for_reads_every_event_to_the_end(tmp_path, small_config):
+    run = start_training(small_config())
     events = list(run)
     assert isinstance(events[0], Started)
     assert [e.epoch for e in events if isinstance(e, EpochEnd)] == [1, 2]
@@ -38,15 +28,15 @@ def test_plain_for_reads_every_event_to_the_end(tmp_path):
     assert list(run) == []  # a run is read once
 
 
-async def test_async_for_reads_every_event_to_the_end(tmp_path):
-    run = start_training(small_config(tmp_path))
+async def test_async_for_reads_every_event_to_the_end(tmp_path, small_config):
+    run = start_training(small_config())
     events = [event async for event in run]
     assert isinstance(events[0], Started)
     assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
     assert len([e for e in events if isinstance(e, EpochEnd)]) == 2
 
 
-async def test_async_reading_leaves_the_event_loop_free(tmp_path):
+async def test_async_reading_leaves_the_event_loop_free(tmp_path, small_config):
     ticks = 0
     stop = asyncio.Event()
 
@@ -57,7 +47,7 @@ async def test_async_reading_leaves_the_event_loop_free(tmp_path):
             await asyncio.sleep(0.005)
 
     task = asyncio.create_task(ticker())
-    run = start_training(small_config(tmp_path, epochs=3, batch_size=16))
+    run = start_training(small_config(epochs=3, batch_size=16))
     async for _ in run:
         pass
     stop.set()
@@ -65,8 +55,8 @@ async def test_async_reading_leaves_the_event_loop_free(tmp_path):
     assert ticks > 3
 
 
-def test_pause_resume_stop(tmp_path):
-    run = TrainingRun(small_config(tmp_path, epochs=500, batch_size=16))
+def test_pause_resume_stop(tmp_path, small_config):
+    run = TrainingRun(small_config(epochs=500, batch_size=16))
     run.pause()
     assert run.paused
     run.start()
@@ -86,15 +76,15 @@ def test_pause_resume_stop(tmp_path):
     assert kinds.index("Paused") < kinds.index("Resumed")
 
 
-def test_failure_arrives_as_a_failed_event(tmp_path):
-    run = start_training(small_config(tmp_path, model="c4-nonsense"))
+def test_failure_arrives_as_a_failed_event(tmp_path, small_config):
+    run = start_training(small_config(model="c4-nonsense"))
     events = list(run)
     assert len(events) == 1 and isinstance(events[0], Failed)
     assert "bad model spec" in events[0].message
 
 
-def test_get_with_timeout(tmp_path):
-    run = TrainingRun(small_config(tmp_path))
+def test_get_with_timeout(tmp_path, small_config):
+    run = TrainingRun(small_config())
     assert run.get(timeout=0.01) is None  # not started: nothing comes
     run.start()
     first = run.get(timeout=60)
