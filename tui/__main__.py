@@ -25,6 +25,7 @@ from engine.errors import (
     signals_interrupt,
 )
 from engine.training.config import RECIPES, make_config
+from tui.devices import gpu_driver_present
 
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
 
@@ -103,24 +104,6 @@ def build_parser() -> OneLineParser:
     p.add_argument("--test-subset", type=positive_int, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     return p
-
-
-def gpu_driver_present() -> bool:
-    """Whether a GPU driver torch could use is installed, told without importing torch (which
-    the UI process never does): NVIDIA's, WSL's or ROCm's device files on Linux, nvcuda.dll on
-    Windows. A driver torch cannot use is reported by the engine when training starts."""
-    if sys.platform == "win32":
-        root = Path(os.environ.get("SYSTEMROOT", r"C:\Windows"))
-        return (root / "System32" / "nvcuda.dll").exists()
-    if sys.platform != "linux":
-        return False  # macOS: no CUDA
-    dev = Path("/dev")
-    return (
-        Path("/proc/driver/nvidia/version").exists()
-        or any(dev.glob("nvidia[0-9]*"))
-        or (dev / "dxg").exists()
-        or (dev / "kfd").exists()
-    )
 
 
 def run_dir_problem(folder: Path) -> str | None:
@@ -220,17 +203,30 @@ def options_from_args(args: argparse.Namespace):
         test_subset=args.test_subset,
         seed=args.seed,
     )
+    compare = tuple(path(d) for d in getattr(args, "compare", None) or ())
     return AppOptions(
         config=config,
         model=args.model,
-        checkpoint=path(args.checkpoint),
+        # --compare alone: behind the compare view (escape), the first run's trained model
+        checkpoint=path(args.checkpoint) or compared_checkpoint(compare, args.model),
         weights=path(args.weights),
         image=path(args.image),
         data_dir=path(args.data_dir),
         ascii=args.ascii,
         seed=args.seed,
-        compare=tuple(path(d) for d in getattr(args, "compare", None) or ()),
+        compare=compare,
     )
+
+
+def compared_checkpoint(run_dirs: Sequence[str | None], model: str | None) -> str | None:
+    """The checkpoint of the first compared run that has one (None with --model, which asks
+    for another model, or where none has)."""
+    from engine.training.run_paths import CHECKPOINT_NAME
+
+    if model:
+        return None
+    found = (Path(d) / CHECKPOINT_NAME for d in run_dirs if d)
+    return next((str(file) for file in found if file.is_file()), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

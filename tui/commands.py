@@ -24,6 +24,8 @@ _KEY_NAMES = {
     "+": "plus",
     "-": "minus",
     "=": "equals_sign",
+    "<": "less_than_sign",
+    ">": "greater_than_sign",
 }
 _CHARACTERS = {name: char for char, name in _KEY_NAMES.items()}
 

@@ -61,9 +61,10 @@ class EngineService:
         the newest of several asks meanwhile)."""
         self.link.want(purpose, op, **kwargs)
 
-    def train(self, config: Any) -> int | None:
-        """Start training ``config`` (a TrainConfig); None when there is no live child."""
-        return self.link.train(config)
+    def train(self, config: Any, resume: str | None = None) -> int | None:
+        """Start training ``config`` (a TrainConfig), continuing the checkpoint ``resume``
+        when given; None when there is no live child."""
+        return self.link.train(config, resume)
 
     def pause(self) -> None:
         self.link.pause()

@@ -17,7 +17,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from engine.render.terminal import color_mode
 from tui.commands import Key, bindings
@@ -26,6 +26,7 @@ from tui.link import EngineEvent, EngineLost, EngineReply
 from tui.screens import HelpScreen, TooSmall
 from tui.tabs import TABS, TabContext, keys_of, tab_spec
 from tui.train.keys import RUN_KEYS
+from tui.widgets.footer import FittedFooter
 from tui.widgets.header import StatusHeader
 
 if TYPE_CHECKING:
@@ -46,6 +47,13 @@ GLOBAL_KEYS: list[Key] = [
         group="App",
     ),
     Key(
+        "C",
+        "compare_runs",
+        "Compare",
+        "compare runs: tick run folders under runs/, see their curves side by side (esc: back)",
+        group="App",
+    ),
+    Key(
         "q",
         "quit",
         "Quit",
@@ -56,6 +64,9 @@ GLOBAL_KEYS: list[Key] = [
 ]
 
 RUN_ACTIONS = {key.action for key in RUN_KEYS}
+# What a narrow footer keeps longest (tui.widgets.footer): the app's keys, then the run keys,
+# then the inspector's paging keys; other keys (0) go first. ? lists every key.
+FOOTER_RANKS = {"App": 3, "Training": 2, "Inspector": 1}
 
 
 class MainScreen(Screen):
@@ -83,7 +94,7 @@ class MainScreen(Screen):
             for spec in TABS[1:]:
                 yield TabPane(spec.title, id=spec.id)  # its widget: on first show
         yield TooSmall()
-        yield Footer()
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         # Keys go to the tab in view: the tab strip never holds the focus (1/2/3 and the
@@ -91,9 +102,9 @@ class MainScreen(Screen):
         self.query_one("ContentTabs").can_focus = False
         options = self.options
         checkpoint = options.checkpoint and Path(options.checkpoint).name
+        # The device shows once the engine says where the model computes (never "auto").
         self.query_one(StatusHeader).update_status(
-            model=checkpoint or options.model or options.config.model,
-            device=options.config.device,
+            model=checkpoint or options.model or options.config.model
         )
 
     @property
@@ -137,6 +148,17 @@ class MainScreen(Screen):
         tab_keys = keys_of(widget, spec.name) if widget is not None else []
         shown = {key.action for key, _ in tab_keys}  # the Train tab binds the run keys itself
         return [*tab_keys, *((key, self) for key in GLOBAL_KEYS if key.action not in shown)]
+
+    def footer_ranks(self) -> dict[str, int]:
+        """How long the footer keeps each action's key as the width shrinks (higher: longer;
+        an action not listed ranks 0)."""
+        keys = [key for key, _ in self.active_keys()] if self.active_tab else GLOBAL_KEYS
+        return {key.action: FOOTER_RANKS.get(key.group, 0) for key in keys}
+
+    def action_compare_runs(self) -> None:
+        from tui.compare.picker import open_compare_picker
+
+        open_compare_picker(self)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen([key for key, _ in self.active_keys()]))

@@ -15,6 +15,16 @@ def epoch_line(ev: Any, epochs: int) -> str:
     )
 
 
+def finished_line(ev: Any) -> str:
+    """The run's last line: how it ended (a stopped run: where), epochs, accuracy, checkpoint."""
+    where = f" at {ev.where()}" if ev.stopped and ev.where() else ""
+    acc = f"test accuracy {ev.test_acc:.2%}, " if ev.test_acc is not None else ""
+    return (
+        f"finished ({ev.reason}){where}: {ev.epochs_done} epoch(s), {acc}"
+        f"{ev.seconds:.1f} s of training; checkpoint {ev.checkpoint}"
+    )
+
+
 class PlainView:
     """One line per epoch, for pipes and logs."""
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from engine.cli.progress import PlainView, RichView
+from engine.cli.progress import PlainView, RichView, finished_line
 from engine.errors import Interrupted, raise_if_signalled
 from engine.training.config import (
     AUGMENTS,
@@ -195,11 +195,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         for event in train_events(config, control, args.resume, overwrite=args.overwrite):
             view.show(event)
             if isinstance(event, Finished):
-                acc = f"test accuracy {event.test_acc:.2%}, " if event.test_acc is not None else ""
-                view.say(
-                    f"finished ({event.reason}): {event.epochs_done} epoch(s), {acc}"
-                    f"{event.seconds:.1f} s of training; checkpoint {event.checkpoint}"
-                )
+                view.say(finished_line(event))
                 code = 128 + flag["signal"] if flag["signal"] else 0
             elif isinstance(event, Failed):
                 print(f"error: {event.message}", file=sys.stderr, flush=True)

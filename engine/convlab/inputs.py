@@ -200,24 +200,27 @@ class LabFilter:
         return f"{self.weights.shape[0]}x{self.weights.shape[1]}"
 
 
-def parse_kernel(text: str) -> np.ndarray:
-    """Numbers typed as rows: '1,0,-1;1,0,-1;1,0,-1' (spaces also separate numbers)."""
+def parse_kernel(text: str, syntax: str = CUSTOM_HELP) -> np.ndarray:
+    """Numbers typed as rows: '1,0,-1;1,0,-1;1,0,-1' (spaces also separate numbers).
+
+    Raises ConvError (one line) for a malformed kernel; ``syntax`` is the "type ..." advice
+    it gives, so each place that takes kernels teaches its own way of typing them (the CLI's
+    ``custom:ROWS``, the app's field its bare rows)."""
     body = text.strip()
     if not body:
-        raise ConvError(f"the custom kernel is empty; type {CUSTOM_HELP}")
+        raise ConvError(f"the custom kernel is empty; type {syntax}")
     rows = []
     for number, row_text in enumerate(body.split(";"), start=1):
         items = [item for item in re.split(r"[,\s]+", row_text.strip()) if item]
         if not items:
-            raise ConvError(f"row {number} of the custom kernel is empty; type {CUSTOM_HELP}")
+            raise ConvError(f"row {number} of the custom kernel is empty; type {syntax}")
         row = []
         for item in items:
             try:
                 value = float(item)
             except ValueError:
                 raise ConvError(
-                    f"{item!r} in row {number} of the custom kernel is not a number; "
-                    f"type {CUSTOM_HELP}"
+                    f"{item!r} in row {number} of the custom kernel is not a number; type {syntax}"
                 ) from None
             if not math.isfinite(value):
                 raise ConvError(

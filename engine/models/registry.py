@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from engine.data.idx import MNIST_MEAN, MNIST_STD
-from engine.errors import SpecError
-from engine.models.spec import GRAMMAR, build_from_spec, looks_like_spec
+from engine.models.catalog import DESCRIPTIONS, MODEL_NAMES, unknown_model
+from engine.models.spec import build_from_spec, looks_like_spec
 from engine.models.weights import load_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -103,39 +103,22 @@ def mlp(hidden: int = 512, dropout: float = 0.2) -> nn.Sequential:
     )
 
 
-MNIST_MODELS = {
-    "basic-cnn": (
-        "16/32-channel CNN, 3x3 kernels, fc 128",
-        lambda: two_block_cnn(TwoBlockCNNConfig((16, 32))),
-    ),
-    "convnet": (
-        "32/64-channel CNN, 3x3 kernels, fc 128",
-        lambda: two_block_cnn(TwoBlockCNNConfig((32, 64))),
-    ),
-    "lenet5": ("LeNet-5 style: 6@5x5, 16@5x5, 120-84-10", lenet5),
-    "mlp": ("dense baseline 784-512-512-10 with dropout 0.2", mlp),
-    "convnet-3block": (
-        "tutorial variant: a third conv block of 128 filters",
-        lambda: build_from_spec("c32-p-c64-p-c128-p-f128"),
-    ),
-    "convnet-k5": (
-        "tutorial variant: 5x5 kernels",
-        lambda: two_block_cnn(TwoBlockCNNConfig((32, 64), kernel=5, padding=2)),
-    ),
-    "convnet-dropout": (
-        "tutorial variant: dropout 0.25 after each block and 0.5 before output",
-        lambda: build_from_spec("c32-p-d0.25-c64-p-d0.25-f128-d0.5"),
-    ),
+# name -> builder; the descriptions and the display order are torch-free (engine.models.catalog)
+MNIST_BUILDERS = {
+    "basic-cnn": lambda: two_block_cnn(TwoBlockCNNConfig((16, 32))),
+    "convnet": lambda: two_block_cnn(TwoBlockCNNConfig((32, 64))),
+    "lenet5": lenet5,
+    "mlp": mlp,
+    "convnet-3block": lambda: build_from_spec("c32-p-c64-p-c128-p-f128"),
+    "convnet-k5": lambda: two_block_cnn(TwoBlockCNNConfig((32, 64), kernel=5, padding=2)),
+    "convnet-dropout": lambda: build_from_spec("c32-p-d0.25-c64-p-d0.25-f128-d0.5"),
     # Chosen by measurement on the 2-core CPU (engine bench): 8 channels at 28x28 without batch
     # norm (BN over 8 channels there costs more than it gives), BN where the maps are smaller.
-    "fast-net": (
-        "small batch-norm CNN used by the fast recipe: 8/16/32 channels, fc 128",
-        # No pool after the third conv: its 7x7 maps feed the dense layer whole, which is what
-        # lifts one epoch from about 98.9 % to 99.1 % for the same time per step.
-        lambda: build_from_spec("c8-p-c16b-p-c32b-f128b"),
-    ),
+    # No pool after the third conv: its 7x7 maps feed the dense layer whole, which is what
+    # lifts one epoch from about 98.9 % to 99.1 % for the same time per step.
+    "fast-net": lambda: build_from_spec("c8-p-c16b-p-c32b-f128b"),
 }
-MODEL_NAMES = [*MNIST_MODELS, "alexnet"]
+MNIST_MODELS = {name: (DESCRIPTIONS[name], build) for name, build in MNIST_BUILDERS.items()}
 
 
 def model_names() -> list[str]:
@@ -145,11 +128,7 @@ def model_names() -> list[str]:
 
 def describe(name: str) -> str:
     """One line describing a registry model or spec."""
-    if name in MNIST_MODELS:
-        return MNIST_MODELS[name][0]
-    if name == "alexnet":
-        return "torchvision AlexNet for 3x224x224 images (inspection)"
-    return f"custom spec {name}"
+    return DESCRIPTIONS.get(name, f"custom spec {name}")
 
 
 def alexnet(weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInfo]:
@@ -191,18 +170,12 @@ def build_model(name: str, weights_path: str | Path | None = None) -> tuple[nn.M
     elif looks_like_spec(key.lower()):
         model, info = build_from_spec(key), ModelInfo(key, describe(key))
     else:
-        raise _unknown_model(name)
+        raise unknown_model(name)
     if weights_path:
         fix = f"pass weights saved from {key}, or a run's checkpoint with --checkpoint"
         load_weights(model, weights_path, key, fix)
         info = replace(info, weights=f"weights from {weights_path}")
     return model, info
-
-
-def _unknown_model(name: str) -> SpecError:
-    return SpecError(
-        f"unknown model {name!r}; use one of {', '.join(MODEL_NAMES)} or a spec ({GRAMMAR})"
-    )
 
 
 def count_params(model: nn.Module) -> int:

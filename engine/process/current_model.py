@@ -17,6 +17,8 @@ from torch import nn
 
 from engine.errors import EngineError
 from engine.models.registry import ModelInfo, named_layers
+from engine.training.device_label import device_label
+from engine.training.events import precision_label
 
 
 class OpError(EngineError):
@@ -88,6 +90,14 @@ class CurrentModel:
         for tensor in model.parameters():
             return tensor.device
         return torch.device("cpu")
+
+    def compute_labels(self) -> dict[str, str]:
+        """Where the model in view computes, for the header: ``device`` (``cpu``,
+        ``cuda:0 (H200)``) and ``precision`` (float32, or the training run's bf16/fp16)."""
+        precision = getattr(self.state, "precision", None)
+        same_model = self.state is not None and getattr(self.state, "model", None) is self.model
+        described = precision.describe() if precision is not None and same_model else "float32"
+        return {"device": device_label(self.device()), "precision": precision_label(described)}
 
     def layer(self, name: str) -> nn.Module:
         """The named layer; OpError naming the model's layers when there is none."""

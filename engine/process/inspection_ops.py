@@ -31,7 +31,8 @@ class InspectionOps:
         self._predictions: tuple[tuple, np.ndarray] | None = None
 
     def sample(self, index: int, split: str = "test") -> dict[str, Any]:
-        """One input sample: the image, its label and the model's prediction."""
+        """One input sample: the image, its label, the model's prediction and probabilities,
+        and ``random_weights`` (the prediction comes from untrained, randomly set weights)."""
         x, images, labels = self.inputs.inputs([index], split)
         with self.current.evaluating() as model:
             probs = torch.softmax(model(x).float(), dim=1)[0].cpu().numpy().astype(np.float32)
@@ -42,7 +43,15 @@ class InspectionOps:
             "label": labels[0],
             "pred": int(probs.argmax()),
             "probs": probs,
+            "random_weights": self.random_weights(),
         }
+
+    def random_weights(self) -> bool:
+        """Whether the model's weights are its random initialisation: built without weights
+        (``ModelInfo.weights`` "random init...", AlexNet without pretrained ones) and not
+        trained since (no training state)."""
+        _, info = self.current.require()
+        return info.weights.startswith("random") and self.current.state is None
 
     def kernels(self, layer: str) -> dict[str, Any]:
         """A conv layer's weights (out, in, kh, kw) or a dense layer's (out, in), as float32."""

@@ -45,7 +45,9 @@ class ModelOps:
         return self.describe()
 
     def describe(self) -> dict[str, Any]:
-        """The current model's info, summary table and layer names (as ``load`` returns them).
+        """The current model's info, summary table, layer names, class names, and where it
+        computes (``device`` like ``cpu`` or ``cuda:0 (H200)``, ``precision`` like float32 or
+        bf16), as ``load`` returns them.
 
         During training this describes the model being trained, which may differ from the
         last one loaded.
@@ -58,6 +60,7 @@ class ModelOps:
             "summary": summarize(model, info.input_shape).to_dict(),
             "layers": [name for name, _ in named_layers(model)],
             "classes": self.class_names(),
+            **self.current.compute_labels(),
         }
 
     def class_names(self) -> list[str]:

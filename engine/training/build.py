@@ -31,8 +31,9 @@ from engine.training.augment import make_augment
 from engine.training.checkpoint import load_checkpoint
 from engine.training.config import TrainConfig
 from engine.training.device import choose_cpu_settings, resolve_device
+from engine.training.device_label import device_label
 from engine.training.events import Started
-from engine.training.resume import check_same_model, restore_checkpoint
+from engine.training.resume import check_same_model, load_initial_weights, restore_checkpoint
 from engine.training.run_folder import run_dir_for
 from engine.training.state import TrainState, new_totals
 from engine.training.steps import (
@@ -115,6 +116,8 @@ def build_state(
     test = load_split("test", config.data_dir).subset(config.test_subset)
     torch.manual_seed(config.seed)
     model, info = _mnist_model(config.model)
+    if ckpt is None:  # fine-tuning: a new run from saved weights
+        load_initial_weights(model, config)
     check_batch_norm_batches(model, len(train), config.batch_size)
     threads, channels_last = _threads_and_layout(device, config, len(train))
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -185,4 +188,5 @@ def started_event(state: TrainState) -> Started:
         params=count_params(state.model),
         config=cfg.to_dict(),
         precision=state.precision.describe(),
+        device_name=device_label(state.device),
     )

@@ -31,6 +31,7 @@ class Started(Event):
     params: int = 0
     config: dict[str, Any] = field(default_factory=dict)
     precision: str = "float32"  # or e.g. "bfloat16 autocast", where the step runs so
+    device_name: str = ""  # e.g. "cuda:0 (H200)" (engine.training.device_label); "": device
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,11 @@ class Resumed(Event):
 
 @dataclass(frozen=True)
 class Finished(Event):
-    """The run ended normally: ``reason`` is 'completed' or 'stopped'."""
+    """The run ended normally: ``reason`` is 'completed' or 'stopped' (by the user).
+
+    ``epoch`` (from 1) and ``step`` (steps of it trained, 1..steps_per_epoch) say where the
+    run ended: a run stopped after the epoch's last step names that epoch and its last step;
+    0 where unknown."""
 
     kind: ClassVar[str] = "finished"
     reason: str
@@ -95,6 +100,40 @@ class Finished(Event):
     test_acc: float | None
     seconds: float
     checkpoint: str | None = None
+    epoch: int = 0
+    step: int = 0
+    steps_per_epoch: int = 0
+
+    @classmethod
+    def of_run(cls, reason: str, state: Any, checkpoint: str | None) -> Finished:
+        """The Finished of a run's TrainState (duck-typed: ``epoch`` counts the epochs
+        completed, ``step_in_epoch`` the steps of the next one, ``metrics`` the epochs'
+        records, ``elapsed`` the training seconds)."""
+        epoch, step = state.epoch + 1, state.step_in_epoch
+        if step == 0 and state.epoch > 0:  # at an epoch's end: that epoch, at its last step
+            epoch, step = state.epoch, state.steps_per_epoch
+        return cls(
+            reason=reason,
+            epochs_done=state.epoch,
+            test_acc=state.metrics[-1]["test_acc"] if state.metrics else None,
+            seconds=round(state.elapsed, 3),
+            checkpoint=checkpoint,
+            epoch=epoch,
+            step=step,
+            steps_per_epoch=state.steps_per_epoch,
+        )
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the user stopped the run before its last epoch ended."""
+        return self.reason == "stopped"
+
+    def where(self) -> str:
+        """``epoch 1 step 518/938`` where the run ended; "" where unknown."""
+        if not self.epoch:
+            return ""
+        steps = f"/{self.steps_per_epoch}" if self.steps_per_epoch else ""
+        return f"epoch {self.epoch} step {self.step}{steps}"
 
 
 @dataclass(frozen=True)
@@ -127,6 +166,16 @@ class StepLogged(Event):
 
 
 TERMINAL_EVENTS = (Finished, Failed)
+
+# Precision names as a run records them (TrainConfig.precision), by the first word of
+# ``Started.precision`` ("bfloat16 autocast" -> bf16).
+PRECISION_NAMES = {"float32": "float32", "bfloat16": "bf16", "float16": "fp16"}
+
+
+def precision_label(described: str) -> str:
+    """``float32``, ``bf16`` or ``fp16`` from a described precision ("bfloat16 autocast")."""
+    first = described.split()[0] if described.strip() else "float32"
+    return PRECISION_NAMES.get(first, first)
 
 
 def started_line(ev: Started) -> str:

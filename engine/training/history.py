@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import EngineError
+from engine.training.step_records import read_steps, step_curves
 
 FORMAT = "cnn-tui-history"
 VERSION = 1
@@ -162,7 +163,8 @@ class RunHistory:
         return float(sum(finite_number(e.get("seconds")) or 0.0 for e in self.epochs))
 
     def summary(self) -> dict[str, Any]:
-        """Plain values for a table row and the curves for plotting."""
+        """Plain values for a table row and the curves for plotting: per epoch (``epoch``,
+        ``curves``) and per step (``steps``: engine.training.step_records.step_curves)."""
         return {
             "run_dir": str(self.run_dir),
             "name": self.run_dir.name,
@@ -174,6 +176,8 @@ class RunHistory:
             "seconds": self.seconds,
             "epoch": self.epoch_numbers,
             "curves": {key: self.curve(key) for key in CURVE_KEYS},
+            "steps": step_curves(read_steps(self.run_dir)),
+            "label_smoothing": finite_number(self.config.get("label_smoothing")) or 0.0,
         }
 
 

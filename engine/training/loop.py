@@ -48,6 +48,7 @@ from engine.training.run_paths import CHECKPOINT_NAME
 from engine.training.running_sums import RunningSums
 from engine.training.snapshots import record_epoch
 from engine.training.state import TrainState, new_totals, one_line
+from engine.training.step_records import StepLog, append_steps
 from engine.training.steps import evaluate, train_step
 from engine.training.watch import StepWatch
 
@@ -122,6 +123,7 @@ class _Loop:
         self.watch = StepWatch(state.config.log_every)  # divergence and --log-every
         self.mean, self.std = float(state.info.mean[0]), float(state.info.std[0])
         self.sums = RunningSums(state.device)
+        self.step_log = StepLog(state.steps_per_epoch)  # steps.jsonl: the per-step curve
         self.last_emit = 0.0
         self.saved_here = False  # a checkpoint was written into this run's folder
 
@@ -132,6 +134,7 @@ class _Loop:
         state, cfg = self.state, self.state.config
         order = batches(state.train, cfg.batch_size, shuffle=True, seed=cfg.seed, epoch=state.epoch)
         self.sums.start_epoch(state.epoch_totals)
+        self.step_log.start_epoch(state.epoch_totals)
         for index, (images, labels) in enumerate(order):
             if index < state.step_in_epoch:
                 continue  # resumed mid-epoch: these batches were trained before the stop
@@ -189,6 +192,7 @@ class _Loop:
         self.sums.add(loss, correct, len(labels), spent)
         state.global_step += 1
         state.step_in_epoch += 1
+        self.step_log.after_step(state, self.sums, len(labels))
         self.charge(spent)
         if self.control.between_steps:
             self.control.between_steps(state)
@@ -268,24 +272,20 @@ class _Loop:
         assert self.state.run_dir is not None
         path = save_checkpoint(self.state, self.state.run_dir / CHECKPOINT_NAME)
         self.run.saved(self.state, path)
+        append_steps(self.state.run_dir, self.step_log.drain())
         self.saved_here = True
         return CheckpointSaved(path=str(path), epoch=self.state.epoch)
 
     def finished(self, reason: str) -> Finished:
-        state = self.state
-        return Finished(
-            reason=reason,
-            epochs_done=state.epoch,
-            test_acc=state.metrics[-1]["test_acc"] if state.metrics else None,
-            seconds=round(state.elapsed, 3),
-            checkpoint=self.run.checkpoint,
-        )
+        return Finished.of_run(reason, self.state, self.run.checkpoint)
 
     def stop_events(self) -> Iterator[Event]:
         """Stopped between steps: a checkpoint where the run is (mid-epoch), then Finished."""
         self.flush()
         path = save_checkpoint(self.state)
         self.run.saved(self.state, path)
+        self.step_log.mark(self.state, self.sums)
+        append_steps(self.state.run_dir, self.step_log.drain())
         yield CheckpointSaved(path=str(path), epoch=self.state.epoch)
         yield self.finished("stopped")
 

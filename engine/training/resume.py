@@ -1,5 +1,6 @@
 """Resuming a run: a checkpoint's config with overrides, and restoring its weights, optimizer,
-schedule, counters and random state into a freshly built TrainState."""
+schedule, counters and random state into a freshly built TrainState; or starting a new run from
+a checkpoint's weights alone (fine-tuning: ``TrainConfig.weights``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import CheckpointError, ConfigError
-from engine.models.weights import fit_state_dict
+from engine.models.weights import fit_state_dict, load_weights
 from engine.training.checkpoint import load_checkpoint, set_rng_state
 from engine.training.config import TrainConfig
 from engine.training.state import new_totals, one_line
@@ -30,6 +31,15 @@ def resume_config(path: str | Path, **overrides: Any) -> TrainConfig:
         return replace(base, **given).validate()
     except TypeError as exc:
         raise ConfigError(f"unknown training option: {exc}") from None
+
+
+def load_initial_weights(model: Any, config: TrainConfig) -> None:
+    """Fine-tuning: a fresh run (new folder, new optimizer and schedule) starts from the
+    weights in ``config.weights`` (a checkpoint or a state dict) instead of random ones.
+    CheckpointError (one line) when the file is missing, unreadable or does not fit."""
+    if config.weights:
+        fix = f"pass a checkpoint or weights saved from {config.model}"
+        load_weights(model, config.weights, repr(config.model), fix)
 
 
 def check_same_model(ckpt: dict[str, Any], config: TrainConfig, resume: str | Path) -> None:

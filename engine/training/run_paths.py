@@ -11,10 +11,11 @@ from pathlib import Path
 
 from engine.errors import CheckpointError
 from engine.training.history import CONFIG_FILE, HISTORY_DIR, METRICS_FILE
+from engine.training.step_records import STEPS_FILE
 
 CHECKPOINT_NAME = "checkpoint.pt"
 # What a run writes into its folder; any of them there means the folder holds a run.
-RUN_FILES = (CHECKPOINT_NAME, CONFIG_FILE, METRICS_FILE, HISTORY_DIR)
+RUN_FILES = (CHECKPOINT_NAME, CONFIG_FILE, METRICS_FILE, HISTORY_DIR, STEPS_FILE)
 
 
 def resolve_checkpoint_path(path: str | Path) -> Path:

@@ -135,6 +135,7 @@ class FakeEngine:
         self._last_step = 0.0
         self.model: str | None = None
         self.weights_version = 0
+        self.device = "cpu"  # the load reply's device (a test may name a GPU)
 
     # ------------------------------------------------------------- the handle API
 
@@ -147,11 +148,11 @@ class FakeEngine:
             if op == "pause":
                 if self._training is not None and not self._paused:
                     self._paused = True
-                    self._queue.append(Paused(global_step=0))
+                    self._queue.append(Paused(global_step=self.weights_version))
             elif op == "resume":
                 if self._training is not None and self._paused:
                     self._paused = False
-                    self._queue.append(Resumed(global_step=0))
+                    self._queue.append(Resumed(global_step=self.weights_version))
             elif op == "stop":
                 self._stop = True
                 self._paused = False
@@ -227,12 +228,18 @@ class FakeEngine:
                         test_acc=None,
                         seconds=1.0,
                         checkpoint=f"{self.run_dir}/last.pt",
+                        epoch=epoch + 1,
+                        step=step - 1,
+                        steps_per_epoch=steps,
                     )
                     return
                 global_step += 1
                 self.weights_version = global_step
                 if self.fail_training and global_step == 3:
-                    yield Failed(message=self.fail_training)
+                    diverged = self.fail_training.startswith("training diverged")
+                    yield Failed(
+                        message=self.fail_training, reason="diverged" if diverged else "error"
+                    )
                     return
                 loss = 2.3 / (1 + 0.5 * global_step)
                 acc = min(0.99, 0.1 + 0.08 * global_step)
@@ -312,11 +319,13 @@ class FakeEngine:
                 "input_shape": (1, 28, 28),
                 "mean": (0.1307,),
                 "std": (0.3081,),
-                "weights": "random init",
+                "weights": f"checkpoint {checkpoint}" if checkpoint else "random init",
             },
             "summary": summary_dict(),
             "layers": [x["name"] for x in TINY_LAYERS],
             "classes": [str(i) for i in range(10)],
+            "device": self.device,  # where the model computes, as ModelOps.describe says
+            "precision": "float32",
         }
 
     def _row(self, layer: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from engine.training.config import make_config
 from engine.training.events import Progress, Started
 from tui import __main__ as cli
 from tui.link import EngineProgress, EngineReply, Link
-from tui.train.engine_routing import device_label
+from tui.train.engine_routing import started_device
 from tui.widgets.header import Status, status_text
 
 # ------------------------------------------------------------------------ pieces
@@ -102,9 +102,13 @@ def test_header_drops_speed_before_accuracy_when_narrow() -> None:
 
 def test_header_device_names_a_lower_precision() -> None:
     started = Started(run_dir="r", model="fast-net", device="cpu", epochs=1, steps_per_epoch=9)
-    assert device_label(started) == "cpu"
-    bf16 = Started(**{**started.__dict__, "precision": "bfloat16 autocast"})
-    assert device_label(bf16) == "cpu bfloat16"
+    assert started_device(started) == {"device": "cpu", "precision": "float32"}
+    bf16 = Started(
+        **{**started.__dict__, "precision": "bfloat16 autocast", "device_name": "cuda:0 (H200)"}
+    )
+    assert started_device(bf16) == {"device": "cuda:0 (H200)", "precision": "bf16"}
+    shown = status_text(Status(model="fast-net", state="training", **started_device(bf16)), 120)
+    assert "cuda:0 (H200) bf16" in shown.plain
 
 
 def test_fake_engine_digits_are_mnist(mnist_test_digits) -> None:

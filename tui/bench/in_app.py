@@ -121,7 +121,7 @@ async def in_app(
         complete = not ended
         if complete:
             await pilot.press("t")  # stop the run (it saves); the app closes the child on exit
-        await wait(pilot, lambda: main.state in ("finished", "failed"), 120)
+        await wait(pilot, lambda: main.state in ("stopped", "finished", "failed"), 120)
     if not complete or not started:
         raise RuntimeError(
             "the run ended before the measurement did; raise --train-subset"

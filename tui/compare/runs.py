@@ -1,11 +1,15 @@
 """Comparing runs in the UI: the compare view over the workbench.
 
-``cnn-tui --compare RUN_DIR RUN_DIR ...`` opens :class:`CompareScreen` over the workbench. It
-asks the engine child for ``compare_runs`` (purpose ``compare.runs``, through the
-``EngineService`` it is given; the main screen posts the answer to it as an ``EngineAnswer``)
-and shows a table (model, parameters, epochs, final and best test accuracy, training time) and
-two plots: test accuracy and training loss per epoch, one line per run. Keys: r reloads, x
-exports the table and curves as CSV into the first run's directory, escape goes back.
+``cnn-tui --compare RUN_DIR RUN_DIR ...``, or ``C`` in the app (a picker of the run folders,
+tui.compare.picker), opens :class:`CompareScreen` over the workbench. It asks the engine child
+for ``compare_runs`` (purpose ``compare.runs``, through the ``EngineService`` it is given; the
+main screen posts the answer to it as an ``EngineAnswer``) and shows a table (model,
+parameters, epochs, final and best test accuracy, training time), a legend line naming each
+run's colour (kept off the plots) and two plots over epochs: the training loss per step (the
+run folder's steps.jsonl, so a one-epoch run is a line too; per epoch for runs without one) and
+the accuracy (train per step as lines, test per epoch as dots). Keys: r reloads, x exports the
+table and curves as CSV into the first run's directory, escape goes back to the workbench as it
+was.
 """
 
 from __future__ import annotations
@@ -13,22 +17,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rich.color import Color
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual_plotext import PlotextPlot
 
 from engine.process.protocol import Reply
 from tui.engine_service import EngineAnswer, EngineService
+from tui.train.curve_plot import draw_chart, value_range
+from tui.widgets.cached_plot import CachedPlot
 
 PREFIX = "compare."
 COLUMNS = ("run", "model", "params", "epochs", "final acc", "best acc", "train time")
 PLOTS = (
-    ("acc-plot", "test accuracy %", "test_acc", 100.0),
-    ("loss-plot", "train loss", "train_loss", 1.0),
+    ("loss-plot", "train loss per step", "train_loss", 1.0),
+    ("acc-plot", "accuracy % (line train, dots test)", "train_acc", 100.0),
 )
+# One colour per run (xterm-256 numbers, which plotext and Rich both take), in table order.
+RUN_COLORS = (14, 214, 13, 10, 9, 12, 11, 15)
+SMOOTHING = 0.5  # EMA weight of the previous value for the per-step curves (light: they are
+# already means over a fiftieth of an epoch)
 
 
 def is_number(value: Any) -> bool:
@@ -70,6 +81,29 @@ def curve_points(run: dict[str, Any], key: str, scale: float) -> tuple[list[int]
     return [e for e, _ in pairs], [v for _, v in pairs]
 
 
+def step_points(run: dict[str, Any], key: str, scale: float) -> list[tuple[float, float]]:
+    """(x in epochs, value) of the run's per-step curve ``key``, lightly smoothed; the
+    per-epoch curve for a run without step records (older runs)."""
+    steps = run.get("steps") or {}
+    pairs = [
+        (x, v * scale)
+        for x, v in zip(steps.get("x") or [], steps.get(key) or [], strict=False)
+        if is_number(x) and is_number(v)
+    ]
+    if not pairs:
+        epochs, values = curve_points(run, key, scale)
+        return list(zip(epochs, values, strict=True))
+    smoothed, ema = [], pairs[0][1]
+    for x, value in pairs:
+        ema = SMOOTHING * ema + (1 - SMOOTHING) * value
+        smoothed.append((x, ema))
+    return smoothed
+
+
+def run_color(position: int) -> int:
+    return RUN_COLORS[position % len(RUN_COLORS)]
+
+
 def curve_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Long-format rows (one per run and epoch) for the CSV export."""
     rows = []
@@ -93,6 +127,7 @@ class CompareScreen(Screen):
     CompareScreen > #compare-title { height: 1; text-style: bold; padding: 0 1; }
     CompareScreen > #compare-status { height: auto; max-height: 3; padding: 0 1; }
     CompareScreen > #compare-table { height: auto; max-height: 12; }
+    CompareScreen > #compare-legend { height: auto; max-height: 2; padding: 0 1; }
     CompareScreen > #compare-plots { height: 1fr; min-height: 8; }
     CompareScreen PlotextPlot { width: 1fr; height: 1fr; }
     """
@@ -114,9 +149,10 @@ class CompareScreen(Screen):
         yield Static(f"Compare {len(self.run_dirs)} runs", id="compare-title", markup=False)
         yield Static("Reading the runs…", id="compare-status", markup=False)
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="compare-legend")
         with Horizontal(id="compare-plots"):
             for plot_id, _, _, _ in PLOTS:
-                yield PlotextPlot(id=plot_id)
+                yield CachedPlot(id=plot_id)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -162,20 +198,42 @@ class CompareScreen(Screen):
         for run in self.runs:
             table.add_row(*table_row(run))
         self.set_status("")
-        for plot_id, title, key, scale in PLOTS:
-            self.draw_plot(self.query_one(f"#{plot_id}", PlotextPlot), title, key, scale)
+        legend = Text()
+        for position, run in enumerate(self.runs):
+            color = Color.from_ansi(run_color(position))
+            legend.append(f"━ {run.get('name')}  ", style=f"bold {color.name}")
+        self.query_one("#compare-legend", Static).update(legend)
+        self.redraw()
 
-    def draw_plot(self, plot: PlotextPlot, title: str, key: str, scale: float) -> None:
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(title)
-        plt.xlabel("epoch")
-        for run in self.runs:
-            epochs, values = curve_points(run, key, scale)
-            if epochs:
-                plt.plot(epochs, values, marker="braille", label=str(run.get("name")))
-        plot.refresh()
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Both plots, for the plots' current width."""
+        for plot_id, title, key, scale in PLOTS:
+            self.draw_plot(self.query_one(f"#{plot_id}", CachedPlot), title, key, scale)
+
+    def draw_plot(self, plot: CachedPlot, title: str, key: str, scale: float) -> None:
+        """One line per run (per step), x in epochs; the accuracy plot adds each run's test
+        accuracy per epoch as dots of its colour. The legend is the line above the plots."""
+        series: list[tuple[list[tuple[float, float]], str, Any]] = []
+        for position, run in enumerate(self.runs):
+            color = run_color(position)
+            series.append((step_points(run, key, scale), "line", color))
+            if key == "train_acc":
+                epochs, values = curve_points(run, "test_acc", scale)
+                series.append((list(zip(epochs, values, strict=True)), "dots", color))
+        floor = 0.0 if scale == 1.0 else None
+        low, high = value_range([points for points, _, _ in series], floor=floor)
+        if scale == 100.0:
+            low, high = max(0.0, low), min(100.0, high)
+        right = max([float(run.get("epochs") or 0) for run in self.runs] + [1.0])
+        width = plot.size.width or self.size.width
+        height = plot.size.height
+        draw_chart(
+            plot.plt, title, series, epochs=right, width=width, ylim=(low, high), height=height
+        )
+        plot.changed()
 
     # --------------------------------------------------------------- actions
 

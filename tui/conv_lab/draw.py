@@ -21,11 +21,36 @@ UPPER_HALF = "\u2580"
 
 @dataclass
 class Panel:
-    """A titled block of text lines, all ``width`` cells wide."""
+    """A titled block of text lines, all ``width`` cells wide; a narrow panel's title is
+    wrapped at word boundaries onto several lines (``title_lines``)."""
 
     title: str
     lines: list[Text]
     width: int
+
+    @property
+    def title_lines(self) -> list[str]:
+        return self.title.split("\n")
+
+
+def title_width(label: str, map_width: int, narrow: bool, cap: int = 24) -> int:
+    """A panel's width for its map and title ``label``: the title on one line (up to ``cap``
+    cells), or, ``narrow``, only as wide as its longest word."""
+    if narrow:
+        return max(map_width, *(len(word) for word in label.split()))
+    return max(map_width, min(len(label), cap))
+
+
+def wrap_words(label: str, width: int) -> list[str]:
+    """``label`` on lines of at most ``width`` cells, broken only between words (a word
+    longer than the width is cut)."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word[:width])
+    return lines or [""]
 
 
 def lut_rgb(lut: np.ndarray, value01: float) -> tuple[int, int, int]:
@@ -105,11 +130,13 @@ def draw_map(
     factor: int = 1,
     box: tuple[int, int, int, int] | None = None,
     shown: np.ndarray | None = None,
+    narrow: bool = False,
 ) -> Panel:
     """One map as a Panel: half-block heatmap (upscaled by ``factor``) or numbers in cells.
 
     ``box`` (top, left, bottom, right), half-open in map cells, is highlighted; ``shown``
-    replaces the numbers printed in number view (a digit's 0-255 pixels).
+    replaces the numbers printed in number view (a digit's 0-255 pixels); ``narrow`` wraps
+    the title rather than widening the panel for it.
     """
     values = np.asarray(values, dtype=np.float64)
     unit = display.to_unit(values, lo, hi)
@@ -156,5 +183,5 @@ def draw_map(
                 lines.append(_line([UPPER_HALF] * bw, keys))
         width = bw
     label = f"{title} {h}x{w}"
-    width = max(width, min(len(label), 24))
-    return Panel(label[:width], lines, width)
+    width = title_width(label, width, narrow)
+    return Panel("\n".join(wrap_words(label, width)), lines, width)

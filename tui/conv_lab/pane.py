@@ -10,10 +10,13 @@ shows them while it has focus):
     o      pooling none / max / avg     z      pool size 2 / 3
     v      heatmaps / numbers           w      step mode on / off
     arrows move the window (step mode)  [ / ]  previous / next filter in step mode
-    a      play / stop the slide
+           (in the numbers view outside step mode they scroll the numbers)
+    PgUp / PgDn, Home / End  scroll the figure    a  play / stop the slide
 
-Input, filters, output and pooled output are drawn side by side with one shared colour scale
-(diverging, symmetric about 0, when any value is negative) and a colour bar under them. In step
+Input, filters, output and pooled output are drawn side by side, enlarged by the largest whole
+factor that fits the room (``tui.conv_lab.figure``), with one shared colour scale (diverging,
+symmetric about 0, when any value is negative) and a colour bar pinned under them; a figure
+larger than the room (numbers, small terminals) scrolls, and the bar says how. In step
 mode the window is outlined on the (padded) input, its output cell on the output, and the
 element-wise products and their sum plus bias are printed. A setting that cannot work (an even
 kernel with 'same', a kernel larger than the padded input, malformed custom numbers, ...) shows
@@ -28,7 +31,6 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -36,16 +38,16 @@ from textual.widgets import Input, Static
 
 from engine.errors import EngineError
 from engine.render.terminal import color_mode as detect_color_mode
-from tui.conv_lab.figure import explain_text, figure
-from tui.conv_lab.state import ConvLabState
+from tui.conv_lab.canvas import ColourBarLine, FittedLine, LabCanvas
+from tui.conv_lab.captions import KEY_PARTS, KEY_SEP, key_line, key_parts, status_line
+from tui.conv_lab.figure import explain_text
+from tui.conv_lab.kernel_field import KernelInput
+from tui.conv_lab.state import FIELD_SYNTAX, ConvLabState
 from tui.widgets.delegate import state_attribute
 
 PLAY_INTERVAL_S = 0.25
 
-KEY_HELP = (
-    "i/I input  n/N digit  f/F filter  e custom  p pad  +/- stride  o pool  z size  "
-    "v values  w step  arrows [ ] cell  a play"
-)
+KEY_HELP = KEY_SEP.join(part.text for part in KEY_PARTS)
 
 
 def _setting_key(method: str, *args: int) -> Callable[[ConvLab], None]:
@@ -60,15 +62,34 @@ def _setting_key(method: str, *args: int) -> Callable[[ConvLab], None]:
     return action
 
 
-class KernelInput(Input):
-    """The custom-kernel field: enter applies (handled by ConvLab), escape cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
-
-    def action_cancel(self) -> None:
-        lab = next((a for a in self.ancestors if isinstance(a, ConvLab)), None)
-        if lab is not None:
-            lab.close_custom()
+# The tab's keys (its footer and the ? screen show them while the lab has focus).
+CONV_LAB_BINDINGS = [
+    Binding("i", "next_input", "Input"),
+    Binding("I", "previous_input", "Prev input", show=False),
+    Binding("n", "next_digit", "Digit"),
+    Binding("N", "previous_digit", "Prev digit", show=False),
+    Binding("f", "next_filter", "Filter"),
+    Binding("F", "previous_filter", "Prev filter", show=False),
+    Binding("e", "edit_custom", "Custom kernel"),
+    Binding("p", "cycle_padding", "Padding"),
+    Binding("plus,equals_sign", "stride(1)", "Stride+"),
+    Binding("minus", "stride(-1)", "Stride-", show=False),
+    Binding("o", "cycle_pool", "Pool"),
+    Binding("z", "cycle_pool_size", "Pool size", show=False),
+    Binding("v", "toggle_values", "Numbers"),
+    Binding("w", "toggle_step", "Step mode"),
+    Binding("a", "toggle_play", "Play"),
+    Binding("left", "move(0,-1)", "Left", show=False),
+    Binding("right", "move(0,1)", "Right", show=False),
+    Binding("up", "move(-1,0)", "Up", show=False),
+    Binding("down", "move(1,0)", "Down", show=False),
+    Binding("pageup", "scroll_figure(-1)", "Scroll up", show=False),
+    Binding("pagedown", "scroll_figure(1)", "Scroll down", show=False),
+    Binding("home", "scroll_figure(-1000)", "Scroll to top", show=False),
+    Binding("end", "scroll_figure(1000)", "Scroll to bottom", show=False),
+    Binding("right_square_bracket", "channel(1)", "Next filter map", show=False),
+    Binding("left_square_bracket", "channel(-1)", "Prev filter map", show=False),
+]
 
 
 class ConvLab(Widget, can_focus=True):
@@ -79,42 +100,19 @@ class ConvLab(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     ConvLab { layout: vertical; height: 1fr; width: 1fr; }
-    ConvLab > #conv-status { height: auto; text-style: bold; }
-    ConvLab > #conv-keys { height: auto; color: $text-muted; }
+    ConvLab > #conv-status { height: 1; text-style: bold; }
+    ConvLab > #conv-keys { height: 1; color: $text-muted; }
     ConvLab > #conv-custom { display: none; }
     ConvLab.-editing > #conv-custom { display: block; }
     ConvLab > #conv-message { height: auto; color: $error; text-style: bold; display: none; }
     ConvLab.-error > #conv-message { display: block; }
     ConvLab > #conv-formula { height: auto; }
-    ConvLab > #conv-canvas { height: 1fr; }
     ConvLab > #conv-explain { height: auto; max-height: 50%; display: none; }
     ConvLab.-stepping > #conv-explain { display: block; }
-    ConvLab #conv-figure { width: auto; height: auto; }
+    ConvLab > #conv-bar { height: 1; }
     """
 
-    BINDINGS = [
-        Binding("i", "next_input", "Input"),
-        Binding("I", "previous_input", "Prev input", show=False),
-        Binding("n", "next_digit", "Digit"),
-        Binding("N", "previous_digit", "Prev digit", show=False),
-        Binding("f", "next_filter", "Filter"),
-        Binding("F", "previous_filter", "Prev filter", show=False),
-        Binding("e", "edit_custom", "Custom kernel"),
-        Binding("p", "cycle_padding", "Padding"),
-        Binding("plus,equals_sign", "stride(1)", "Stride+"),
-        Binding("minus", "stride(-1)", "Stride-", show=False),
-        Binding("o", "cycle_pool", "Pool"),
-        Binding("z", "cycle_pool_size", "Pool size", show=False),
-        Binding("v", "toggle_values", "Numbers"),
-        Binding("w", "toggle_step", "Step mode"),
-        Binding("a", "toggle_play", "Play"),
-        Binding("left", "move(0,-1)", "Left", show=False),
-        Binding("right", "move(0,1)", "Right", show=False),
-        Binding("up", "move(-1,0)", "Up", show=False),
-        Binding("down", "move(1,0)", "Down", show=False),
-        Binding("right_square_bracket", "channel(1)", "Next filter map", show=False),
-        Binding("left_square_bracket", "channel(-1)", "Prev filter map", show=False),
-    ]
+    BINDINGS = CONV_LAB_BINDINGS
 
     color_mode: reactive[str] = reactive("256")
 
@@ -142,19 +140,18 @@ class ConvLab(Widget, can_focus=True):
         self._timer: Timer | None = None
         self.set_reactive(ConvLab.color_mode, color_mode or detect_color_mode())
 
-    # ------------------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        yield Static(id="conv-status", markup=False)
-        yield Static(KEY_HELP, id="conv-keys", markup=False)
+        yield FittedLine(id="conv-status", markup=False)
+        yield FittedLine(KEY_HELP, id="conv-keys", markup=False)
         yield KernelInput(
-            placeholder="custom kernel, e.g. 1,0,-1;1,0,-1;1,0,-1  (enter applies, esc cancels)",
+            placeholder=f"custom kernel: {FIELD_SYNTAX}  (enter applies, esc cancels)",
             id="conv-custom",
         )
         yield Static(id="conv-message", markup=False)
         yield Static(id="conv-formula", markup=False)
         yield Static(id="conv-explain", markup=False)
-        with VerticalScroll(id="conv-canvas"):
-            yield Static(id="conv-figure", markup=False)
+        yield LabCanvas(id="conv-canvas")
+        yield ColourBarLine(id="conv-bar", markup=False)
 
     def on_mount(self) -> None:
         self.recompute()
@@ -162,11 +159,13 @@ class ConvLab(Widget, can_focus=True):
     def on_resize(self) -> None:
         self.redraw()
 
+    def on_lab_canvas_redrawn(self) -> None:
+        self.draw_bar()
+
     def watch_color_mode(self) -> None:
         if self.is_mounted:
             self.redraw()
 
-    # ------------------------------------------------------------------------------ state
     @property
     def playing(self) -> bool:
         return self._timer is not None
@@ -189,21 +188,28 @@ class ConvLab(Widget, can_focus=True):
         self.set_message(message)
         self.redraw()
 
-    # ------------------------------------------------------------------------------ drawing
     def redraw(self) -> None:
+        """Status, keys, formula, explanation, then the figure fitted to the canvas and the
+        colour bar; every one-line text fitted to the width, its full text in a tooltip."""
         if not self.is_mounted:
             return
-        self.query_one("#conv-status", Static).update(self.status_text())
+        width = self.size.width or 120
+        status = status_line(self.state, width, self.playing)
+        self.query_one("#conv-status", FittedLine).show(status, self.status_text().plain)
+        all_keys = KEY_SEP.join(part.text for part in key_parts(self.state))
+        self.query_one("#conv-keys", FittedLine).show(key_line(self.state, width), all_keys)
         result = self.state.result
         formula = "\n".join(result.formula_lines()) if result else ""
         self.query_one("#conv-formula", Static).update(formula)
-        width = self.query_one("#conv-canvas").size.width or self.size.width or 120
-        lab_figure = figure(self.state, self.color_mode, max(20, width - 1))
-        self.query_one("#conv-figure", Static).update(lab_figure)
         self.query_one("#conv-explain", Static).update(explain_text(self.state))
         self.set_class(self.state.step_mode, "-stepping")
+        self.query_one(LabCanvas).draw(self.state, self.color_mode)
+        self.draw_bar()
 
-    # ------------------------------------------------------------------------------ actions
+    def draw_bar(self) -> None:
+        overflowing = self.query_one(LabCanvas).overflowing
+        self.query_one(ColourBarLine).show_scale(self.state, self.color_mode, overflowing)
+
     action_next_input = _setting_key("step_input", 1)
     action_previous_input = _setting_key("step_input", -1)
     action_next_digit = _setting_key("step_digit", 1)
@@ -256,8 +262,16 @@ class ConvLab(Widget, can_focus=True):
         self.redraw()
 
     def action_move(self, rows: int, cols: int) -> None:
-        if self.state.move(rows, cols):
+        """Arrows: scroll the numbers view (outside step mode), else move the step cell."""
+        if self.state.show_values and not self.state.step_mode:
+            self.query_one(LabCanvas).scroll_step(rows, cols)
+        elif self.state.move(rows, cols):
             self.redraw()
+
+    def action_scroll_figure(self, pages: int) -> None:
+        """Page the canvas up or down (1000 pages: to the end)."""
+        canvas = self.query_one(LabCanvas)
+        canvas.scroll_step(pages * max(1, canvas.size.height - 1), 0)
 
     def action_channel(self, step: int) -> None:
         if self.state.step_channel(step):

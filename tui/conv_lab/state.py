@@ -7,12 +7,14 @@ and the status line. It holds no Textual state, so the widget only lays out, dra
 
 from __future__ import annotations
 
+import numpy as np
 from rich.text import Text
 
 from engine.convlab import explain, inputs, lab
 from engine.convlab.explain import CellExplanation
 from engine.convlab.inputs import LabFilter, LabInput
 from engine.errors import EngineError
+from tui.widgets.fit_text import Part
 
 INPUT_CHOICES = ("squares8", "squares6", "map4", "digit", "volume")
 FILTER_CHOICES: tuple[tuple[str, ...], ...] = (
@@ -29,6 +31,8 @@ PADDING_CHOICES = ("valid", "same", "1", "2")
 POOL_CHOICES = (None, "max", "avg")
 POOL_SIZES = (2, 3)
 MAX_STRIDE = 4
+# How the custom-kernel field wants a kernel typed (the CLI's ``custom:`` prefix is not typed).
+FIELD_SYNTAX = "rows split by ';' and numbers by ',', e.g. 1,0,-1;1,0,-1;1,0,-1"
 
 
 class ConvLabState:
@@ -127,21 +131,7 @@ class ConvLabState:
 
     def status_text(self, playing: bool = False) -> Text:
         """The settings on one line (``playing``: the slide is running)."""
-        lab_input = self.lab_input
-        label = f" (label {lab_input.label})" if lab_input and lab_input.label is not None else ""
-        shape = f" {lab_input.shape_text}" if lab_input else ""
-        filters = ", ".join(f.name for f in self.filters) or " + ".join(self.filter_specs)
-        pool = f"{self.pool} {self.pool_size}x{self.pool_size}" if self.pool else "none"
-        view = "numbers" if self.show_values else "heatmaps"
-        step = "off"
-        if self.step_mode:
-            c, i, j = self.cursor
-            step = f"cell [{c}, {i}, {j}]" + (" (playing)" if playing else "")
-        return Text(
-            f"input {self.input_spec}{label}{shape} | filters {filters} | "
-            f"padding {self.padding} | stride {self.stride} | pool {pool} | {view} | "
-            f"step {step}"
-        )
+        return Text(" | ".join(part.text for part in status_parts(self, playing, short=False)))
 
     # -- settings the keys change -----------------------------------------------------------
     def step_input(self, step: int) -> None:
@@ -162,8 +152,9 @@ class ConvLabState:
         self.filter_index = (self.filter_index + step) % len(self.filter_choices)
 
     def use_custom(self, text: str) -> None:
-        """Make the typed kernel the filter; EngineError (settings unchanged) if malformed."""
-        kernel = inputs.parse_kernel(text)
+        """Make the typed kernel the filter; EngineError (settings unchanged) if malformed,
+        its one-line message teaching the field's syntax (``FIELD_SYNTAX``), never the CLI's."""
+        kernel = parse_field_kernel(text)
         self.custom = (f"custom:{inputs.format_kernel(kernel)}",)
         self.filter_index = len(self.filter_choices) - 1
 
@@ -231,3 +222,44 @@ class ConvLabState:
         self.cursor = (c, i + (j + 1) // w, (j + 1) % w)
         self.clamp_cursor()
         return True
+
+
+def parse_field_kernel(text: str) -> np.ndarray:
+    """The kernel typed into the lab's field (rows, no ``custom:``); EngineError whose one-line
+    message teaches the field's syntax (``FIELD_SYNTAX``), never the CLI's."""
+    try:
+        return inputs.parse_kernel(text, syntax=FIELD_SYNTAX)
+    except EngineError as exc:
+        message = str(exc)
+        if FIELD_SYNTAX not in message:
+            message = f"{message}; type {FIELD_SYNTAX}"
+        raise type(exc)(message) from None
+
+
+def status_parts(state: ConvLabState, playing: bool, short: bool) -> list[Part]:
+    """The settings as parts (``tui.widgets.fit_text``: the lowest priority is dropped
+    first); a setting left at its default matters less than one changed (``short``: the
+    compact labels)."""
+    lab_input = state.lab_input
+    label = f" (label {lab_input.label})" if lab_input and lab_input.label is not None else ""
+    shape = f" {lab_input.shape_text}" if lab_input else ""
+    filters = ", ".join(f.name for f in state.filters) or " + ".join(state.filter_specs)
+    pool = f"{state.pool} {state.pool_size}x{state.pool_size}" if state.pool else "none"
+    view = "numbers" if state.show_values else "heatmaps"
+    step = "off"
+    if state.step_mode:
+        c, i, j = state.cursor
+        step = f"cell [{c}, {i}, {j}]" + (" (playing)" if playing else "")
+    name = state.input_spec
+    return [
+        Part(f"{name}{label}{shape}" if short else f"input {name}{label}{shape}", 0),
+        Part(filters if short else f"filters {filters}", 0),
+        Part(
+            f"pad {state.padding}" if short else f"padding {state.padding}",
+            -1 - (state.padding == "valid"),
+        ),
+        Part(f"stride {state.stride}", -1 - (state.stride == 1)),
+        Part("no pool" if short and not state.pool else f"pool {pool}", -1 - (not state.pool)),
+        Part(view, -3),
+        Part(step if short and state.step_mode else f"step {step}", 0 if state.step_mode else -3),
+    ]

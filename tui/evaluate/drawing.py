@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from tui.evaluate import views
+from tui.evaluate.lines import Wording
 from tui.evaluate.state import DIGIT_OPS, EvaluateState
 from tui.widgets.heatmap import HeatmapGrid
+
+Hint = tuple[Wording, ...]  # a status-line text's wordings, longest first
 
 
 class EvaluateDrawer:
@@ -13,8 +16,9 @@ class EvaluateDrawer:
     def __init__(self, maps: HeatmapGrid) -> None:
         self.maps = maps
 
-    def draw(self, view: str, state: EvaluateState, ascii_mode: bool) -> str | None:
-        """Draw ``view``; returns the hint for the status line (None: keep the status)."""
+    def draw(self, view: str, state: EvaluateState, ascii_mode: bool) -> Hint | None:
+        """Draw ``view``; returns the hint for the status line (None: keep the status): its
+        wordings, longest first."""
         maps = self.maps
         maps.model.show_titles = True
         maps.set_highlight(None)
@@ -26,7 +30,7 @@ class EvaluateDrawer:
             self._actmax(state)
         return None
 
-    def _digit(self, state: EvaluateState, ascii_mode: bool) -> str | None:
+    def _digit(self, state: EvaluateState, ascii_mode: bool) -> Hint | None:
         first = next(iter(state.digit.values()), None)
         if first is None:
             self.maps.clear("explaining…", caption=f"digit #{state.digit_index}")
@@ -37,7 +41,7 @@ class EvaluateDrawer:
         caption = f"{views.digit_title(first)} · why class {target}"
         self.maps.set_maps(images, titles=titles, rgb=True, caption=caption)
         note = views.gradcam_note(state.digit.get("gradcam"))
-        return note or views.DIGIT_HELP.format(target=target)
+        return (note,) if note else views.digit_help(target)
 
     def _gallery(self, state: EvaluateState) -> None:
         gallery = state.gallery

@@ -21,23 +21,35 @@ from textual.widgets import Static
 
 from engine.render.colormap import COLORMAPS, apply, rgb_to_xterm256
 from tui.evaluate.views import cell_values
+from tui.widgets.fit_text import SEPARATOR, Part
 
-CELL = 5  # columns per matrix cell: up to four digits and a space
+CELL = 5  # columns per matrix cell at scale 1: up to four digits and a space
 LABEL = 4  # the row label column ("  7 ")
+ACC_WIDTH = 7  # the accuracy column (" 100.0%")
+MAX_SCALE = 6  # rows per cell at most (a 61-row matrix)
+CELL_TEXT_MIN = 26  # columns kept beside the matrix for the text of the cell under the cursor
+
+
+def summary_parts(payload: dict[str, Any] | None) -> list[Part]:
+    """The summary line's parts; accuracy and a NaN warning are kept longest."""
+    if not payload:
+        return [Part("Evaluating on the test split…", 0)]
+    parts = [
+        Part(f"{payload['split']} split", 1),
+        Part(f"{payload['count']:,} digits", 2),
+        Part(f"loss {payload['loss']:.4f}", 3),
+        Part(f"accuracy {100 * payload['accuracy']:.2f}%", 5),
+        Part(f"{payload['wrong']:,} wrong", 4),
+    ]
+    bad = payload.get("nonfinite_weights") or 0
+    if bad:  # why the loss is nan, in the same line
+        parts.append(Part(f"! {bad:,} weights are NaN/inf", 6))
+    return parts
 
 
 def summary_text(payload: dict[str, Any] | None) -> str:
-    if not payload:
-        return "Evaluating on the test split…"
-    text = (
-        f"{payload['split']} split · {payload['count']:,} digits · loss "
-        f"{payload['loss']:.4f} · accuracy {100 * payload['accuracy']:.2f}% · "
-        f"{payload['wrong']:,} wrong"
-    )
-    bad = payload.get("nonfinite_weights") or 0
-    if bad:  # why the loss is nan, in the same line
-        text += f" · ! {bad:,} weights are NaN/inf"
-    return text
+    """The summary line in full."""
+    return SEPARATOR.join(part.text for part in summary_parts(payload))
 
 
 def _cell_style(rgb: np.ndarray, mode: str) -> Style:
@@ -51,32 +63,76 @@ def _cell_style(rgb: np.ndarray, mode: str) -> Style:
     return Style(color=Color.from_ansi(16 if light else 231), bgcolor=Color.from_ansi(code))
 
 
+def cell_width(scale: int) -> int:
+    """Columns per matrix cell at ``scale`` (rows per cell): a little wider each step, so
+    cells stay near square in terminal cells about twice as tall as wide."""
+    return CELL + scale - 1
+
+
+def matrix_size(scale: int, classes: int = 10) -> tuple[int, int]:
+    """(columns, rows) of the matrix drawn at ``scale``."""
+    return LABEL + classes * cell_width(scale) + ACC_WIDTH, 1 + classes * scale
+
+
+def fit_scale(width: int, height: int, classes: int = 10) -> int:
+    """The largest whole scale (1..MAX_SCALE) at which the matrix fits ``width`` x ``height``
+    cells; 1 when none does."""
+    for scale in range(MAX_SCALE, 1, -1):
+        columns, rows = matrix_size(scale, classes)
+        if columns <= width and rows <= height:
+            return scale
+    return 1
+
+
+def _count_label(count: int, cursor: bool, width: int, scale: int) -> str:
+    """A cell's count ("·" for none, "[n]" under the cursor) in ``width`` columns."""
+    if scale == 1:  # the compact matrix keeps its right-aligned columns
+        return f"[{count:>{width - 2}}]" if cursor else f"{count if count else '·':>{width - 1}} "
+    return (f"[{count}]" if cursor else f"{count if count else '·'}").center(width)
+
+
 def matrix_text(
-    confusion: np.ndarray, per_class: Sequence[float], cursor: tuple[int, int], mode: str
+    confusion: np.ndarray,
+    per_class: Sequence[float],
+    cursor: tuple[int, int],
+    mode: str,
+    scale: int = 1,
 ) -> Text:
-    """Header, one line per true class (counts in coloured cells, accuracy at the end)."""
-    classes = len(confusion)
+    """Header, then ``scale`` lines per true class (counts in coloured cells ``scale`` rows
+    tall and ``cell_width(scale)`` wide, on their middle line with the row's accuracy)."""
+    classes, width, middle = len(confusion), cell_width(scale), scale // 2
     text = Text()
     text.append("t╲p".ljust(LABEL), Style(dim=True))  # rows: true class, columns: predicted
-    text.append("".join(f"{c:>{CELL - 1}} " for c in range(classes)), Style(bold=True))
+    if scale == 1:
+        header = "".join(f"{c:>{CELL - 1}} " for c in range(classes))
+    else:
+        header = "".join(str(c).center(width) for c in range(classes))
+    text.append(header, Style(bold=True))
     text.append("   acc\n", Style(bold=True))
     colours = apply(cell_values(confusion), COLORMAPS["sequential"])
     for row in range(classes):
-        text.append(f"{row:>{LABEL - 1}} ", Style(bold=True))
-        for col in range(classes):
-            count = int(confusion[row][col])
-            label = f"{count if count else '·':>{CELL - 1}} "  # dots keep mistakes legible
-            style = Style() if mode == "ascii" else _cell_style(colours[row, col], mode)
-            if (row, col) == tuple(cursor):
-                label = f"[{count:>{CELL - 2}}]"
-                style = style + Style(bold=True, reverse=True)
-            text.append(label, style)
-        accuracy = per_class[row] if row < len(per_class) else None
-        shown = (
-            "     -" if accuracy is None or not np.isfinite(accuracy) else f"{100 * accuracy:5.1f}%"
-        )
-        text.append(f" {shown}\n")
+        for line in range(scale):
+            label = f"{row:>{LABEL - 1}} " if line == middle else " " * LABEL
+            text.append(label, Style(bold=True))
+            for col in range(classes):
+                count = int(confusion[row][col])
+                at_cursor = (row, col) == tuple(cursor)
+                shown = _count_label(count, at_cursor, width, scale)
+                style = Style() if mode == "ascii" else _cell_style(colours[row, col], mode)
+                if at_cursor:
+                    style = style + Style(bold=True, reverse=True)
+                text.append(shown if line == middle else " " * width, style)
+            text.append(f" {_accuracy(per_class, row)}" if line == middle else "")
+            text.append("\n")
+    text.right_crop(1)  # no empty line under the last row
     return text
+
+
+def _accuracy(per_class: Sequence[float], row: int) -> str:
+    accuracy = per_class[row] if row < len(per_class) else None
+    if accuracy is None or not np.isfinite(accuracy):
+        return "     -"
+    return f"{100 * accuracy:5.1f}%"
 
 
 class ConfusionMatrix(Widget):
@@ -91,6 +147,7 @@ class ConfusionMatrix(Widget):
 
     cursor: reactive[tuple[int, int]] = reactive((0, 0))
     color_mode: reactive[str] = reactive("256")
+    scale: reactive[int] = reactive(1, layout=True)  # rows per cell (MatrixPanel fits it)
 
     def __init__(self, *, color_mode: str = "256", id: str | None = None) -> None:
         super().__init__(id=id)
@@ -116,7 +173,7 @@ class ConfusionMatrix(Widget):
     def render(self) -> Text:
         if self.confusion is None:
             return Text("")
-        return matrix_text(self.confusion, self.per_class, self.cursor, self.color_mode)
+        return matrix_text(self.confusion, self.per_class, self.cursor, self.color_mode, self.scale)
 
 
 def cell_text(true: int, pred: int, count: int) -> str:
@@ -129,7 +186,13 @@ def cell_text(true: int, pred: int, count: int) -> str:
 
 
 class MatrixPanel(Horizontal):
-    """The confusion matrix beside the text of the cell under its cursor."""
+    """The confusion matrix beside the text of the cell under its cursor (under it when the
+    terminal is too narrow for both side by side: class ``-stacked``)."""
+
+    DEFAULT_CSS = """
+    MatrixPanel.-stacked { layout: vertical; }
+    MatrixPanel.-stacked > #eval-cell { height: auto; padding: 1 0 0 4; }
+    """
 
     def __init__(self, *, color_mode: str, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -138,6 +201,16 @@ class MatrixPanel(Horizontal):
     def compose(self) -> ComposeResult:
         yield ConfusionMatrix(id="eval-matrix", color_mode=self.color_mode)
         yield Static("", id="eval-cell", markup=False)
+
+    def on_resize(self) -> None:
+        """Enlarge the matrix by the largest whole scale that fits, leaving room beside it
+        for the cell's text."""
+        width, height = self.content_size
+        matrix = self.query_one(ConfusionMatrix)
+        classes = 10 if matrix.confusion is None else len(matrix.confusion)
+        stacked = width - matrix_size(1, classes)[0] < CELL_TEXT_MIN
+        self.set_class(stacked, "-stacked")
+        matrix.scale = 1 if stacked else fit_scale(width - CELL_TEXT_MIN, height, classes)
 
     def set_data(self, confusion: np.ndarray, per_class: Sequence[float]) -> None:
         self.query_one(ConfusionMatrix).set_data(confusion, per_class)

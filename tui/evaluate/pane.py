@@ -25,13 +25,13 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Static
 
 from engine.process.protocol import Reply
 from tui.engine_service import EngineAnswer, EngineService
 from tui.evaluate import views
-from tui.evaluate.drawing import EvaluateDrawer
-from tui.evaluate.matrix import MatrixPanel, summary_text
+from tui.evaluate.drawing import EvaluateDrawer, Hint
+from tui.evaluate.lines import FitLine, joined
+from tui.evaluate.matrix import MatrixPanel, summary_parts, summary_text
 from tui.evaluate.state import DIGIT_OPS, EvaluateState, Step
 from tui.widgets.delegate import state_attribute
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
@@ -119,11 +119,11 @@ class EvaluatePane(Widget, can_focus=True):
         self.state = EvaluateState()
 
     def compose(self) -> ComposeResult:
-        yield Static(summary_text(None), id="eval-summary", markup=False)
-        yield Static("", id="eval-status", markup=False)
+        yield FitLine(summary_text(None), id="eval-summary", markup=False)
+        yield FitLine("", id="eval-status", markup=False)
         yield MatrixPanel(id="eval-body", color_mode=self.color_mode)
         yield HeatmapGrid(id="eval-maps", color_mode=self.color_mode)
-        yield Static(views.KEY_HELP["matrix"], id="eval-keys", markup=False)
+        yield FitLine(views.key_parts("matrix"), id="eval-keys", markup=False)
 
     def on_show(self) -> None:
         """Evaluate whenever the tab is shown: the engine caches the result per weights, so
@@ -152,15 +152,16 @@ class EvaluatePane(Widget, can_focus=True):
         elif (handler := getattr(self, f"got_{kind}", None)) is not None:
             handler(reply.payload or {}, kwargs)
 
-    def set_status(self, text: str, error: bool = False) -> None:
-        """The line under the summary: a problem (kept until the view changes) or a hint."""
-        if self.state.set_status(text, error) and self.is_mounted:
-            self.query_one("#eval-status", Static).update(text)
+    def set_status(self, text: str | Hint, error: bool = False) -> None:
+        """The status line: a problem (kept until the view changes), a hint or its wordings."""
+        wordings = (text,) if isinstance(text, str) else text
+        if self.state.set_status(joined(wordings[0]), error) and self.is_mounted:
+            self.query_one("#eval-status", FitLine).set_wordings(*wordings)
 
     # -------------------------------------------------------------------- replies
     def got_evaluate(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         self.state.evaluation = payload
-        self.query_one("#eval-summary", Static).update(summary_text(payload))
+        self.query_one("#eval-summary", FitLine).set_wordings(summary_parts(payload))
         self.query_one(MatrixPanel).set_data(payload["confusion"], payload["per_class"])
         if self.state.status == EVALUATING:
             self.set_status("")
@@ -267,7 +268,7 @@ class EvaluatePane(Widget, can_focus=True):
         self.set_class(view != "matrix", "-pictures")
         self.state.status_is_error = False
         self.set_status("")
-        self.query_one("#eval-keys", Static).update(views.KEY_HELP[view])
+        self.query_one("#eval-keys", FitLine).set_wordings(views.key_parts(view))
         self._draw()
 
     def watch_color_mode(self, mode: str) -> None:

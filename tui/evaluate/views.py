@@ -13,8 +13,10 @@ import numpy as np
 
 from engine.render.colormap import COLORMAPS, apply
 from engine.render.maps import scale_maps
+from tui.widgets.fit_text import SEPARATOR, Part
 
 OVERLAY_ALPHA = 0.6
+# Each view's keys, most needed first (a narrow line drops the last ones; ? lists them all).
 KEY_HELP = {
     "matrix": "arrows move · enter digits of the cell · w all mistakes · a act-max · "
     "u update · x export",
@@ -27,6 +29,23 @@ DIGIT_HELP = (
     "bright = the pixels and places that raise the score of {target}; occlusion: "
     "red where covering the digit lowers p({target}), blue where it raises it"
 )
+# The same legend shorter, for narrower lines: the occlusion colours are kept longest, as they
+# are the part of the picture that cannot be read without it.
+DIGIT_HELP_PARTS = (
+    Part("bright: raises the score of {target}", 0),
+    Part("occlusion: red = covering lowers p({target}), blue = raises it", 1),
+)
+
+
+def key_parts(view: str) -> list[str]:
+    """The view's key help as parts, most needed first."""
+    return KEY_HELP[view].split(SEPARATOR)
+
+
+def digit_help(target: Any) -> tuple[str, list[Part]]:
+    """The digit view's legend: the full sentence, then its parts (for narrow lines)."""
+    parts = [Part(p.text.format(target=target), p.priority) for p in DIGIT_HELP_PARTS]
+    return DIGIT_HELP.format(target=target), parts
 
 
 # --------------------------------------------------------------------------- pictures

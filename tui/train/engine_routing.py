@@ -12,6 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.training.events import EpochEnd, Failed, Finished, Paused, Progress, Resumed, Started
+from tui.train.run_words import (
+    NO_RUN,
+    RunWords,
+    how_it_ended,
+    model_status,
+    started_device,
+    step_at,
+)
+from tui.train.training_actions import LastRun
+from tui.widgets.fit_text import shorten_path
 
 if TYPE_CHECKING:
     from engine.training.events import Event
@@ -21,13 +31,6 @@ if TYPE_CHECKING:
     from tui.train.kernel_history import KernelSnapshots
     from tui.train.tab import TrainTab
     from tui.train.training_actions import RunControl, RunState
-
-
-def device_label(event: Started) -> str:
-    """The header's device: "cpu", or "cpu bfloat16" where the step runs in lower precision."""
-    if event.precision == "float32":
-        return event.device
-    return f"{event.device} {event.precision.split()[0]}"
 
 
 class TrainEvents:
@@ -48,6 +51,7 @@ class TrainEvents:
         self.snapshots = snapshots
         self.engine = engine
         self.tab = tab
+        self.words = RunWords(run, tab)  # the pane's words between runs
         self.image_pending = bool(options.image)  # --image: shown once the model loads
         self.steps_per_epoch: int | None = None
 
@@ -104,12 +108,18 @@ class TrainEvents:
         if kwargs.get("checkpoint") and info.get("name"):
             run.next_config = replace(run.next_config, model=info["name"])
             run.loaded_model = info["name"]
-        tab.update_status(model=run.loaded_model or "?")
+        # Everything on screen belongs to the model in view: no run of it yet, the last
+        # run (if any) labelled as the previous one.
+        tab.update_status(model=run.loaded_model or "?", **model_status(payload))
+        if not run.train_after_load:
+            tab.set_state("idle")
+        tab.training.clear(self.words.idle_message())
         inspector = tab.inspector
         inspector.set_message("")
-        inspector.set_model(info, summary)
+        inspector.set_model(info, summary, classes=payload.get("classes"))  # ImageNet's names
         checkpoint = kwargs.get("checkpoint")
         self.snapshots.reset(str(Path(checkpoint).parent) if checkpoint else None)
+        tab.opened.loaded(checkpoint)  # a saved run: its curves, accuracy and kernel history
         chosen = self.feed.selection
         chosen.layer_name = None
         table = tab.table
@@ -121,8 +131,6 @@ class TrainEvents:
             self.image_pending = False
             self.engine.want("image", "image", path=self.options.image)
         self.feed.refresh()
-        if run.state == "starting" and not run.train_after_load:
-            tab.set_state("idle")
         if run.train_after_load:
             self.control.start_training()
 
@@ -134,6 +142,9 @@ class TrainEvents:
         if isinstance(event, Progress):
             pane.progress(event)
             self.steps_per_epoch = event.steps_per_epoch
+            if self.run.state != "training":  # a late Progress after pause or stop
+                self.tab.update_status(epoch=event.epoch, step=event.step)
+                return
             self.tab.update_status(
                 epoch=event.epoch,
                 step=event.step,
@@ -147,34 +158,48 @@ class TrainEvents:
             self.tab.update_status(test_acc=event.test_acc, step=self.steps_per_epoch)
         elif isinstance(event, Paused):
             self.set_running_state("paused")
+            self.tab.update_status(
+                samples_per_sec=None, **step_at(event.global_step, self.steps_per_epoch)
+            )
             self.feed.refresh(only_idle=True)
         elif isinstance(event, Resumed):
             self.set_running_state("training")
-        elif isinstance(event, Finished):
-            accuracy = "" if event.test_acc is None else f" · test acc {100 * event.test_acc:.2f}%"
-            self.run_ended("finished", event.checkpoint, f"Run {event.reason}{accuracy}")
+        elif isinstance(event, (Finished, Failed)):
+            self.ended(event)
+
+    def ended(self, event: Finished | Failed) -> None:
+        """The run stopped, finished, failed or diverged: the header says which, and where."""
+        state, text = how_it_ended(event)
+        last = self.run.last_run
+        if isinstance(event, Finished):
+            if event.epoch:  # Progress is throttled: the last one may predate the last steps
+                self.tab.update_status(epoch=event.epoch, step=event.step)
             if event.test_acc is not None:
                 self.tab.update_status(test_acc=event.test_acc)
-        elif isinstance(event, Failed):
-            # A run whose loss ran away says so (its last good checkpoint is kept).
-            title = "Training diverged" if event.reason == "diverged" else "Training failed"
-            detail = event.message.removeprefix("training diverged: ")
-            self.run_ended("failed", event.checkpoint, f"{title}: {detail}")
-            self.tab.error(event.message, title=title)
+            if last is not None:
+                last.where = event.where() if event.stopped else ""
+                last.test_acc = event.test_acc
+        self.run_ended(state, event.checkpoint, text)
+        if isinstance(event, Failed):  # (a diverged run's last good checkpoint is kept)
+            self.tab.error(event.message, title=text.partition(":")[0])
 
     def started(self, event: Started) -> None:
         self.tab.training.start(event)
+        self.tab.training.query_one("#train-message").tooltip = None
         self.snapshots.reset(event.run_dir)
+        self.run.last_run = LastRun(event.run_dir)
         self.steps_per_epoch = event.steps_per_epoch
         self.tab.update_status(
-            model=event.model,
-            device=device_label(event),
-            epochs=event.epochs,
-            epoch=event.start_epoch + 1,
-            step=0,
-            steps=event.steps_per_epoch,
-            test_acc=None,
-            samples_per_sec=None,
+            **{
+                **NO_RUN,
+                **started_device(event),
+                "model": event.model,
+                "epochs": event.epochs,
+                "epoch": event.start_epoch + 1,
+                "step": 0,
+                "steps": event.steps_per_epoch,
+                "note": None,
+            }
         )
         self.set_running_state("training")
         self.feed.refresh()
@@ -188,9 +213,15 @@ class TrainEvents:
         if not self.engine.alive:
             text += " · t restarts the engine"
         if checkpoint:
-            text += f"\nsaved {checkpoint}"
+            # The pane's line keeps the path's end (run folder and file); the notification
+            # beside it gives the whole path.
+            room = max(20, self.tab.training.size.width - 4) - len("saved ")
+            text += f"\nsaved {shorten_path(checkpoint, room)}"
             self.tab.notify(f"Checkpoint saved to {checkpoint}", title="Saved", timeout=6)
+        if self.run.last_run is not None:
+            self.run.last_run.ended = state
         self.tab.set_state(state)
+        self.tab.update_status(samples_per_sec=None)
         self.tab.training.finish(text)
         if self.run.quitting:
             self.tab.app.exit()

@@ -18,8 +18,10 @@ from tui.widgets.delegate import state_attribute
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
 
 INSPECTOR_KEYS: list[tuple[str, str, str]] = [
-    ("pagedown,full_stop", "next_page", "Next maps"),
-    ("pageup,comma", "previous_page", "Previous maps"),
+    ("full_stop,pagedown", "next_page", "Next maps"),
+    ("comma,pageup", "previous_page", "Previous maps"),
+    ("greater_than_sign", "next_kernels_page", "Next kernels"),
+    ("less_than_sign", "previous_kernels_page", "Previous kernels"),
     ("g", "toggle_scale", "Shared/per-map scale"),
     ("right_square_bracket", "next_channel", "Next input channel"),
     ("left_square_bracket", "previous_channel", "Previous input channel"),
@@ -100,9 +102,10 @@ class Inspector(Widget, can_focus=True):
         yield from InspectorParts.compose(self.color_mode)
 
     def on_mount(self) -> None:
-        # The kernels area keeps its height while one moves through a model's layers (a
-        # weightless layer says so in it): no pane jumps, and no re-layout per key press.
+        # The kernels area keeps its height while a layer's kernels refresh (no re-layout
+        # per training step); another layer's kernels fit it anew (set_kernels).
         self.query_one("#kernels", HeatmapGrid).keep_height = True
+        self.query_one("#activations", HeatmapGrid).model.fill = True
         self.drawer.everything(self.state)
 
     def on_resize(self) -> None:
@@ -135,6 +138,11 @@ class Inspector(Widget, can_focus=True):
     def set_kernels(self, payload: dict[str, Any] | None) -> None:
         """The layer's ``kernels`` reply, or None when it has no weights."""
         same = self.state.set_kernels(payload)
+        # Another layer with kernels: the kernels area fits it anew. A layer without (ReLU,
+        # pooling) keeps the area as it is: its note needs no room, and a layout repaints the
+        # whole screen, which walking through the layers would pay at every key.
+        if not same and payload is not None and self.is_mounted:
+            self.query_one("#kernels", HeatmapGrid).release_height()
         self.set_class(payload is None, "-no-weights")
         self.drawer.kernels(self.state, keep_page=same)
         self.drawer.title(self.state)
@@ -166,14 +174,18 @@ class Inspector(Widget, can_focus=True):
 
     # -- actions ----------------------------------------------------------------------------
     def next_page(self) -> bool:
-        """Next page of the kernels (or, past their last page, of the feature maps)."""
-        return any(grid.next_page() for grid in self._paged_grids())
+        """Next page of the feature maps (or several digits' maps); False on the last."""
+        return self.drawer.page("maps", 1, self.state)
 
     def previous_page(self) -> bool:
-        return any(grid.previous_page() for grid in reversed(self._paged_grids()))
+        return self.drawer.page("maps", -1, self.state)
 
-    def _paged_grids(self) -> list[HeatmapGrid]:
-        return self.drawer.paged_grids(self.state)
+    def next_kernels_page(self) -> bool:
+        """Next page of the kernels; False on the last (or with no kernels in view)."""
+        return self.drawer.page("kernels", 1, self.state)
+
+    def previous_kernels_page(self) -> bool:
+        return self.drawer.page("kernels", -1, self.state)
 
     def toggle_scale(self) -> None:
         self.shared_scale = not self.shared_scale

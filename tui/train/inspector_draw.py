@@ -180,9 +180,12 @@ class InspectorDrawer:
             note, digit, maps = parts.explain_note, parts.digit, parts.maps_grid
             draw_explain(state.explain, state.layer_name, note, digit, maps)
 
-    def paged_grids(self, state: InspectorState) -> list[HeatmapGrid]:
-        """The grids the page keys move through: kernels first (unless hidden), then maps."""
+    def page(self, which: str, step: int, state: InspectorState) -> bool:
+        """Page the "maps" or "kernels" grid ``step`` (+1 or -1) pages; False when it cannot
+        (already on the first or last page, or the kernels are hidden)."""
         if (parts := self.parts) is None:
-            return []
-        grids = [] if state.kernels is None or state.many else [parts.kernels_grid]
-        return [*grids, parts.maps_grid]
+            return False
+        if which == "kernels" and (state.kernels is None or state.many):
+            return False
+        grid = parts.kernels_grid if which == "kernels" else parts.maps_grid
+        return grid.next_page() if step > 0 else grid.previous_page()

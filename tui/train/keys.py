@@ -58,6 +58,13 @@ TRAIN_KEYS: tuple[Key, ...] = (
         group="Layers and samples",
     ),
     Key(
+        "i",
+        "show_image",
+        "Picture",
+        "show the --image picture again (after h, l, r or m showed test digits)",
+        group="Layers and samples",
+    ),
+    Key(
         "t",
         "toggle_training",
         "Train/stop",
@@ -83,6 +90,13 @@ TRAIN_KEYS: tuple[Key, ...] = (
         "save a checkpoint of the current training state",
         footer=True,
         group="Training",
+    ),
+    Key(
+        "v",
+        "curves_view",
+        "Curves",
+        "curves: the next chart (loss, accuracy, the learning-rate schedule)",
+        group="Training curves",
     ),
     Key(
         "e",
@@ -114,8 +128,10 @@ RUN_KEYS: tuple[Key, ...] = tuple(key for key in TRAIN_KEYS if key.group == "Tra
 
 
 INSPECTOR_HELP = {
-    "next_page": "show the next page of maps",
-    "previous_page": "show the previous page of maps",
+    "next_page": "feature maps: show the next page (page down too)",
+    "previous_page": "feature maps: show the previous page (page up too)",
+    "next_kernels_page": "kernels: show the next page",
+    "previous_kernels_page": "kernels: show the previous page",
     "toggle_scale": "one colour scale shared by all maps, or one scale per map",
     "next_channel": "kernels: show the next input channel",
     "previous_channel": "kernels: show the previous input channel",
@@ -128,6 +144,10 @@ INSPECTOR_HELP = {
     "cell_up": "explain mode: move the explained cell up",
     "cell_down": "explain mode: move the explained cell down",
 }
+
+
+# The inspector's keys shown in the footer (each grid's own paging key).
+INSPECTOR_FOOTER = ("next_page", "next_kernels_page")
 
 
 @cache
@@ -150,6 +170,7 @@ def inspector_keys() -> tuple[Key, ...]:
             f"inspect('{action}')",
             labels[action],
             INSPECTOR_HELP.get(action, labels[action]),
+            footer=action in INSPECTOR_FOOTER,
             priority=True,
             group="Inspector",
         )

@@ -1,4 +1,8 @@
-"""LayerTable: the model's layers (name, type, output, parameters, MACs) and a totals row."""
+"""LayerTable: the model's layers (name, type, output, parameters, MACs) and a totals row.
+
+The columns fit the table's width (``tui.train.layer_columns``: the type goes first, then the
+numbers get compact); the totals row stays pinned to the bottom line while the layers scroll.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,22 @@ from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Spacing
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 
-from tui.train.formatting import format_count, format_macs, format_shape
+from tui.train.layer_columns import (
+    HEADERS,
+    RIGHT,
+    Columns,
+    fit_columns,
+    layer_values,
+    spaced,
+    totals_values,
+)
 
 TOTAL_KEY = "__total__"
-COLUMNS = (
-    ("name", "name"),
-    ("type", "type"),
-    ("output", "output"),
-    ("params", "params"),
-    ("macs", "MACs"),
-)
 
 
 class LayerTable(DataTable):
@@ -31,6 +38,7 @@ class LayerTable(DataTable):
     DEFAULT_CSS = """
     LayerTable {
         height: 1fr;
+        scrollbar-size-vertical: 1;
     }
     """
     BINDINGS = [
@@ -54,8 +62,12 @@ class LayerTable(DataTable):
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        super().__init__(
+            name=name, id=id, classes=classes, cursor_type="row", zebra_stripes=False,
+            cell_padding=0,
+        )  # fmt: skip
         self.summary: dict[str, Any] = {}
+        self.form: Columns = Columns()  # the columns in view (fit_columns)
         self.layer_rows: list[dict[str, Any]] = []
         self._keys: list[str] = []
         self._last_posted: str | None = None
@@ -65,15 +77,39 @@ class LayerTable(DataTable):
             self._add_columns()
 
     def _add_columns(self) -> None:
-        for key, label in COLUMNS:
-            justify = "right" if key in ("params", "macs") else "left"
-            self.add_column(Text(label, justify=justify), key=key)  # type: ignore[arg-type]
+        for key in self.form.keys:
+            justify = "right" if key in RIGHT else "left"
+            label = Text(spaced(key, HEADERS[key], self.form), justify=justify)
+            self.add_column(label, key=key)  # type: ignore[arg-type]
+
+    def _cells(self, values: dict[str, str], style: str = "") -> list[Text]:
+        form = self.form
+        return [
+            Text(spaced(key, values[key], form), style=style if key != "type" else "dim",
+                 justify="right" if key in RIGHT else "left")
+            for key in form.keys
+        ]  # fmt: skip
+
+    @property
+    def available_width(self) -> int | None:
+        """Cells for the columns (the scrollbar's taken off); None before the first layout."""
+        width = self.scrollable_content_region.width
+        return width if width > 0 else None
 
     def load_summary(self, summary: dict[str, Any], keep_selection: bool = True) -> None:
         """Fill the table from a summary dict; keeps the selected layer when it still exists."""
         previous = self.selected_name if keep_selection else None
         self.summary = dict(summary)
         self.layer_rows = [dict(row) for row in summary.get("layers", [])]
+        self.form = fit_columns(self.summary, self.available_width)
+        self._fill()
+        self._last_posted = None
+        if self.layer_rows:
+            target = self._keys.index(previous) if previous in self._keys else 0
+            self.move_cursor(row=target)
+            self._post_selected(target)
+
+    def _fill(self) -> None:
         self.clear(columns=True)
         self._add_columns()
         self._keys = []
@@ -81,13 +117,41 @@ class LayerTable(DataTable):
             name = str(row.get("name", index))
             key = name if name not in self._keys else f"{name}#{index}"  # keys must be unique
             self._keys.append(key)
-            self.add_row(*layer_cells(row), key=key)
-        self.add_row(*totals_cells(summary, self.layer_rows), key=TOTAL_KEY)
-        self._last_posted = None
-        if self.layer_rows:
-            target = self._keys.index(previous) if previous in self._keys else 0
-            self.move_cursor(row=target)
-            self._post_selected(target)
+            self.add_row(*self._cells(layer_values(row, self.form)), key=key)
+        totals = totals_values(self.summary, self.layer_rows, self.form)
+        self.add_row(*self._cells(totals, "bold"), key=TOTAL_KEY)
+
+    def on_resize(self) -> None:
+        """Fit the columns to the new width (the selection and scroll stay)."""
+        if not self.layer_rows:
+            return
+        form = fit_columns(self.summary, self.available_width)
+        if form != self.form:
+            self.form = form
+            cursor, scroll = self.cursor_row, self.scroll_y
+            self._fill()
+            self.move_cursor(row=cursor, scroll=False)
+            self.scroll_to(y=scroll, animate=False, immediate=True)
+
+    # -- the pinned totals row ----------------------------------------------------------------
+    @property
+    def totals_pinned(self) -> bool:
+        """Whether the layers scroll, so the totals row is drawn on the bottom line."""
+        rows = getattr(self, "layer_rows", None)  # asked during DataTable.__init__ too
+        return bool(rows) and self.virtual_size.height > self.size.height
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        if y == height - 1 and self.totals_pinned:
+            totals_line = self._get_row_region(len(self.layer_rows)).y
+            scroll_x = self.scroll_offset.x
+            return self._render_line(totals_line, scroll_x, scroll_x + width, self.rich_style)
+        return super().render_line(y)
+
+    def _get_fixed_offset(self) -> Spacing:
+        # The cursor scrolls into view above the pinned totals line, not under it.
+        offset = super()._get_fixed_offset()
+        return Spacing(offset.top, offset.right, int(self.totals_pinned), offset.left)
 
     # -- selection --------------------------------------------------------------------------
     @property
@@ -145,37 +209,3 @@ class LayerTable(DataTable):
             return
         self._last_posted = name
         self.post_message(self.LayerSelected(self, name, row))
-
-
-def format_trainable(summary: dict[str, Any]) -> str:
-    trainable, total = summary.get("trainable_params"), summary.get("total_params")
-    if trainable is None or total is None or trainable == total:
-        return ""
-    return f"{format_count(trainable)} trainable"
-
-
-def layer_cells(row: dict[str, Any]) -> tuple[str | Text, ...]:
-    return (
-        str(row.get("name", "")),
-        str(row.get("type", "")),
-        format_shape(row.get("output_shape")),
-        Text(format_count(row.get("params", 0)), justify="right"),
-        Text(format_macs(row.get("macs", 0)), justify="right"),
-    )
-
-
-def totals_cells(summary: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[Text, ...]:
-    """The totals row: the summary's totals, or the sums of the rows when it has none."""
-    total_params = summary.get("total_params")
-    if total_params is None:
-        total_params = sum(int(r.get("params", 0) or 0) for r in rows)
-    total_macs = summary.get("total_macs")
-    if total_macs is None:
-        total_macs = sum(int(r.get("macs", 0) or 0) for r in rows)
-    return (
-        Text("total", style="bold"),
-        Text(f"{len(rows)} layers", style="dim"),
-        Text(format_trainable(summary), style="dim"),
-        Text(format_count(total_params), style="bold", justify="right"),
-        Text(format_macs(total_macs), style="bold", justify="right"),
-    )

@@ -12,14 +12,38 @@ from tui.train.probabilities import Probabilities
 from tui.train.views import sample_caption, sample_image
 from tui.widgets.heatmap import HeatmapGrid
 
+DIGITS = [str(i) for i in range(10)]
+RANDOM_WEIGHTS = "random weights"
+DIGIT_ROWS = 15  # caption and a 28-pixel digit in half blocks; a photo gets the same
+MIN_DIGIT_ROWS = 5  # below this the image would be a smudge: the bars give way instead
+
+
+def digit_classes(class_names: Sequence[str] | None) -> bool:
+    """Whether the model's classes are the digits 0-9, so an MNIST label is one of them."""
+    return class_names is None or list(class_names) == DIGITS
+
+
+def caption_of(sample: dict[str, Any], class_names: Sequence[str] | None) -> str:
+    """``true 7 pred 2 ✗`` for a digit model; for a model of other classes (AlexNet's ImageNet)
+    a digit is not graded: ``digit 7 · pred analog clock``."""
+    label = sample.get("label")
+    if label is None or int(label) < 0 or digit_classes(class_names):  # -1: no label
+        return sample_caption(sample, class_names)
+    return f"digit {label} · " + sample_caption({**sample, "label": None}, class_names)
+
 
 class SamplePanel(Vertical):
-    """The ``sample`` reply drawn: image (grey digit or colour photo) and probability bars."""
+    """The ``sample`` reply drawn: image (grey digit or colour photo) and probability bars.
+
+    The bars get the rows that show every class (ten at most) and the "random weights" note
+    of an untrained model; the image takes the rest, up to ``DIGIT_ROWS``."""
 
     DEFAULT_CSS = """
     SamplePanel #digit {
         height: 15;
-        max-height: 60%;
+    }
+    SamplePanel #probs {
+        height: 1fr;
     }
     """
 
@@ -34,15 +58,37 @@ class SamplePanel(Vertical):
     def on_mount(self) -> None:
         self.query_one("#digit", HeatmapGrid).model.show_titles = False
 
+    def on_resize(self) -> None:
+        self.fit_rows()
+
+    def fit_rows(self) -> None:
+        """Split the height: the bars' rows first, the image the rest (``DIGIT_ROWS`` at most)."""
+        height = self.size.height
+        if height <= 0:
+            return
+        wanted = self.query_one("#probs", Probabilities).rows_wanted()
+        rows = max(MIN_DIGIT_ROWS, min(DIGIT_ROWS, height - wanted))
+        digit = self.query_one("#digit", HeatmapGrid)
+        if digit.styles.height is None or digit.styles.height.value != rows:
+            digit.styles.height = rows
+
     def show(self, sample: dict[str, Any] | None, class_names: Sequence[str] | None) -> None:
-        """Draw ``sample`` (None clears); class names label the prediction and the bars."""
+        """Draw ``sample`` (None clears); class names label the prediction and the bars. A
+        sample whose ``random_weights`` is set (the engine's model is untrained) says so."""
         digit = self.query_one("#digit", HeatmapGrid)
         probs = self.query_one("#probs", Probabilities)
         if sample is None:
             digit.clear()
             probs.set_probs(None)
+            self.fit_rows()
             return
         image, rgb = sample_image(sample)
-        caption = sample_caption(sample, class_names)
-        digit.set_maps(image, titles=[""], cmap="gray", rgb=rgb, caption=caption)
-        probs.set_probs(sample.get("probs"), sample.get("label"), sample.get("pred"), class_names)
+        digit.set_maps(
+            image, titles=[""], cmap="gray", rgb=rgb, caption=caption_of(sample, class_names)
+        )
+        label = sample.get("label") if digit_classes(class_names) else None
+        note = RANDOM_WEIGHTS if sample.get("random_weights") else ""
+        if sample.get("pending"):  # drawn before the engine's reply: the model has not changed
+            note = probs.note
+        probs.set_probs(sample.get("probs"), label, sample.get("pred"), class_names, note=note)
+        self.fit_rows()

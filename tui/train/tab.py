@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import TabPane
@@ -27,11 +27,13 @@ from tui.commands import bindings
 from tui.engine_service import EngineAnswer, EngineService
 from tui.link import EngineEvent, EngineLost
 from tui.train.engine_routing import TrainEvents
+from tui.train.input_keys import InputKeys
 from tui.train.inspector_replies import InspectorReplies
 from tui.train.inspector_requests import LIVE_REFRESH_S, InspectorFeed, Selection
 from tui.train.kernel_history import KernelHistory, KernelSnapshots
 from tui.train.keys import TRAIN_KEYS
 from tui.train.local_digits import LocalDigits, LocalDigitsLoaded
+from tui.train.run_choice import OpenedRun
 from tui.train.training_actions import RunControl, RunState
 
 if TYPE_CHECKING:  # the widgets load after the first frame (build)
@@ -70,6 +72,7 @@ class TrainTab(Widget):
         self.selection = Selection()
         self.snapshots = KernelSnapshots()  # the kernel history the inspector shows (e, E, x)
         self.control = RunControl(self.run, engine, self)
+        self.input_keys = InputKeys(self)  # which keys make sense for the input in view
         self.feed = InspectorFeed(
             self.selection, self.run, self.snapshots, engine, self, seed=options.seed
         )
@@ -82,6 +85,7 @@ class TrainTab(Widget):
         self.events = TrainEvents(
             options, self.run, self.control, self.feed, self.snapshots, engine, self
         )
+        self.opened = OpenedRun(self.control, engine, self)  # a checkpoint's saved run
         self.replies = {
             **InspectorReplies(self.selection, self.feed, self).handlers(),
             "load": self.events.got_load,
@@ -94,7 +98,8 @@ class TrainTab(Widget):
 
     @property
     def state(self) -> str:
-        """starting, idle, training, paused, stopping, finished or failed."""
+        """starting, idle, training, paused, stopping, or how the run ended: stopped,
+        finished, failed or diverged."""
         return self.run.state
 
     @property
@@ -182,7 +187,13 @@ class TrainTab(Widget):
         self.notify(message, title=title, severity="error", timeout=8)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.built  # the widgets are not in yet (the first frame has just painted)
+        if not self.built:  # the widgets are not in yet (the first frame has just painted)
+            return False
+        return None if self.input_keys.problem(action) else True  # None: shown, dimmed
+
+    def on_key(self, event: events.Key) -> None:
+        if self.built:
+            self.input_keys.explain(event)  # a key check_action disabled: say why
 
     # ------------------------------------------------------------------- engine
 
@@ -195,6 +206,8 @@ class TrainTab(Widget):
         handler = self.replies.get(message.purpose)
         if handler is not None:
             handler(reply.payload or {}, message.kwargs)
+        if message.purpose in ("load", "image", "sample"):
+            self.refresh_bindings()  # the keys that make sense follow the input in view
 
     @on(EngineEvent)
     def engine_event(self, message: EngineEvent) -> None:
@@ -239,6 +252,9 @@ class TrainTab(Widget):
     def action_misclassified(self) -> None:
         self.feed.next_misclassified()
 
+    def action_show_image(self) -> None:
+        self.input_keys.show_image()
+
     def action_toggle_training(self) -> None:
         self.control.toggle_training()
 
@@ -256,3 +272,6 @@ class TrainTab(Widget):
 
     def action_snapshot_delta(self) -> None:
         self.history.toggle_delta()
+
+    def action_curves_view(self) -> None:
+        self.training.next_view()

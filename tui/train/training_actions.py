@@ -18,19 +18,46 @@ if TYPE_CHECKING:
 
 QUIT_TIMEOUT_S = 120.0  # give up waiting for a stopping run after this long
 ACTIVE = ("training", "paused", "stopping")
+ENDED = ("stopped", "finished", "failed", "diverged")  # how a run ended: the header's word
+
+
+@dataclass
+class LastRun:
+    """The latest run: its folder, how it ended (one of ENDED, "" while under way), where
+    (``epoch 1 step 518/938``, for a stopped run) and its test accuracy (0..1)."""
+
+    run_dir: str
+    ended: str = ""
+    where: str = ""
+    test_acc: float | None = None
+
+    def label(self) -> str:
+        """``previous run stopped · acc 95.00%``: short enough for a narrow pane's line."""
+        acc = "" if self.test_acc is None else f" · acc {100 * self.test_acc:.2f}%"
+        return f"previous run {self.ended or 'under way'}{acc}"
+
+    def summary(self) -> str:
+        """``RUN_DIR: stopped at epoch 1 step 3/8 · test acc 95.00%``."""
+        text = f"{self.run_dir}: {self.ended or 'under way'}"
+        text += f" at {self.where}" if self.where else ""
+        if self.test_acc is not None:
+            text += f" · test acc {100 * self.test_acc:.2f}%"
+        return text
 
 
 @dataclass
 class RunState:
     """What the Train tab knows of the engine and the run.
 
-    ``state`` is one of starting, idle, training, paused, stopping, finished, failed."""
+    ``state`` is one of starting, idle, training, paused, stopping, or how the last run
+    ended (ENDED: stopped, finished, failed, diverged)."""
 
     next_config: TrainConfig
     state: str = "starting"
     previous_config: TrainConfig | None = None  # kept until a new model loads
     loaded_model: str | None = None  # the model the engine holds (its load name)
     train_after_load: bool = False
+    last_run: LastRun | None = None  # the latest run (kept as "previous" when a model loads)
     quitting: bool = False
     engine_starts: int = 0
 
@@ -60,7 +87,7 @@ class RunControl:
             self.tab.training.set_message("Stopping: the run saves a checkpoint…")
         elif self.run.state == "stopping":
             self.tab.notify("The run is stopping; it saves a checkpoint first.")
-        else:
+        elif not self.tab.opened.ask():  # a saved run in view: continue, fine-tune or fresh?
             self.start_training()
 
     def start_training(self) -> None:
@@ -75,6 +102,7 @@ class RunControl:
             run.train_after_load = True
             self.request_load(model=config.model)
             self.tab.set_state("starting")
+            self.tab.training.set_message(f"Opening {config.model}, then training…")
             return
         run.train_after_load = False
         config = self.fresh_folder(config)
@@ -104,6 +132,8 @@ class RunControl:
             self.engine.pause()
         elif self.run.state == "paused":
             self.engine.resume()
+        elif self.run.state in ("starting", "stopping"):
+            self.tab.notify(f"The run is {self.run.state}; nothing to pause yet.")
         else:
             self.tab.notify("Nothing is training; press t to start.")
 
@@ -136,9 +166,15 @@ class RunControl:
 
     def announce_next_run(self) -> None:
         c = self.run.next_config
+        # While a run is under way t stops it: the next run waits for it to end.
+        then = (
+            "It starts after this run ends (t stops this one)."
+            if self.run.active or self.run.state == "starting"
+            else "Press t to train."
+        )
         self.tab.notify(
             f"Next run: {c.model}, recipe {c.recipe}, {c.epochs} epoch(s), batch "
-            f"{c.batch_size}, lr {c.lr:g}, device {c.device}. Press t to train.",
+            f"{c.batch_size}, lr {c.lr:g}, device {c.device}. {then}",
             title="Run set up",
         )
 

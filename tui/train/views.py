@@ -86,9 +86,9 @@ def _matrix_view(matrix: np.ndarray, shape: tuple[int, ...]) -> MapView:
     """A dense layer's weight matrix as one heatmap (block-averaged by the engine if huge)."""
     scaled = scale_maps(matrix[None], shared=True, symmetric=True)
     lo, hi = scaled.shared_range
-    note = "" if tuple(matrix.shape) == tuple(shape) else f", shown {dims(matrix.shape)}"
-    caption = (
-        nonfinite_note(matrix, count_nonfinite(matrix)) + f"weights {dims(shape)} (out×in{note})"
+    note = "" if tuple(matrix.shape) == tuple(shape) else f" · shown {dims(matrix.shape)}"
+    caption = (  # " · " parts: a narrow header drops the last whole (tui.widgets.fit_text)
+        nonfinite_note(matrix, count_nonfinite(matrix)) + f"weights {dims(shape)} out×in{note}"
     )
     return MapView(mark_nonfinite(scaled.values), [""], "diverging", lo, hi, caption, stretch=True)
 

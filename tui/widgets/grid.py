@@ -22,6 +22,8 @@ AUTO_TARGET_PX = 12  # automatic zoom enlarges maps towards this many pixels
 MIN_PX = 6  # ... and keeps tiny maps at least this big when they fit
 MIN_SHRUNK_PX = 10  # big maps may be shrunk (to show more per page) down to this many pixels
 MAX_ZOOM = 3
+MAX_FILL_ZOOM = 8  # a grid that fills its area (``fill``) enlarges up to this many times
+FILL_SHRINKS = (4 / 3, 3 / 2)  # ... and may also shrink big maps by these (not only 2-4)
 MAX_LABEL = 12  # row label width in the table layout
 
 
@@ -49,15 +51,26 @@ class Layout:
         return max(self.map_w, 2)
 
 
-def candidate_sizes(h: int, w: int, zoom: int) -> tuple[list[tuple[int, int, float]], float]:
+def candidate_sizes(
+    h: int, w: int, zoom: int, fill: bool = False
+) -> tuple[list[tuple[int, int, float]], float]:
     """Drawn sizes (h, w, zoom) of an ``h`` x ``w`` map, largest first, and the smallest zoom
-    preferred; ``zoom`` > 0 fixes the enlargement (smaller ones only as fallbacks)."""
+    preferred; ``zoom`` > 0 fixes the enlargement (smaller ones only as fallbacks). ``fill``:
+    whole-factor enlargements up to ``MAX_FILL_ZOOM`` (the layout keeps those that fit), not
+    only towards ``AUTO_TARGET_PX``."""
     side = max(h, w)
     if zoom > 0:
         return [(h * z, w * z, float(z)) for z in range(zoom, 0, -1)], zoom
     top = max(1, min(MAX_ZOOM, AUTO_TARGET_PX // side))
+    if fill:
+        top = MAX_FILL_ZOOM
     sizes = [(h * z, w * z, float(z)) for z in range(top, 0, -1)]
-    shrunk = [(-(-h // s), -(-w // s), 1 / s) for s in (2, 3, 4) if side / s >= MIN_SHRUNK_PX]
+    factors = sorted((*FILL_SHRINKS, 2, 3, 4) if fill else (2, 3, 4))
+    shrunk = [
+        (math.ceil(h / s - 1e-9), math.ceil(w / s - 1e-9), 1 / s)
+        for s in factors
+        if side / s >= MIN_SHRUNK_PX
+    ]
     floor = min(top, math.ceil(MIN_PX / side)) if side < MIN_PX else 0
     return sizes + shrunk, floor
 
@@ -102,6 +115,7 @@ class GridModel:
         self.show_titles = True  # one title line above each map (flow layout)
         self.stretch = False  # shrink each axis on its own (weight matrices), not uniformly
         self.header = True  # first line: caption and page indicator
+        self.fill = False  # enlarge by whole factors to fill the area (see candidate_sizes)
 
     # -- data -------------------------------------------------------------------------------
     def set_maps(
@@ -159,7 +173,7 @@ class GridModel:
     ) -> tuple[Layout, int] | None:
         """Best size for ``count`` maps in the space: fewest pages, then the largest zoom."""
         assert self.codes is not None
-        sizes, floor = candidate_sizes(*self.codes.shape[1:3], self.zoom)
+        sizes, floor = candidate_sizes(*self.codes.shape[1:3], self.zoom, self.fill)
         fitting = []
         for new_h, new_w, zoom in sizes:
             cell_rows = math.ceil(new_h / 2) + extra_rows

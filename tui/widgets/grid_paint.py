@@ -11,6 +11,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tui.widgets.fit_text import fit_joined
 from tui.widgets.halfblock import EMPTY, PLAIN, map_rows, outline
 from tui.widgets.palette import Palette
 
@@ -59,15 +60,9 @@ class Canvas:
 
 
 def fit_caption(caption: str, width: int) -> str:
-    """The caption in ``width`` cells: whole trailing " · " details dropped first (a cut word
-    reads as garbage), then an ellipsis."""
-    parts = caption.split(" · ")
-    while len(parts) > 1 and len(" · ".join(parts)) > width:
-        parts.pop()
-    text = " · ".join(parts)
-    if len(text) <= width:
-        return text
-    return text[: width - 1] + "…" if width > 0 else ""
+    """The caption in ``width`` cells: whole trailing " · " details dropped first, then words
+    (a cut word reads as garbage); see :func:`tui.widgets.fit_text.fit_joined`."""
+    return fit_joined(caption, width)
 
 
 def map_keys(model: GridModel, grid: Layout, index: int, palette: Palette) -> np.ndarray:

@@ -89,15 +89,19 @@ class GridView:
         return natural
 
     def release_height(self) -> None:
-        """Let a keep_height grid shrink to its maps once more (a new model)."""
-        self.height_limit = None
+        """Let a keep_height grid shrink to its maps once more (a new model or layer)."""
         self.released = True
 
     def fits(self, width: int, height: int) -> bool:
-        """Whether a keep_height grid's maps fit the ``height`` lines it already has."""
-        if not self.keep_height or self.height_limit is None or height <= 0:
+        """Whether the ``height`` lines the grid has are the ones a new layout would give it:
+        a released grid's natural height exactly, a keep_height grid's at least. (Saying so
+        spares a layout, which repaints the whole screen: tens of milliseconds a key.)"""
+        if self.height_limit is None or height <= 0:
             return False
-        return self.model.natural_height(width, limit=self.height_limit) <= height
+        natural = self.model.natural_height(width, limit=self.height_limit)
+        if self.released:
+            return natural == height
+        return self.keep_height and natural <= height
 
     # -- lines ------------------------------------------------------------------------------
     def strips(

@@ -187,9 +187,11 @@ class HeatmapGrid(Widget):
         return self.view.content_height(width, max(2, limit), self.size.height)
 
     def release_height(self) -> None:
-        """Let a keep_height grid shrink to its maps once more (a new model)."""
+        """Let a keep_height grid shrink to its maps once more (a new model or layer); the
+        layout runs only when its height changes (the new maps come with ``set_maps``)."""
         self.view.release_height()
-        self.refresh(layout=True)
+        width, lines = self.size
+        self.refresh(layout=not self.view.fits(width, lines))
 
     # -- rendering --------------------------------------------------------------------------
     def invalidate(self, relayout: bool = False) -> None:
@@ -198,6 +200,7 @@ class HeatmapGrid(Widget):
         ``relayout``: the data changed, so an auto-height grid must be measured again.
         """
         self.view.invalidate()
+        self.tooltip = caption_tooltip(self.model.caption, self.size.width)
         height = self.styles.height
         width, lines = self.size
         relayout = relayout and height is not None and height.is_auto
@@ -230,3 +233,9 @@ class HeatmapGrid(Widget):
         if 0 <= y < len(lines):
             return lines[y]
         return Strip.blank(width, PLAIN)
+
+
+def caption_tooltip(caption: str, width: int) -> str | None:
+    """The whole caption, as a tooltip, when the header line (``width`` cells, room kept for
+    a page indicator) has to shorten it; else None."""
+    return caption if width and len(caption) > width - len(" page 10/10") else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import EngineError
+from tui.conv_lab.canvas import bar_text
 from tui.conv_lab.figure import explain_text, figure
 from tui.conv_lab.state import INPUT_CHOICES, PADDING_CHOICES, ConvLabState
 
@@ -97,6 +98,6 @@ def test_figure_draws_every_panel_and_the_colour_bar():
     state = computed(pool="max")
     drawn = figure(state, "truecolor", 120).plain
     assert "input 8x8" in drawn and "output 0 6x6" in drawn and "max pool 0 3x3" in drawn
-    assert "one colour scale" in drawn
+    assert "one colour scale" in bar_text(state, "truecolor", 120)[0].plain
     state.show_values = True
     assert "\u2580" not in figure(state, "ascii", 120).plain

@@ -43,7 +43,7 @@ async def test_training_start_pause_resume_stop_and_curves(
         await pilot.pause(0.8)
         assert ops(fake).count("kernels") > kernels_before
         await pilot.press("t")
-        await wait_for(pilot, lambda: main.state == "finished", what="the stopped run")
+        await wait_for(pilot, lambda: main.state == "stopped", what="the stopped run")
         assert "pause" in ops(fake) and "resume" in ops(fake) and "stop" in ops(fake)
         messages = " ".join(n.message for n in app._notifications)
         assert "last.pt" in messages
@@ -73,7 +73,7 @@ async def test_curves_hold_back_while_keys_move_through_layers(
         pane._redraw_if_dirty()
         assert not pane._dirty
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.train.state == "finished", what="the stopped run")
+        await wait_for(pilot, lambda: app.main.train.state == "stopped", what="the stopped run")
 
 
 async def test_full_run_reports_test_accuracy_per_epoch(
@@ -155,7 +155,7 @@ async def test_save_key_before_and_during_training(
             what="the saved path",
         )
         await pilot.press("t")
-        await wait_for(pilot, lambda: app.main.train.state == "finished")
+        await wait_for(pilot, lambda: app.main.train.state == "stopped")
 
 
 async def test_config_form_fills_recipe_defaults_and_applies(make_app, wait_for, ready) -> None:
@@ -174,8 +174,8 @@ async def test_config_form_fills_recipe_defaults_and_applies(make_app, wait_for,
         form.query_one("#epochs", Input).value = "x"
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, RunConfigScreen)
-        error = str(form.query_one("#config-error", Static).content)
-        assert "epochs must be a whole number" in error
+        error = str(form.query_one("#epochs-error", Static).content)
+        assert "Epochs must be a whole number" in error
         form.query_one("#epochs", Input).value = "1"
         form.query_one("#device", Select).value = "cpu"
         await pilot.press("ctrl+s")
@@ -200,13 +200,12 @@ async def test_bad_spec_in_the_form_shows_error_and_keeps_previous(
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
         await pilot.press("c")
-        app.screen.query_one("#model", Input).value = "c8-zz"
-        await pilot.press("ctrl+s")
-        await wait_for(
-            pilot,
-            lambda: any("bad spec" in n.message for n in app._notifications),
-            what="the spec error",
-        )
+        form = app.screen
+        form.query_one("#model", Input).value = "c8-zz"
+        await pilot.press("ctrl+s")  # the form says so under the field and stays open
+        assert app.screen is form
+        assert "bad model spec" in str(form.query_one("#model-error", Static).content)
+        await pilot.press("escape")
         assert app.main.train.next_config.model == "tiny"
         assert app.main.train.loaded_model == "tiny"
         await pilot.press("t")  # still trains the previous model

@@ -285,5 +285,5 @@ def test_a_long_caption_drops_whole_details_before_cutting() -> None:
     caption = "feature maps 8×28×28 · sample #0"
     assert fit_caption(caption, 40) == caption
     assert fit_caption(caption, 28) == "feature maps 8×28×28"
-    assert fit_caption(caption, 10) == "feature m…"
+    assert fit_caption(caption, 10) == "feature…"  # whole words only
     assert fit_caption("", 5) == "" and fit_caption("abc", 0) == ""

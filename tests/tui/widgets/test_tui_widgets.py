@@ -141,8 +141,9 @@ async def test_rows_appear_and_cursor_posts_layer_selected(size):
         table, _ = await started(app, pilot)
         assert table.row_count == len(SUMMARY["layers"]) + 1
         assert app.selected[-1][0] == "conv1"
-        assert table.get_row_at(2)[3].plain == "1,168"
-        assert table.get_row_at(5)[3].plain == "32,618"  # totals row
+        params = list(table.columns).index("params")  # the type column comes and goes
+        assert table.get_row_at(2)[params].plain.strip() in ("1,168", "1.17k")
+        assert table.get_row_at(5)[params].plain.strip() in ("32,618", "32.6k")  # totals row
         table.focus()
         await pilot.press("down")
         await pilot.pause()
@@ -186,23 +187,6 @@ async def test_paging_changes_indicator_and_titles():
         assert grid.visible_titles[0] in text_of(grid)
         grid.previous_page()
         assert grid.page == 0 and not grid.previous_page()
-
-
-async def test_inspector_next_page_walks_kernels_then_maps():
-    app = WidgetsApp()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot)
-        inspector = app.show(2, kernels("conv2", 64, 8), activations("conv2", (16, 14, 14)))
-        await pilot.pause()
-        kgrid = inspector.query_one("#kernels", HeatmapGrid)
-        agrid = inspector.query_one("#activations", HeatmapGrid)
-        pages = kgrid.page_count
-        assert pages > 1
-        for _ in range(pages - 1):
-            assert inspector.next_page()
-        assert kgrid.page == pages - 1 and agrid.page == 0
-        assert inspector.next_page()
-        assert agrid.page == 1
 
 
 async def test_scale_toggle_changes_colour_bar_range():
@@ -376,7 +360,7 @@ async def test_colour_photo_and_thousand_classes():
         assert len(rows) == min(probs_widget.size.height, 1000) and "tabby cat" in rows[0]
 
 
-async def test_kernels_area_keeps_its_height_across_layers_until_a_new_model():
+async def test_kernels_area_keeps_its_height_for_a_layer_and_fits_another():
     app = WidgetsApp()
     async with app.run_test(size=(100, 40)) as pilot:
         await started(app, pilot)
@@ -384,16 +368,15 @@ async def test_kernels_area_keeps_its_height_across_layers_until_a_new_model():
         await pilot.pause()
         grid = inspector.query_one("#kernels", HeatmapGrid)
         tall = grid.size.height
+        inspector.set_kernels(kernels("conv2", 16, 8))  # a live refresh of the same layer
+        await pilot.pause()
+        assert grid.size.height == tall
         inspector = app.show(0, kernels("conv1", 2, 1), activations("conv1", (8, 28, 28)))
         await pilot.pause()
-        assert grid.count == 2 and grid.size.height == tall  # no shrink, no re-layout
+        assert grid.count == 2 and 0 < grid.size.height < tall  # another layer fits anew
         inspector = app.show(1, None, activations("relu1", (8, 28, 28)))
         await pilot.pause()
-        assert grid.display and grid.size.height == tall and "no kernels" in text_of(grid)
-        inspector.set_model({"name": "tiny"}, SUMMARY)
-        inspector = app.show(0, kernels("conv1", 2, 1), activations("conv1", (8, 28, 28)))
-        await pilot.pause()
-        assert 0 < grid.size.height < tall  # a new model measures afresh
+        assert grid.display and "no kernels" in text_of(grid)
 
 
 async def test_training_bars_are_full_at_epoch_end_though_progress_lagged() -> None:
