@@ -19,6 +19,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App
+from textual.notifications import SeverityLevel
 
 from engine.training.config import TrainConfig, make_config
 from tui.commands import WorkbenchCommands
@@ -90,6 +91,19 @@ class CnnTuiApp(App[None]):
         self.main = MainScreen(self.options, EngineService(self.link, self.start_engine))
         self.signal_code = 0  # 130 / 143 once SIGINT / SIGTERM asked the app to quit
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Textual's notification, always as plain text: messages carry specs, paths and
+        the engine's words (``c<N>[k<K>]...[b]``), which Textual's markup would eat."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_default_screen(self) -> MainScreen:
         return self.main

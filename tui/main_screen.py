@@ -25,7 +25,7 @@ from tui.engine_service import EngineAnswer, EngineService
 from tui.link import EngineEvent, EngineLost, EngineReply
 from tui.screens import HelpScreen, TooSmall
 from tui.tabs import TABS, TabContext, keys_of, tab_spec
-from tui.train.keys import RUN_KEYS
+from tui.train.keys import RUN_KEYS, name_pause_key
 from tui.widgets.footer import FittedFooter
 from tui.widgets.header import StatusHeader
 
@@ -117,9 +117,26 @@ class MainScreen(Screen):
 
     def on_status_changed(self, message: StatusChanged) -> None:
         self.query_one(StatusHeader).update_status(**message.fields)
+        if "state" in message.fields and (train := self.tab_widget("train")) is not None:
+            name_pause_key(train, message.fields["state"])  # the footer's space: Resume
 
     def on_resize(self, event: events.Resize) -> None:
         self.query_one(TooSmall).show_size(event.size.width, event.size.height)
+        # The too-small notice hides the workbench, which takes the focus from the tab: give
+        # it back once the workbench shows again, so its keys (and the footer's) return.
+        if self.focused is None:
+            self.call_after_refresh(self.focus_active_tab)
+
+    def focus_active_tab(self) -> None:
+        """Focus the tab in view (its main widget), unless something has the focus."""
+        if self.focused is not None or not self.active_tab:
+            return
+        if self.active_tab == TABS[0].id:
+            self.train.focus_main()
+            return
+        widget = self.tab_widget(self.active_tab)
+        if widget is not None and widget.can_focus:
+            widget.focus()
 
     # -------------------------------------------------------------------- tabs
 

@@ -157,6 +157,24 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
         self.query_one("#batch_size", Input).value = str(recipe.batch_size)
         self.query_one("#lr", Input).value = f"{recipe.lr:g}"
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A field whose error is shown is checked again as it is edited: the error goes
+        once the value can be used (or says the new value's problem)."""
+        field = event.input.id or ""
+        if field not in FIELD_LABELS:
+            return
+        error = self.query_one(f"#{field}-error", Static)
+        if not error.has_class("-shown"):
+            return
+        problem = self.model_problem() if field == "model" else self.number_problem(field)
+        error.update(Text(problem, style="bold"))
+        error.set_class(bool(problem), "-shown")
+
+    def number_problem(self, field: str) -> str:
+        """The number field ``field``'s problem ("" when its value can be used)."""
+        label, kind = next((lab, k) for f, lab, k in NUMBER_FIELDS if f == field)
+        return number_problem(field, label, kind, self.field_text(field))[1]
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_submit()
 

@@ -29,6 +29,7 @@ class ModelInfo:
     mean: tuple[float, ...] = (MNIST_MEAN,)
     std: tuple[float, ...] = (MNIST_STD,)
     weights: str = "random init"
+    trainable: bool = True  # False: inspection only (it cannot be trained on MNIST digits)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,13 @@ def alexnet(weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInf
             source = f"pretrained weights from {path}"
     model.eval()
     info = ModelInfo(
-        "alexnet", describe("alexnet"), (3, 224, 224), IMAGENET_MEAN, IMAGENET_STD, source
+        "alexnet",
+        describe("alexnet"),
+        (3, 224, 224),
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        source,
+        trainable=False,
     )
     return model, info
 

@@ -43,6 +43,7 @@ async def settled(pilot) -> None:
         ),
     )
     await pilot.pause(0.6)  # the training pane redraws its curves twice a second
+    await until(pilot, lambda: not app.main.train.training._dirty)  # (later under load)
     app.clear_notifications()
     await pilot.pause()
 
@@ -105,6 +106,8 @@ def test_quit_question_while_training(snap_compare, fake_engine_class) -> None:
             ),
         )
         await pilot.pause(0.6)
+        # under load the pane's twice-a-second redraw can lag the last step: wait for it
+        await until(pilot, lambda: not pilot.app.main.train.training._dirty)
         pilot.app.clear_notifications()
         await pilot.press("q")
 

@@ -13,11 +13,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import Button, Label, SelectionList, Static
+from textual.widgets._toggle_button import ToggleButton
+from textual.widgets.option_list import OptionDoesNotExist
 
 from engine.training.history import CONFIG_FILE, HISTORY_DIR, INDEX_FILE, METRICS_FILE
 
@@ -60,6 +64,25 @@ def _mtime(folder: Path) -> float:
         return 0.0
 
 
+class TickList(SelectionList[str]):
+    """A SelectionList whose unticked rows show an empty box: Textual's draws the same ``X``
+    on every row and tells them apart by colour only, which a text capture or NO_COLOR loses."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        segments = list(strip)
+        if option.value in self._selected or len(segments) < 2:
+            return strip
+        inner = segments[1]
+        if inner.text == ToggleButton.BUTTON_INNER:
+            segments[1] = Segment(" " * len(inner.text), inner.style, inner.control)
+        return Strip(segments, strip.cell_length)
+
+
 class ComparePicker(ModalScreen[list[str] | None]):
     """Tick run folders (space or enter), compare them (c); escape cancels (None)."""
 
@@ -83,7 +106,7 @@ class ComparePicker(ModalScreen[list[str] | None]):
                     markup=False,
                 )
             items = [(self.label(f), str(f), f in self.ticked) for f in self.folders]
-            yield SelectionList[str](*items, id="compare-runs")
+            yield TickList(*items, id="compare-runs")
             yield Static("space/enter: tick · c: compare · esc: back", classes="dialog-hint")
             yield Button("Compare the ticked runs (c)", id="compare-go", compact=True)
 

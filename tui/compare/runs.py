@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from engine.process.protocol import Reply
+from tui.compare.table_fit import fit_rows
 from tui.engine_service import EngineAnswer, EngineService
 from tui.train.curve_plot import draw_chart, value_range
 from tui.widgets.cached_plot import CachedPlot
@@ -146,7 +147,9 @@ class CompareScreen(Screen):
         self.exported: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Compare {len(self.run_dirs)} runs", id="compare-title", markup=False)
+        count = len(self.run_dirs)
+        title = f"Compare {count} run{'' if count == 1 else 's'}"
+        yield Static(title, id="compare-title", markup=False)
         yield Static("Reading the runs…", id="compare-status", markup=False)
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="compare-legend")
@@ -193,10 +196,7 @@ class CompareScreen(Screen):
 
     def show_runs(self, runs: list[dict[str, Any]]) -> None:
         self.runs = list(runs)
-        table = self.query_one(DataTable)
-        table.clear()
-        for run in self.runs:
-            table.add_row(*table_row(run))
+        self.fill_table()
         self.set_status("")
         legend = Text()
         for position, run in enumerate(self.runs):
@@ -205,7 +205,16 @@ class CompareScreen(Screen):
         self.query_one("#compare-legend", Static).update(legend)
         self.redraw()
 
+    def fill_table(self) -> None:
+        """The table's rows, the run and model names shortened to the screen's width."""
+        table = self.query_one(DataTable)
+        table.clear()
+        width = table.size.width or self.size.width
+        for row in fit_rows(COLUMNS, [table_row(run) for run in self.runs], width - 2):
+            table.add_row(*row)
+
     def on_resize(self) -> None:
+        self.fill_table()
         self.redraw()
 
     def redraw(self) -> None:

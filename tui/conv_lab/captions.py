@@ -26,7 +26,7 @@ KEY_PARTS: list[Part] = [
     Part("z size", -3),
     Part("v values", -1),
     Part("w step", -1),
-    Part("arrows [ ] cell", -2),
+    CELL_KEYS := Part("arrows [ ] cell", -2),  # (outside the numbers view's scrolling)
     Part("a play", -2),
 ]
 SCROLL_KEYS: Part = Part("arrows PgUp/PgDn scroll", 0)  # the numbers view outside step mode
@@ -48,9 +48,10 @@ def status_line(state: ConvLabState, width: int, playing: bool = False) -> str:
 
 
 def key_parts(state: ConvLabState) -> list[Part]:
-    """The key help's parts (with the scroll keys in the numbers view outside step mode)."""
+    """The key help's parts: the arrows scroll in the numbers view outside step mode, and
+    move the window otherwise (said once, never both)."""
     if state.show_values and not state.step_mode:
-        return [SCROLL_KEYS, *KEY_PARTS]
+        return [SCROLL_KEYS, *(part for part in KEY_PARTS if part is not CELL_KEYS)]
     return list(KEY_PARTS)
 
 

@@ -33,12 +33,24 @@ def legend(shown: tuple[str, ...]) -> str:
     return "Training " + " ".join(parts)
 
 
-def captions(smoothing: float, skipped: int, following: str) -> list[str]:
-    """The border subtitle's wordings, longest first: the train loss's label smoothing said
-    plainly, the values not drawn, and what v shows next (``following``, a view)."""
+def captions(
+    smoothing: float, skipped: int, following: str, shown: tuple[str, ...] = ("loss", "accuracy")
+) -> list[str]:
+    """The border subtitle's wordings, longest first, for the charts ``shown``: the train
+    loss's label smoothing said plainly (only while the loss is in view), the values not
+    drawn, and what v shows next (``following``, a view)."""
     lead = f"{skipped} non-finite not drawn · " if skipped else ""
     key = f" · v: {VIEW_NAMES.get(following, 'loss')}"
-    if smoothing:
+    if shown == ("lr",):
+        choices = [f"line: planned lr · dots: lr used{key}", f"planned and used lr{key}"]
+        choices += ["planned and used lr", "lr"]
+    elif "loss" not in shown:
+        lr = "lr: planned line, used dots · " if "lr" in shown else ""
+        choices = [f"{lr}train: EMA of batches · test: per epoch{key}"]
+        choices += [f"lr: planned line, used dots{key}"] if lr else []
+        choices += [f"train: EMA of batches · test: per epoch{key}", f"train: EMA{key}"]
+        choices += ["train: EMA of batches", "train: EMA"]
+    elif smoothing:
         loss = f"train loss incl. label smoothing {smoothing:g}"
         choices = [f"train: EMA of batches, {loss[6:]} · test: per epoch{key}", loss + key]
         choices += [loss, f"train loss incl. smoothing {smoothing:g}", "train: smoothed loss"]

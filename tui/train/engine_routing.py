@@ -88,11 +88,11 @@ class TrainEvents:
                     title="Cannot build that model",
                 )
             else:
-                self.tab.error(error, title="Cannot open the model")
-                self.tab.inspector.set_message(f"{error}\nPress c to choose another model.")
+                self.control.open_failed(error)
             self.tab.set_state("idle" if run.state == "starting" else run.state)
             return
         if purpose == "train":
+            run.train_sent = run.stop_on_start = False
             self.tab.set_state("idle")
             self.tab.training.set_message(error)
         self.tab.error(error)
@@ -102,6 +102,8 @@ class TrainEvents:
         run, tab = self.run, self.tab
         info, summary = payload.get("info", {}), payload.get("summary", {})
         run.loaded_model = kwargs.get("model") or info.get("name")
+        run.open_error = None
+        run.trainable = bool(info.get("trainable", True))  # False: inspection only
         if run.previous_config is not None:  # the model chosen in the form builds
             run.previous_config = None
             self.control.announce_next_run()
@@ -184,23 +186,17 @@ class TrainEvents:
             self.tab.error(event.message, title=text.partition(":")[0])
 
     def started(self, event: Started) -> None:
+        self.control.run_started()
         self.tab.training.start(event)
         self.tab.training.query_one("#train-message").tooltip = None
+        if self.snapshots.epoch is not None:  # a snapshot in view: back to the live weights
+            self.tab.inspector.set_message("")
         self.snapshots.reset(event.run_dir)
         self.run.last_run = LastRun(event.run_dir)
         self.steps_per_epoch = event.steps_per_epoch
-        self.tab.update_status(
-            **{
-                **NO_RUN,
-                **started_device(event),
-                "model": event.model,
-                "epochs": event.epochs,
-                "epoch": event.start_epoch + 1,
-                "step": 0,
-                "steps": event.steps_per_epoch,
-                "note": None,
-            }
-        )
+        run_fields = {"model": event.model, "epochs": event.epochs, "note": None}
+        run_fields |= {"epoch": event.start_epoch + 1, "step": 0, "steps": event.steps_per_epoch}
+        self.tab.update_status(**{**NO_RUN, **started_device(event), **run_fields})
         self.set_running_state("training")
         self.feed.refresh()
 
@@ -229,6 +225,7 @@ class TrainEvents:
         self.feed.refresh()
 
     def engine_lost(self, error: str) -> None:
+        self.run.train_sent = self.run.stop_on_start = False
         self.tab.set_state("failed")
         self.tab.error(f"{error}. Press t to restart it.", title="Engine stopped")
         if self.run.quitting:

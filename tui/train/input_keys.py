@@ -63,6 +63,8 @@ class InputKeys:
     def problem(self, action: str) -> str | None:
         """Why ``action`` makes no sense for the input in view, or None."""
         tab = self.tab
+        if action == "toggle_training":  # a model for inspection only (AlexNet)
+            return tab.control.train_problem()
         showing_image = tab.selection.sample_index < 0
         return input_key_problem(action, tab.inspector.info, showing_image, tab.options.image)
 

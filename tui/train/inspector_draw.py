@@ -12,6 +12,7 @@ from tui.train.inspector_state import InspectorState
 from tui.train.sample_panel import SamplePanel
 from tui.train.views import MapView
 from tui.widgets.colorbar import ColorBar
+from tui.widgets.fit_line import JoinedLine
 from tui.widgets.heatmap import HeatmapGrid
 
 INSPECTOR_CSS = """
@@ -80,7 +81,7 @@ class InspectorParts:
 
     def __init__(self, inspector: Widget) -> None:
         query = inspector.query_one
-        self.title_line = query("#inspector-title", Static)
+        self.title_line = query("#inspector-title", JoinedLine)
         self.note = query("#inspector-message", Static)
         self.explain_note = query("#inspector-explain", Static)
         self.kernels_grid = query("#kernels", HeatmapGrid)
@@ -93,7 +94,7 @@ class InspectorParts:
     def compose(mode: str) -> ComposeResult:
         """The inspector's children in ``mode``: title, note, explanation, then the maps
         column (kernels and feature maps, each with its colour bar) beside the sample."""
-        yield Static("", id="inspector-title", markup=False)
+        yield JoinedLine("", id="inspector-title", markup=False)
         yield Static("", id="inspector-message", markup=False)
         yield Static("", id="inspector-explain", markup=False)
         with Horizontal(id="inspector-body"):
@@ -126,7 +127,7 @@ class InspectorDrawer:
     def title(self, state: InspectorState) -> None:
         if (parts := self.parts) is not None:
             # Fixed height: no re-layout of the whole screen for a new title.
-            parts.title_line.update(state.title(), layout=False)
+            parts.title_line.set_text(state.title())
 
     def message(self, text: str) -> None:
         if (parts := self.parts) is not None:

@@ -4,9 +4,14 @@ bound by ``tui.train.tab.TrainTab``) and the inspector's (``inspector_keys``, bo
 
 from __future__ import annotations
 
+from dataclasses import replace as dataclass_replace
 from functools import cache
+from typing import TYPE_CHECKING
 
 from tui.commands import Key, key_name
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
 
 TRAIN_KEYS: tuple[Key, ...] = (
     Key(
@@ -125,6 +130,23 @@ TRAIN_KEYS: tuple[Key, ...] = (
 # Training goes on whatever tab is in view, so the run keys work on every tab: the main screen
 # binds them too, out of the footer (tui.main_screen.GLOBAL_KEYS), and hands them to this tab.
 RUN_KEYS: tuple[Key, ...] = tuple(key for key in TRAIN_KEYS if key.group == "Training")
+
+
+def name_pause_key(node: DOMNode, state: str) -> None:
+    """Make ``node``'s space binding read "Resume" in the footer while the run is paused and
+    "Pause" otherwise (Textual bindings have a fixed description, so it is replaced)."""
+    description = "Resume" if state == "paused" else "Pause"
+    key_bindings = node._bindings.key_to_bindings
+    current = key_bindings.get("space", [])
+    if not current or all(binding.description == description for binding in current):
+        return
+    key_bindings["space"] = [
+        dataclass_replace(binding, description=description)
+        if binding.action == "toggle_pause"
+        else binding
+        for binding in current
+    ]
+    node.refresh_bindings()
 
 
 INSPECTOR_HELP = {

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from tui.train.training_actions import RunState
 
 IDLE_MESSAGE = "t: train · c: set up the run"
+INSPECT_ONLY_MESSAGE = "inspection only · c: choose a model to train"
 # The header fields of a run; a newly opened model has none of them.
 NO_RUN = dict(epoch=None, epochs=None, step=None, steps=None, samples_per_sec=None, test_acc=None)
 
@@ -74,13 +75,12 @@ class RunWords:
         (the pane shows two); the message's tooltip has the whole of it."""
         last = self.run.last_run
         message = self.tab.training.query_one("#train-message")
+        keys = IDLE_MESSAGE if self.run.trainable else INSPECT_ONLY_MESSAGE
         if last is None:
             message.tooltip = None
-            return IDLE_MESSAGE
+            return keys
         hint = self.compare_hint()
-        message.tooltip = (
-            f"Previous run {last.summary()}{hint}\nt: train this model · c: set up the run"
-        )
+        message.tooltip = f"Previous run {last.summary()}{hint}\n{keys}"
         width = max(24, self.tab.training.content_size.width - 1)  # (the message's padding)
         folder = last.run_dir if len(last.run_dir) <= width else "…" + last.run_dir[1 - width :]
         lines = [last.label(), folder]

@@ -60,6 +60,10 @@ class RunState:
     last_run: LastRun | None = None  # the latest run (kept as "previous" when a model loads)
     quitting: bool = False
     engine_starts: int = 0
+    train_sent: bool = False  # a train request went out and its run has not started yet
+    stop_on_start: bool = False  # t (or quit) while the run starts: stop it once Started
+    trainable: bool = True  # the loaded model can train on MNIST (its load info says)
+    open_error: str | None = None  # why the model the tab opened at (re)start does not open
 
     @property
     def active(self) -> bool:
@@ -87,8 +91,56 @@ class RunControl:
             self.tab.training.set_message("Stopping: the run saves a checkpoint…")
         elif self.run.state == "stopping":
             self.tab.notify("The run is stopping; it saves a checkpoint first.")
+        elif self.run.state == "starting" and self.stop_while_starting():
+            return
+        elif problem := self.train_problem():
+            self.tab.notify(f"t: {problem}.", timeout=6)
         elif not self.tab.opened.ask():  # a saved run in view: continue, fine-tune or fresh?
             self.start_training()
+
+    def stop_while_starting(self) -> bool:
+        """t while a run starts: stop it as soon as it has started (it saves), or call off
+        the run that waits for its model to open; False when no run is on its way."""
+        run = self.run
+        if run.train_sent:  # the engine has the run: stop it once it says Started
+            run.stop_on_start = True
+            self.tab.set_state("stopping")
+            self.tab.training.set_message("Stopping once the run has started (it saves)…")
+            return True
+        if run.train_after_load:  # still opening the model: the run never starts
+            run.train_after_load = False
+            self.tab.notify("Training called off; the model still opens.")
+            self.tab.training.set_message(f"Opening {run.next_config.model}…")
+            return True
+        return False
+
+    def run_started(self) -> None:
+        """The run has started: a t (or quit) while it started stops it now (it saves)."""
+        run = self.run
+        run.train_sent = False
+        if run.stop_on_start:
+            run.stop_on_start = False
+            self.engine.stop()
+
+    def open_failed(self, error: str) -> None:
+        """The model the tab opened at (re)start does not open: say so; t names why."""
+        # What is wrong, without the spec grammar or the examples that follow it.
+        self.run.open_error = error.splitlines()[0].split("; ")[0] or "it does not open"
+        self.tab.error(error, title="Cannot open the model")
+        self.tab.inspector.set_message(f"{error}\nPress c to choose another model.")
+        self.tab.training.set_message("The model does not open · c: choose another")
+        self.tab.update_status(device="none", note="does not open")
+
+    def train_problem(self) -> str | None:
+        """Why t cannot train the model in view (one line), or None: a model the engine
+        marks as not trainable on MNIST (``trainable: False`` in its load info)."""
+        run = self.run
+        if run.trainable or run.loaded_model != run.next_config.model:
+            return None
+        return (
+            f"{run.loaded_model} is for inspection only, it cannot train on MNIST; "
+            "c: choose another model"
+        )
 
     def start_training(self) -> None:
         """Train the next run: restart a dead engine or open another model first."""
@@ -97,6 +149,10 @@ class RunControl:
             self.tab.notify("Restarting the engine…")
             run.train_after_load = True
             self.tab.start_engine()
+            return
+        if run.loaded_model != config.model and run.open_error is not None:
+            # The model failed to open: opening it again would fail the same way.
+            self.tab.error(f"{run.open_error}; press c to choose another model", "Cannot train")
             return
         if run.loaded_model != config.model:
             run.train_after_load = True
@@ -109,6 +165,7 @@ class RunControl:
         if self.engine.train(config) is None:
             self.tab.error("The engine is not running; restart cnn-tui.")
             return
+        run.train_sent = True
         self.tab.set_state("starting")
         self.tab.training.set_message(
             f"Starting {config.model}: {config.epochs} epoch(s), batch {config.batch_size}, "
@@ -179,8 +236,9 @@ class RunControl:
         )
 
     def quit(self) -> None:
-        """Quit; while a run is under way ask first, then stop it (it saves) and quit."""
-        if not self.run.active:
+        """Quit; while a run is under way (or starting) ask first, then stop it (it saves)
+        and quit."""
+        if not (self.run.active or self.run.train_sent):
             self.tab.app.exit()
             return
 
@@ -192,11 +250,15 @@ class RunControl:
 
     def stop_and_quit(self) -> None:
         """Quit; a run under way stops first and saves its checkpoint (up to QUIT_TIMEOUT_S)."""
-        if not self.run.active:
+        run = self.run
+        if not (run.active or run.train_sent):
             self.tab.app.exit()
             return
-        self.run.quitting = True
-        if self.run.state != "stopping":
+        run.quitting = True
+        if run.train_sent:  # not started yet: the stop goes out once it has (TrainEvents)
+            run.stop_on_start = True
+            self.tab.set_state("stopping")
+        elif run.state != "stopping":
             self.engine.stop()
             self.tab.set_state("stopping")
         self.tab.training.set_message("Stopping and saving, then quitting…")

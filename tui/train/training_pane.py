@@ -175,6 +175,11 @@ class TrainingPane(Vertical):
         self.fit_charts()
         self.redraw()  # ticks and caption for the new size
 
+    def on_cached_plot_resized(self, message: CachedPlot.Resized) -> None:
+        """A chart resized by its neighbours (a message line shown or gone): new ticks."""
+        message.stop()
+        self._dirty = True
+
     def fit_charts(self) -> None:
         """Stacked where the pane is tall enough for two charts, side by side where wide
         enough, else one chart at a time."""
@@ -205,7 +210,8 @@ class TrainingPane(Vertical):
         self.border_title = legend(shown)
         self.tooltip = explanation(smoothing)
         width = self.size.width - 4 if self.size.width else 200
-        wordings = captions(smoothing, self.curves.skipped, cycle(self.view_cycle(), self.view))
+        following = cycle(self.view_cycle(), self.view)
+        wordings = captions(smoothing, self.curves.skipped, following, shown)
         self.border_subtitle = next((c for c in wordings if len(c) <= width), "")
         left, right = self.query_one("#loss-plot", CachedPlot), self.query_one("#acc-plot")
         left.display = shown[0] != "accuracy"

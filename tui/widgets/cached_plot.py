@@ -9,11 +9,17 @@ a new size or a new theme.
 from __future__ import annotations
 
 from textual.app import RenderResult
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
 
 class CachedPlot(PlotextPlot):
-    """A ``PlotextPlot`` whose owner calls ``changed()`` after drawing into ``plt``."""
+    """A ``PlotextPlot`` whose owner calls ``changed()`` after drawing into ``plt``, and
+    hears ``CachedPlot.Resized`` when its size changes (ticks are chosen for a size: a plot
+    resized by its neighbours, not by the terminal, must be drawn again)."""
+
+    class Resized(Message):
+        """The plot has a new size; its owner draws it again."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -24,6 +30,9 @@ class CachedPlot(PlotextPlot):
         """The figure's data or settings changed: build it again at the next repaint."""
         self._version += 1
         self.refresh()
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
     def render(self) -> RenderResult:
         key = (self._version, self.size, self.app.theme)

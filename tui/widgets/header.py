@@ -63,20 +63,19 @@ def status_text(status: Status, width: int = 200) -> Text:
         if status.step is not None and status.steps:
             text += f" step {status.step}/{status.steps}"
         optional[0] = [sep, (text, "")]
-    # A long model name gives way (down to 12 characters) to the epoch and step.
-    epoch_size = sum(len(t) for t, _ in optional.get(0, []))
-    fixed = (
-        len(" cnn-tui ") + 1 + 2 * len(sep[0]) + len(short_device) + len(status.state) + epoch_size
-    )
-    limit = max(12, min(24, width - fixed))
-    model = status.model if len(status.model) <= limit else status.model[: limit - 1] + "…"
-    parts: list[tuple[str, str]] = [(" cnn-tui ", "bold reverse"), (" ", ""), (model, "bold")]
-    parts += [sep, (short_device, ""), sep]
-    parts += [(status.state, STATE_STYLES.get(status.state, "bold"))]
     if status.test_acc is not None:
         optional[1] = [sep, ("test acc ", "dim"), (f"{100 * status.test_acc:.2f}%", "bold")]
     elif status.note:
         optional[1] = [sep, (status.note, "italic")]
+    # A long model name is shortened only as far as the width needs, and only down to 12
+    # characters, to leave room for the epoch and step and the test accuracy.
+    reserved = sum(len(t) for key in (0, 1) for t, _ in optional.get(key, []))
+    fixed = len(" cnn-tui ") + 1 + 2 * len(sep[0]) + len(short_device) + len(status.state)
+    limit = max(12, width - fixed - reserved)
+    model = status.model if len(status.model) <= limit else status.model[: limit - 1] + "…"
+    parts: list[tuple[str, str]] = [(" cnn-tui ", "bold reverse"), (" ", ""), (model, "bold")]
+    parts += [sep, (short_device, ""), sep]
+    parts += [(status.state, STATE_STYLES.get(status.state, "bold"))]
     if extra:
         optional[3] = []  # (the full device text replaces the short one)
     if status.samples_per_sec and status.state in SPEED_STATES:

@@ -176,3 +176,25 @@ async def test_epoch_0_is_shown_as_the_initial_kernels(
         assert inspector.message.startswith(
             "kernel change from the initial weights (epoch 0) to epoch 1 (of 2)"
         )
+
+
+async def test_a_run_that_starts_leaves_the_snapshot_in_view(
+    tmp_path: Path, app_size, wait_for, history_engine_class
+) -> None:
+    from engine.training.history import write_snapshot
+    from tui.train.inspector import Inspector
+
+    run = tmp_path / "run"
+    for epoch in (1, 2):
+        write_snapshot(run, epoch, {"conv1": kernels_at(epoch)}, {}, {"model": "tiny"})
+    app, fake = app_on_checkpoint(run, history_engine_class)
+    async with app.run_test(size=app_size) as pilot:
+        main = app.main.train
+        await wait_for(pilot, lambda: main.state == "idle" and main.layer_name == "conv1", "load")
+        inspector = main.query_one(Inspector)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: inspector.message.startswith("kernels after"), "snapshot")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: main.state in ("training", "finished"), "the new run")
+        await wait_for(pilot, lambda: fake.sent[-1][0] != "snapshot_kernels", "live kernels")
+        assert main.snapshots.epoch is None and inspector.message == ""

@@ -170,6 +170,22 @@ async def test_footer_keeps_help_and_quit_in_view(size, make_app, ready):
             assert keys[display].region.right <= palette.region.x  # not cut or hidden
 
 
+async def test_the_footer_and_keys_come_back_after_the_terminal_was_too_small(
+    make_app, ready, wait_for
+):
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        footer = app.main.query_one(FittedFooter)
+        shown = {key.action for key in footer.query(FooterKey)}
+        await pilot.resize_terminal(60, 20)  # the too-small notice hides the workbench
+        await pilot.pause()
+        await pilot.resize_terminal(100, 30)
+        await wait_for(pilot, lambda: {k.action for k in footer.query(FooterKey)} == shown)
+        assert app.main.focused is not None  # the tab's keys work again
+        assert "inspect('next_page')" in {k.action for k in footer.query(FooterKey)}
+
+
 async def select(pilot, wait_for, name: str) -> tuple[HeatmapGrid, HeatmapGrid]:
     """Move the table to layer ``name``; its kernels and maps drawn."""
     app = pilot.app
