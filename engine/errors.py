@@ -39,7 +39,11 @@ class ConfigError(EngineError):
 
 
 class TrainingDiverged(EngineError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite; ``epoch`` and ``step`` (from 1; 0: not known) say
+    where, for the Failed event."""
+
+    epoch: int = 0
+    step: int = 0
 
 
 class Interrupted(KeyboardInterrupt):

@@ -144,6 +144,8 @@ class Failed(Event):
     message: str
     checkpoint: str | None = None
     reason: str = "error"  # "diverged": the loss ran away (engine.training.watch)
+    epoch: int = 0  # where it ended, from 1 (0: not known): a diverged run's epoch and step
+    step: int = 0
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ def train_events(
         yield from _train(config, control or Control(), resume, run, overwrite)
     except EngineError as exc:
         reason = "diverged" if isinstance(exc, TrainingDiverged) else "error"
-        failed = Failed(one_line(str(exc)), checkpoint=run.checkpoint, reason=reason)
+        where = {"epoch": getattr(exc, "epoch", 0), "step": getattr(exc, "step", 0)}
+        failed = Failed(one_line(str(exc)), checkpoint=run.checkpoint, reason=reason, **where)
     except Exception as exc:
         logger.exception("training stopped by an internal error")
         failed = Failed(

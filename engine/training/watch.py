@@ -81,6 +81,8 @@ class StepWatch:
             else "no checkpoint had been written yet"
         )
         fix = "lower --lr" + (" or use --schedule onecycle" * (state.config.schedule != "onecycle"))
-        return TrainingDiverged(
+        error = TrainingDiverged(
             f"training diverged: the loss {what} at {where} (lr {state.lr:.3g}); {fix}; {kept}"
         )
+        error.epoch, error.step = state.epoch + 1, max(step, 1)
+        return error

@@ -181,6 +181,8 @@ class TrainEvents:
             if last is not None:
                 last.where = event.where() if event.stopped else ""
                 last.test_acc = event.test_acc
+        elif event.epoch:  # a diverged run: where the loss ran away, not the last Progress
+            self.tab.update_status(epoch=event.epoch, step=event.step)
         self.run_ended(state, event.checkpoint, text)
         if isinstance(event, Failed):  # (a diverged run's last good checkpoint is kept)
             self.tab.error(event.message, title=text.partition(":")[0])

@@ -30,6 +30,9 @@ def test_finite_runaway_loss_fails_with_one_line_and_writes_no_checkpoint(tiny_c
     assert not any(isinstance(e, Finished) for e in events)
     assert not (Path(config.run_dir) / "checkpoint.pt").exists()
     assert "no checkpoint had been written yet" in failed.message
+    # the event says where, as the message does (the app's header shows it)
+    assert failed.epoch >= 1 and failed.step >= 1
+    assert f"at epoch {failed.epoch}, step {failed.step} " in failed.message
 
 
 def test_cli_lr_1e6_exits_2_and_keeps_the_last_good_checkpoint(tmp_path: Path, capsys) -> None:

@@ -4,6 +4,8 @@ command line refuse out-of-range options with the same line as ``python -m engin
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from textual.widgets import Input, Static
 
@@ -28,7 +30,8 @@ async def test_a_diverged_run_says_diverged(
                 run_dir=self.run_dir, model=config.model, device="cpu", epochs=3,
                 steps_per_epoch=8, config=config.to_dict(),
             )  # fmt: skip
-            yield Failed(DIVERGED, checkpoint="/tmp/run/checkpoint.pt", reason="diverged")
+            failed = Failed(DIVERGED, checkpoint="/tmp/run/checkpoint.pt", reason="diverged")
+            yield replace(failed, epoch=2, step=5)  # where the loss ran away
 
     app, _ = make_app(Diverging())
     async with app.run_test(size=app_size) as pilot:
@@ -36,6 +39,7 @@ async def test_a_diverged_run_says_diverged(
         await pilot.press("t")
         await wait_for(pilot, lambda: app.main.train.state == "diverged", what="the failure")
         assert "diverged" in header(app)
+        assert "epoch 2/3 step 5/8" in header(app)  # where it diverged, not the last Progress
         assert any(n.title == "Training diverged" for n in app._notifications)
         pane = str(app.main.query_one("#train-message", Static).content)
         assert pane.startswith("Training diverged: the loss rose") and "checkpoint.pt" in pane
