@@ -647,6 +647,27 @@ def _text(pane: EvaluatePane, selector: str) -> str:
 # ----------------------------------------------------------------------------------- fixtures
 
 
+def _fake_run(folder: Path, model: str, params: int, accs: list[float]) -> Path:
+    """A run directory with a history index (kernels: one tiny layer), one epoch per acc."""
+    from engine.training.history import write_snapshot
+
+    for epoch, acc in enumerate(accs, start=1):
+        write_snapshot(
+            folder,
+            epoch,
+            {"conv1": np.zeros((2, 1, 3, 3), np.float32)},
+            {"test_acc": acc, "train_loss": 1 / epoch, "seconds": 2.0, "elapsed": 2.0 * epoch},
+            {"model": model, "params": params, "config": {"model": model}},
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fake_run() -> Callable[..., Path]:
+    """``fake_run(folder, model, params, accs) -> folder``: a run folder for compare tests."""
+    return _fake_run
+
+
 @pytest.fixture(scope="session")
 def app_size() -> tuple[int, int]:
     """The terminal size of the Pilot tests (columns, rows)."""

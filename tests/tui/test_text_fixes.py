@@ -71,25 +71,8 @@ def compare_engine_class(eval_engine_class: type) -> type:
     return CompareFake
 
 
-def fake_run(folder: Path, model: str, params: int, accs: list[float]) -> Path:
-    """A run directory with a history index (one tiny layer's kernels)."""
-    import numpy as np
-
-    from engine.training.history import write_snapshot
-
-    for epoch, acc in enumerate(accs, start=1):
-        write_snapshot(
-            folder,
-            epoch,
-            {"conv1": np.zeros((2, 1, 3, 3), np.float32)},
-            {"test_acc": acc, "train_loss": 1 / epoch, "seconds": 2.0, "elapsed": 2.0 * epoch},
-            {"model": model, "params": params, "config": {"model": model}},
-        )
-    return folder
-
-
 @pytest.fixture
-def long_runs(tmp_path: Path) -> list[Path]:
+def long_runs(tmp_path: Path, fake_run) -> list[Path]:
     return [
         fake_run(tmp_path / f"20261130-15300{i}-{SPEC}", LONG_SPEC, 421_642, [0.97, 0.99])
         for i in range(2)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tui.evaluate import views
-from tui.evaluate.lines import Wording
 from tui.evaluate.state import DIGIT_OPS, EvaluateState
+from tui.widgets.fit_line import Wording
 from tui.widgets.heatmap import HeatmapGrid
 
 Hint = tuple[Wording, ...]  # a status-line text's wordings, longest first

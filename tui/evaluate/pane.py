@@ -30,10 +30,10 @@ from engine.process.protocol import Reply
 from tui.engine_service import EngineAnswer, EngineService
 from tui.evaluate import views
 from tui.evaluate.drawing import EvaluateDrawer, Hint
-from tui.evaluate.lines import FitLine, joined
 from tui.evaluate.matrix import MatrixPanel, summary_parts, summary_text
 from tui.evaluate.state import DIGIT_OPS, EvaluateState, Step
 from tui.widgets.delegate import state_attribute
+from tui.widgets.fit_line import FitLine, joined
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
 
 PREFIX = "evaluate."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from engine.training.config import make_config
@@ -28,23 +27,8 @@ def compare_engine_class(eval_engine_class: type) -> type:
     return CompareFakeEngine
 
 
-def fake_run(folder: Path, model: str, params: int, accs: list[float]) -> Path:
-    """A run directory with a history index (kernels: one tiny layer)."""
-    from engine.training.history import write_snapshot
-
-    for epoch, acc in enumerate(accs, start=1):
-        write_snapshot(
-            folder,
-            epoch,
-            {"conv1": np.zeros((2, 1, 3, 3), np.float32)},
-            {"test_acc": acc, "train_loss": 1 / epoch, "seconds": 2.0, "elapsed": 2.0 * epoch},
-            {"model": model, "params": params, "config": {"model": model}},
-        )
-    return folder
-
-
 async def test_compare_view_from_the_command_line_options(
-    tmp_path: Path, app_size, wait_for, sent, compare_engine_class
+    tmp_path: Path, app_size, wait_for, sent, compare_engine_class, fake_run
 ) -> None:
     cnn = fake_run(tmp_path / "cnn", "convnet", 421_642, [0.97, 0.985, 0.99])
     mlp = fake_run(tmp_path / "mlp", "mlp", 669_706, [0.95, 0.97])
@@ -107,7 +91,7 @@ async def test_compare_view_reports_a_foreign_run(
         )
 
 
-def test_compare_option_checks_the_run_directories(tmp_path: Path, capsys) -> None:
+def test_compare_option_checks_the_run_directories(tmp_path: Path, capsys, fake_run) -> None:
     from tui import __main__ as cli
 
     for bad, message in (
