@@ -137,8 +137,10 @@ def _is_number(value: Any) -> bool:
 
 
 def step_curves(records: list[dict[str, Any]]) -> dict[str, list[float | None]]:
-    """Columns of ``records``: ``x`` (epochs) and each of STEP_KEYS (None where not finite)."""
+    """Columns of ``records``: ``step`` (global), ``x`` (epochs) and each of STEP_KEYS (None
+    where not finite)."""
     return {
+        "step": [int(r["step"]) for r in records],
         "x": [float(r["x"]) for r in records],
         **{
             key: [r.get(key) if _is_number(r.get(key)) else None for r in records]

@@ -74,7 +74,6 @@ def read_saved_run(checkpoint: str) -> SavedRun | None:
     no run (a checkpoint copied on its own)."""
     from engine.training.history import list_snapshots, load_history
     from engine.training.lr_plan import config_steps_per_epoch
-    from engine.training.step_records import read_steps
 
     folder = Path(checkpoint).parent
     try:
@@ -90,11 +89,11 @@ def read_saved_run(checkpoint: str) -> SavedRun | None:
     global_step = int(last.get("global_step") or 0)
     steps = global_step // done if done and global_step else config_steps_per_epoch(config)
     summary = {**history.summary(), "config": history.config}
-    records = read_steps(folder)
+    recorded = summary["steps"]["step"]  # steps.jsonl, read once by the summary
     return SavedRun(
         str(checkpoint), str(folder), config, done, max(1, config.epochs),
         history.final_acc, snapshots, max(1, steps), summary,
-        int(records[-1]["step"]) if records else 0,
+        recorded[-1] if recorded else 0,
     )  # fmt: skip
 
 
