@@ -91,5 +91,6 @@ def test_the_models_table_lists_every_registry_model_with_its_parameters(
 def test_the_readme_says_image_works_for_mnist_models(repo_root: Path) -> None:
     text = " ".join(readme(repo_root).split())
     assert "`--image` works with every model" in text
-    assert "resized whole to 28x28 and inverted when it is dark on light" in text
+    assert "inverted when it is dark on light" in text
+    assert "centre of mass is at the centre" in text
     assert ".venv/bin/cnn-tui --image seven.png" in text

@@ -26,6 +26,7 @@ from engine.errors import (
 )
 from engine.training.config import RECIPES, make_config
 from tui.devices import gpu_driver_present
+from tui.widgets.graphics import decide_graphics, graphics_choice, usable_graphics
 
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
 
@@ -89,6 +90,15 @@ def build_parser() -> OneLineParser:
     p.add_argument("--weights", metavar="PATH", help="weights file for --model (e.g. AlexNet's)")
     p.add_argument(
         "--ascii", action="store_true", help="draw heatmaps with ASCII shading instead of colour"
+    )
+    p.add_argument(
+        "--graphics",
+        default="auto",
+        type=graphics_choice,
+        metavar="auto|kitty|sixel|iterm|off",
+        help="draw the digit at full resolution with a terminal graphics protocol; auto "
+        "(default) decides from the environment (TERM, TERM_PROGRAM; never inside tmux) "
+        "without querying the terminal; also the CNN_TUI_GRAPHICS variable",
     )
     p.add_argument(
         "--compare",
@@ -204,6 +214,8 @@ def options_from_args(args: argparse.Namespace):
         seed=args.seed,
     )
     compare = tuple(path(d) for d in getattr(args, "compare", None) or ())
+    no_colour = args.ascii or bool(os.environ.get("NO_COLOR"))  # no-color.org: set, not empty
+    graphics = decide_graphics(os.environ, args.graphics, "ascii" if no_colour else "256")
     return AppOptions(
         config=config,
         model=args.model,
@@ -213,6 +225,7 @@ def options_from_args(args: argparse.Namespace):
         image=path(args.image),
         data_dir=path(args.data_dir),
         ascii=args.ascii,
+        graphics=graphics.protocol,
         seed=args.seed,
         compare=compare,
     )
@@ -258,6 +271,7 @@ def _main(argv: Sequence[str] | None) -> int:
         Path(options.config.run_dir).mkdir(parents=True, exist_ok=True)
     if options.log_file is None and options.config.run_dir:
         options = replace(options, log_file=os.path.join(options.config.run_dir, "engine.log"))
+    options = replace(options, graphics=usable_graphics(options.graphics))
     from tui.app import CnnTuiApp
 
     app = CnnTuiApp(options)

@@ -44,6 +44,7 @@ class AppOptions:
     seed: int | None = None  # of the random sample picker (tests)
     log_file: str | None = None  # the engine child's stdout/stderr; None: a temp file
     compare: tuple[str, ...] = ()  # run directories to open in the compare view (--compare)
+    graphics: str = "off"  # pictures by "kitty", "sixel", "iterm" (textual-image) or "off"
 
 
 def follow_no_color() -> bool:

@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "conv",
         help="convolution lab: hand-made filters, padding, stride, pooling",
         description="Convolve a lab input with hand-made filters (cross-correlation, as "
-        "torch.nn.functional.conv2d) and draw input, filters and output with one "
-        "shared colour scale.",
+        "torch.nn.functional.conv2d) and draw input (grey, its own range), filters and "
+        "outputs (diverging about 0), each kind with its own colour scale and legend.",
         epilog=EXAMPLE,
     )
     input_names = ", ".join(inputs.INPUTS)

@@ -1,5 +1,6 @@
-"""What ``python -m engine conv`` draws: heatmaps on one shared colour scale, the values as
-numbers, and the stages of the fixed-filter network."""
+"""What ``python -m engine conv`` draws: heatmaps (the input grey over its own range, kernels
+and outputs diverging about 0, each kind with its own legend), the values as numbers, and the
+stages of the fixed-filter network."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from engine.convlab import display, inputs, network
 from engine.convlab.lab import LabResult
 from engine.render import terminal as render
-from engine.render.colormap import DIVERGING, SEQUENTIAL
+from engine.render.colormap import COLORMAPS, DIVERGING, SEQUENTIAL
 
 # ---------------------------------------------------------------------------------------------
 # Heatmaps with one shared colour scale
@@ -36,21 +37,69 @@ def draw_maps(
     return [*grid, "", f"{legend_title}:", *bar]
 
 
+def scaled_maps(
+    maps: list[tuple[str, np.ndarray, int]],
+    scale: display.PanelScale,
+    mode: str,
+    width: int,
+) -> list[str]:
+    """Titled maps side by side on ``scale``, then its legend named by the scale's label."""
+    lut = COLORMAPS[scale.cmap]
+    values = [display.upscale(display.to_unit(m, scale.lo, scale.hi), f) for _, m, f in maps]
+    grid = render.render_grid(values, [t for t, _, _ in maps], lut, mode, width)
+    grid_width = max(render.visible_width(line) for line in grid)
+    label = f"{scale.label} scale:"
+    bar_width = min(40, max(12, len(label), grid_width))
+    bar = render.legend(scale.lo, scale.hi, lut, mode, min(bar_width, max(10, width - 2)))
+    return [*grid, label, *bar]
+
+
 def heatmap_figure(result: LabResult, mode: str, width: int) -> list[str]:
+    """Input, kernels and outputs (pooled too), each kind on its own colour scale with its
+    legend under it: the input grey over its own range, kernels and outputs diverging about 0;
+    the kinds side by side when they fit ``width``, else one under the other."""
+    blocks = []
+    for kind, maps in heatmap_groups(result).items():
+        scale = display.panel_scale(kind, [m for _, m, _ in maps])
+        blocks.append(scaled_maps(maps, scale, mode, width))
+    return ["", *side_by_side(blocks, width)]
+
+
+def side_by_side(blocks: list[list[str]], width: int, gap: int = 4) -> list[str]:
+    """Blocks of lines next to each other (top aligned) when together they fit ``width``
+    columns, else one under the other with a blank line between."""
+    widths = [max((render.visible_width(line) for line in block), default=0) for block in blocks]
+    if sum(widths) + gap * (len(blocks) - 1) > width:
+        stacked: list[str] = []
+        for index, block in enumerate(blocks):
+            stacked += ([""] if index else []) + block
+        return stacked
+    height = max(len(block) for block in blocks)
+    lines = []
+    for row in range(height):
+        cells = []
+        for block, cell_width in zip(blocks, widths, strict=True):
+            line = block[row] if row < len(block) else ""
+            cells.append(line + " " * (cell_width - render.visible_width(line)))
+        lines.append((" " * gap).join(cells).rstrip())
+    return lines
+
+
+def heatmap_groups(result: LabResult) -> dict[str, list[tuple[str, np.ndarray, int]]]:
+    """The maps drawn, (title, values, factor), by panel kind (input, kernel, output)."""
     vol = result.input.values
     factor = display.map_factor(max(vol.shape[1:]))
     filter_factor = max(factor, math.ceil(6 / max(result.weights.shape[2:])))
-    maps: list[tuple[str, np.ndarray, int]] = []
     if vol.shape[0] == 1:
-        maps.append(("input", vol[0], factor))
+        inputs_drawn = [("input", vol[0], factor)]
     else:
-        maps += [(f"input c{c}", vol[c], factor) for c in range(vol.shape[0])]
-    maps += [
+        inputs_drawn = [(f"input c{c}", vol[c], factor) for c in range(vol.shape[0])]
+    kernels = [
         (f.name if len(f.name) <= 12 else "custom", f.weights, filter_factor)
         for f in result.filters
     ]
     several = len(result.filters) > 1
-    maps += [
+    maps: list[tuple[str, np.ndarray, int]] = [
         (f"out {k}" if several else "output", result.output[k], factor)
         for k in range(result.output.shape[0])
     ]
@@ -59,7 +108,7 @@ def heatmap_figure(result: LabResult, mode: str, width: int) -> list[str]:
             (f"{result.pool} {k}" if several else f"{result.pool} pool", result.pooled[k], factor)
             for k in range(result.pooled.shape[0])
         ]
-    return ["", *draw_maps(maps, mode, width)]
+    return {"input": inputs_drawn, "kernel": kernels, "output": maps}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also the 10x10 confusion matrix (rows: true class)",
     )
     evaluate.add_argument(
+        "--confusion-png",
+        metavar="FILE",
+        help="also write the confusion matrix as a PNG: counts in the cells, labels, title",
+    )
+    evaluate.add_argument(
         "--misclassified",
         type=int,
         default=0,
@@ -56,6 +61,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from engine.training.device import resolve_device
     from engine.training.steps import evaluate
 
+    if args.confusion_png:
+        from engine.cli.eval_png import check_png_path
+
+        check_png_path(args.confusion_png)
     device = resolve_device(args.device)
     test = load_split("test", args.data_dir)
     model, info, ckpt = model_from_checkpoint(args.checkpoint, device=device)
@@ -72,6 +81,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from engine.cli.eval_baseline import baseline_result
 
         result["baseline"] = baseline_result(args.baseline, test.to(device), device, acc)
+    if args.confusion_png:
+        from engine.cli.eval_png import write_confusion_png
+
+        written = write_confusion_png(
+            args.confusion_png, model, info, args.data_dir, str(args.checkpoint)
+        )
+        result["confusion_png"] = str(written)
     warning = nonfinite_loss_line(model, loss)
     if warning:
         result["warning"] = warning
@@ -90,6 +106,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         if warning:
             print(warning)
+        if args.confusion_png:
+            print(f"wrote {result['confusion_png']}")
         if args.baseline:
             from engine.cli.eval_baseline import improvement_line
 

@@ -40,6 +40,9 @@ def _add_display(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--per-map", action="store_true", help="scale each map to its own range")
     parser.add_argument(
+        "--png", metavar="FILE", help="also write the maps as a PNG (colour bars, caption)"
+    )
+    parser.add_argument(
         "--width", type=columns_int, metavar="COLS", help=f"columns to fill (1 to {MAX_COLUMNS})"
     )
 

@@ -1,7 +1,8 @@
 """Subcommands ``kernels`` and ``featuremaps``: a layer's weights or outputs as heatmaps.
 
 Heatmaps use a shared colour scale by default, with a legend giving its numeric range: kernels
-through the diverging map centred on 0, feature maps through the sequential map.
+and signed feature maps through the diverging map centred on 0, other feature maps through the
+sequential map. Without colour (--ascii, NO_COLOR) the shades of engine.render.ascii_ramp.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from engine.inspect.activations import (
 )
 from engine.inspect.summary import summarize
 from engine.models.registry import ModelInfo, kernel_layers
+from engine.render.ascii_ramp import even_zoom
 from engine.render.colormap import DIVERGING, GRAY, NONFINITE_NOTE, SEQUENTIAL
 from engine.render.maps import count_nonfinite, downsample, scale_maps, upscale
 from engine.render.terminal import (
@@ -61,6 +63,12 @@ def _print_layers(model: nn.Module, info: ModelInfo, command: str) -> int:
             f"{row[2].rjust(widths[2])}  {row[3].rjust(widths[3])} params"
         )
     return 0
+
+
+def _check_png(args: argparse.Namespace) -> None:
+    from engine.cli.layer_png import check_png
+
+    check_png(getattr(args, "png", None))
 
 
 def _limit(count: int, maximum: int) -> int:
@@ -105,6 +113,7 @@ def _grid_and_legend(
 
 
 def cmd_kernels(args: argparse.Namespace) -> int:
+    _check_png(args)
     model, info = load_source(args)
     if not args.layer:
         return _print_layers(model, info, "kernels")
@@ -143,6 +152,8 @@ def cmd_kernels(args: argparse.Namespace) -> int:
             maps = [weights[i, args.in_channel] for i in range(count)]
             which = f"input channel {args.in_channel} of {in_ch}"
         zoom = max(1, math.ceil(8 / max(kh, kw)))
+        if mode == "ascii":  # two pixel rows per text row: never two kernel rows in one
+            zoom = even_zoom(zoom)
         print(f"{header} · {count} of {out_ch} output channels · {which}")
         titles = [f"o{i}" for i in range(count)]
     lines = _grid_and_legend(
@@ -156,6 +167,14 @@ def cmd_kernels(args: argparse.Namespace) -> int:
         zoom=zoom,
     )
     print("\n".join(lines))
+    if getattr(args, "png", None):
+        from engine.cli.layer_png import write_layer_png
+
+        written = write_layer_png(
+            args.png, maps, titles, cmap="diverging", per_map=args.per_map, title=header,
+            caption=f"model {info.name} · layer {args.layer} · {info.weights}",
+        )  # fmt: skip
+        print(f"wrote {written}")
     return 0
 
 
@@ -208,6 +227,7 @@ def _output_maps(activation: torch.Tensor, width: int) -> tuple[list[np.ndarray]
 
 
 def cmd_featuremaps(args: argparse.Namespace) -> int:
+    _check_png(args)
     model, info = load_source(args)
     if not args.layer:
         return _print_layers(model, info, "featuremaps")
@@ -238,14 +258,31 @@ def cmd_featuremaps(args: argparse.Namespace) -> int:
     else:
         print(f"dense output: {kind}")
         titles = [args.layer]
+    # Signed maps (a conv output before its ReLU) on the diverging scale centred on 0: 0 is
+    # white (blank without colour) and the sign is kept; maps of one sign stay sequential.
+    values = np.stack(maps)
+    finite = values[np.isfinite(values)]
+    has_sign = finite.size > 0 and finite.min() < 0 < finite.max()
     lines = _grid_and_legend(
         maps,
         titles,
-        cmap=SEQUENTIAL,
+        cmap=DIVERGING if has_sign else SEQUENTIAL,
         mode=mode,
         width=width,
         per_map=args.per_map,
-        symmetric=False,
+        symmetric=has_sign,
     )
     print("\n".join(lines))
+    if getattr(args, "png", None):
+        from engine.cli.layer_png import write_layer_png
+
+        written = write_layer_png(
+            args.png, maps, titles, cmap="diverging" if has_sign else "sequential",
+            per_map=args.per_map,
+            title=f"{info.name} · {args.layer} ({module_type}) · output {list(activation.shape)}",
+            caption=f"model {info.name} · layer {args.layer} · input {source}, true {label}, "
+            f"predicted {_category(info, pred)}",
+            digit=denormalize(x, info).mean(axis=0),
+        )  # fmt: skip
+        print(f"wrote {written}")
     return 0

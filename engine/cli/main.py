@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "engine.cli.recipes",
     "engine.cli.bench",
     "engine.cli.conv",
+    "engine.cli.interpret",
+    "engine.cli.actmax",
 )
 
 

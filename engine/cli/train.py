@@ -67,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="print the tutorials' line 'Epoch [e/E], Step [s/S], Loss: x' every N steps",
     )
+    train.add_argument(
+        "--snapshots",
+        type=int,
+        metavar="N",
+        help="kernel snapshots spread over the run's steps, initial and final weights included "
+        "(default 24; 0 or 1: the initial weights and each epoch's end only)",
+    )
     train.add_argument("--run-dir", metavar="DIR")
     train.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST IDX files")
     train.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
@@ -116,6 +123,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "test_subset": args.test_subset,
         "run_dir": args.run_dir,
         "log_every": args.log_every,
+        "snapshots": args.snapshots,
         "data_dir": args.data_dir,
     }
 

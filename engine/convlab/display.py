@@ -1,13 +1,15 @@
-"""How the convolution lab shows numbers: formatted grids, step explanations, one colour scale.
+"""How the convolution lab shows numbers: formatted grids, step explanations, colour scales.
 
-numpy only (the TUI uses it): number formatting, a cell's multiply-adds as text, the shared
-(lo, hi) range for several maps, scaling into [0, 1] and nearest-neighbour enlargement.
+numpy only (the TUI uses it): number formatting, a cell's multiply-adds as text, each panel
+kind's colour scale (inputs grey over their own range, kernels and outputs diverging about 0),
+scaling into [0, 1] and nearest-neighbour enlargement.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -104,6 +106,59 @@ def shared_range(arrays: Sequence[np.ndarray]) -> tuple[float, float, bool]:
         magnitude = max(abs(lo), abs(hi))
         return -magnitude, magnitude, True
     return lo, hi, False
+
+
+@dataclass(frozen=True)
+class PanelScale:
+    """One kind of panel's colour scale: ``lo``..``hi`` through colour map ``cmap`` ("gray":
+    black at lo to white at hi; "diverging": blue - white at 0 - red, symmetric about 0),
+    named ``label`` on its colour bar."""
+
+    lo: float
+    hi: float
+    cmap: str
+    label: str
+
+
+# The panel kinds in the order their colour bars are shown, with their bars' labels.
+SCALE_LABELS = {"input": "input", "kernel": "kernels", "output": "outputs"}
+
+
+def _finite_values(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Every finite value of ``arrays`` as one flat float64 array (maybe empty)."""
+    flat = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
+    values = np.concatenate(flat) if flat else np.zeros(0)
+    return values[np.isfinite(values)]
+
+
+def grey_scale(arrays: Sequence[np.ndarray], label: str = SCALE_LABELS["input"]) -> PanelScale:
+    """A sequential grey scale over the arrays' own min..max (an input: brighter is larger;
+    a flat input spans value..value + 1 so it is drawn black, not mid-grey)."""
+    values = _finite_values(arrays)
+    if not values.size:
+        return PanelScale(0.0, 1.0, "gray", label)
+    lo, hi = float(values.min()), float(values.max())
+    return PanelScale(lo, hi if hi > lo else lo + 1.0, "gray", label)
+
+
+def diverging_scale(arrays: Sequence[np.ndarray], label: str) -> PanelScale:
+    """A diverging scale symmetric about 0 over the arrays' largest magnitude, so 0 is the
+    map's white centre (all zeros: -1..1)."""
+    values = _finite_values(arrays)
+    magnitude = float(np.abs(values).max()) if values.size else 0.0
+    magnitude = magnitude if magnitude > 0 else 1.0
+    return PanelScale(-magnitude, magnitude, "diverging", label)
+
+
+def panel_scale(kind: str, arrays: Sequence[np.ndarray]) -> PanelScale:
+    """The colour scale of panels of ``kind`` ("input", "kernel" or "output") drawing
+    ``arrays``: grey for inputs, diverging about 0 for kernels and outputs; ValueError for
+    another kind."""
+    if kind not in SCALE_LABELS:
+        raise ValueError(f"panel kind must be one of {sorted(SCALE_LABELS)}, got {kind!r}")
+    if kind == "input":
+        return grey_scale(arrays)
+    return diverging_scale(arrays, SCALE_LABELS[kind])
 
 
 def to_unit(values: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -227,11 +227,17 @@ def receptive_field(
 
 
 def explain_model_cell(
-    model: nn.Module, x: torch.Tensor, layer: str, out_channel: int, i: int, j: int
+    model: nn.Module,
+    x: torch.Tensor,
+    layer: str,
+    out_channel: int,
+    i: int | None,
+    j: int | None,
 ) -> dict:
     """explain_conv_cell for ``layer`` of ``model`` run (in eval mode) on ``x`` (1, C, H, W),
     plus its receptive field on the network input (``input_box`` and ``input_box_clipped``)
-    and the value the forward pass produced there (``captured``)."""
+    and the value the forward pass produced there (``captured``). ``i`` or ``j`` None: the
+    cell of ``out_channel``'s strongest (largest) output, with ``strongest`` True."""
     modules = dict(_leaf_layers(model))
     if layer not in modules:
         raise ConvError(f"no layer named {layer!r}; use one of {', '.join(modules)}")
@@ -253,7 +259,18 @@ def explain_model_cell(
     finally:
         handle.remove()
         model.train(was_training)
+    strongest = i is None or j is None
+    if strongest:
+        outputs = seen["output"][0]
+        if not 0 <= out_channel < outputs.shape[0]:
+            raise ConvError(
+                f"channel {out_channel} is outside {layer}'s {outputs.shape[0]} maps; "
+                "pick one inside"
+            )
+        flat = int(outputs[out_channel].argmax())
+        i, j = divmod(flat, int(outputs.shape[-1]))
     result = explain_conv_cell(module, seen["input"], out_channel, i, j)
+    result["strongest"] = strongest
     height, width = int(x.shape[-2]), int(x.shape[-1])
     try:
         box = receptive_field(model, layer, i, j, (height, width))

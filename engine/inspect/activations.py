@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from engine.data.images import read_picture
+from engine.data.mnist_style import light_on_dark, mnist_style
 from engine.errors import SpecError
 from engine.models.registry import ModelInfo, kernel_layers, named_layers
 
@@ -115,22 +116,26 @@ def layer_kernels(model: nn.Module, layer: str) -> torch.Tensor:
     return weight
 
 
-def prepare_image(image: Any, info: ModelInfo) -> torch.Tensor:
+def prepare_image(image: Any, info: ModelInfo, invert: bool | None = None) -> torch.Tensor:
     """A PIL image as the model's input (1, C, H, W), resized and normalised.
 
-    One-channel models (MNIST): grayscale, resized to H x W, inverted when the picture is dark
-    on light (mean above 127) since MNIST digits are light on dark. Three-channel models
-    (AlexNet): RGB, shorter side resized to 256/224 of the input, centre-cropped to H x W.
+    One-channel models (MNIST): grayscale, inverted when the picture is dark on light (mean
+    above 127; ``invert`` True or False decides instead) since MNIST digits are light on dark,
+    then pre-processed as MNIST was (``engine.data.mnist_style``: the ink's bounding box fitted
+    to 20x20 keeping its aspect, anti-aliased, centred by its centre of mass in 28x28).
+    Three-channel models (AlexNet): RGB, shorter side resized to 256/224 of the input,
+    centre-cropped to H x W.
     """
     from PIL import Image
 
     channels, height, width = info.input_shape
     if channels == 1:
-        gray = image.convert("L").resize((width, height), Image.BILINEAR)
-        array = np.asarray(gray, dtype=np.float32)
-        if array.mean() > 127:
-            array = 255.0 - array
-        array = array[None, :, :]
+        ink = light_on_dark(image.convert("L"), invert)
+        array = mnist_style(ink, size=max(height, width))
+        if height != width:  # no registry model has one; kept general
+            field = Image.fromarray(array).resize((width, height), Image.BILINEAR)
+            array = np.asarray(field, dtype=np.float32)
+        pixels = array[None, :, :]  # already in [0, 1]
     else:
         rgb = image.convert("RGB")
         short = round(min(height, width) * 256 / 224)
@@ -145,7 +150,8 @@ def prepare_image(image: Any, info: ModelInfo) -> torch.Tensor:
         array = np.asarray(cropped, dtype=np.float32).transpose(2, 0, 1)
         if channels != 3:
             array = array.mean(axis=0, keepdims=True).repeat(channels, axis=0)
-    tensor = torch.from_numpy(np.ascontiguousarray(array) / 255.0).float()
+        pixels = array / 255.0
+    tensor = torch.from_numpy(np.ascontiguousarray(pixels)).float()
     mean = torch.tensor(info.mean, dtype=torch.float32).reshape(-1, 1, 1)
     std = torch.tensor(info.std, dtype=torch.float32).reshape(-1, 1, 1)
     return ((tensor - mean) / std).unsqueeze(0)

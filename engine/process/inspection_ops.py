@@ -16,7 +16,7 @@ from torch import nn
 
 from engine.models.registry import named_layers
 from engine.process.current_model import CurrentModel, OpError
-from engine.process.payloads import kernel_payload, quantized_maps
+from engine.process.payloads import dense_template_payload, kernel_payload, quantized_maps
 from engine.process.sample_inputs import SampleInputs
 
 PREDICT_BATCH = 1000
@@ -56,6 +56,7 @@ class InspectionOps:
     def kernels(self, layer: str) -> dict[str, Any]:
         """A conv layer's weights (out, in, kh, kw) or a dense layer's (out, in), as float32."""
         from engine.inspect.activations import layer_kernels
+        from engine.inspect.layer_story import image_template_shape
 
         module = self.current.layer(layer)
         weight = getattr(module, "weight", None)
@@ -68,9 +69,13 @@ class InspectionOps:
         with torch.inference_mode():
             tensor = layer_kernels(model, layer)
         weights = tensor.detach().to("cpu", torch.float32).numpy().copy()
+        shape = tuple(int(s) for s in weight.shape)
         if weight.dim() == 2:
             weights = weights.reshape(weights.shape[0], -1)
-        return kernel_payload(layer, weights, tuple(int(s) for s in weight.shape))
+            template = image_template_shape(model, layer, self.current.info.input_shape)
+            if template is not None:  # whole rows: each one an H x W picture, never averaged
+                return dense_template_payload(layer, weights, shape, template)
+        return kernel_payload(layer, weights, shape)
 
     def _maps(self, layer: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The layer's output and the logits, in one forward pass."""
@@ -111,13 +116,21 @@ class InspectionOps:
         return {"layer": layer, "items": items}
 
     def explain(
-        self, layer: str, index: int, channel: int, i: int, j: int, split: str = "test"
+        self,
+        layer: str,
+        index: int,
+        channel: int,
+        i: int | None = None,
+        j: int | None = None,
+        split: str = "test",
     ) -> dict[str, Any]:
-        """Cell (i, j) of output channel ``channel`` of conv ``layer`` for one sample.
+        """Cell (i, j) of output channel ``channel`` of conv ``layer`` for one sample; i or j
+        None: the channel's strongest cell (``strongest`` True in the payload).
 
-        The contributions of each input channel's kernel plus the bias (see
-        explain_model_cell), with the value the forward pass captured there and the receptive
-        field on the input.
+        Per input channel the receptive-field ``patch``, the ``kernel``, their ``products``
+        and their sum (``contributions``), plus the bias (see explain_conv_cell), with the
+        value the forward pass produced there (``captured``) and the receptive field on the
+        input.
         """
         from engine.convlab.torch_ops import explain_model_cell
 
@@ -126,7 +139,8 @@ class InspectionOps:
             raise OpError(f"{layer} is a {type(module).__name__}; pick a conv layer to explain")
         x, _, labels = self.inputs.inputs([index], split)
         with self.current.evaluating() as model:
-            result = explain_model_cell(model, x, layer, int(channel), int(i), int(j))
+            cell = None if i is None or j is None else (int(i), int(j))
+            result = explain_model_cell(model, x, layer, int(channel), *(cell or (None, None)))
         result.update(index=int(index), label=labels[0], input_shape=tuple(x.shape[1:]))
         return result
 

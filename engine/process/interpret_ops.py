@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from engine.errors import EngineError
-from engine.inspect import activation_max, attribution, evaluation
+from engine.inspect import activation_max, actmax_report, attribution, evaluation
 from engine.process.current_model import CurrentModel
 from engine.process.sample_inputs import SampleInputs
 
@@ -199,35 +199,21 @@ class EvaluateOps:
         self,
         layer: str | None = None,
         channel: int = 0,
-        steps: int = 60,
-        lr: float = 0.1,
-        l2: float = 1e-3,
+        target_class: int | None = None,
+        steps: int | None = None,
         seed: int = 0,
     ) -> dict[str, Any]:
-        """An input optimised from noise to excite one conv channel, as pixels in [0, 1]."""
+        """Activation maximisation of a class logit (``target_class``) or of one conv channel
+        (``layer``, ``channel``): the payload of ``actmax_payload``."""
         model, info = self.current.require()
-        mean = np.asarray(info.mean, dtype=np.float32).reshape(-1, 1, 1)
-        std = np.asarray(info.std, dtype=np.float32).reshape(-1, 1, 1)
-        bounds = (float((-mean / std).min()), float(((1 - mean) / std).max()))
         result = activation_max.activation_maximisation(
             model,
             layer,
             int(channel),
             tuple(info.input_shape),
-            int(steps),
-            float(lr),
-            float(l2),
-            int(seed),
-            bounds,
+            None if steps is None else int(steps),
+            target_class=None if target_class is None else int(target_class),
+            seed=int(seed),
+            bounds=actmax_report.pixel_bounds(info),
         )
-        pixels = np.clip(result.image * std + mean, 0, 1).mean(axis=0).astype(np.float32)
-        module = dict(model.named_modules())[result.layer]
-        return {
-            "layer": result.layer,
-            "channel": result.channel,
-            "channels": int(module.out_channels),
-            "layers": attribution.conv_layers(model),
-            "image": pixels,
-            "start": result.start,
-            "end": result.end,
-        }
+        return actmax_report.actmax_payload(model, info, result)

@@ -1,4 +1,4 @@
-"""The Workbench's model ops: load a model or checkpoint, describe it, set the image, save.
+"""The Workbench's model ops: load a model or checkpoint, describe it, set the input, save.
 
 Every op returns plain Python values and numpy arrays, never tensors.
 """
@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from torch import nn
 
 from engine.models.registry import ModelInfo, build_model, named_layers
@@ -17,9 +18,12 @@ from engine.process.inspection_ops import InspectionOps
 from engine.process.protocol import CUSTOM_INDEX
 from engine.process.sample_inputs import SampleInputs
 
+MAX_CANVAS = 1024  # pixels a side of a drawn canvas (the app's is 28)
+
 
 class ModelOps:
-    """``load``, ``describe``, ``image`` and ``save``: what is inspected, and writing it out."""
+    """``load``, ``describe``, ``image``, ``drawn`` and ``save``: what is inspected, and writing
+    it out."""
 
     def __init__(
         self, current: CurrentModel, inputs: SampleInputs, inspection: InspectionOps
@@ -80,12 +84,43 @@ class ModelOps:
         self.current.require()
         if not Path(path).is_file():
             raise OpError(f"image file {path} does not exist; check the path")
-        previous, self.inputs.image_path = self.inputs.image_path, str(path)
+        inputs = self.inputs
+        previous = inputs.image_path, inputs.drawing
+        inputs.image_path = str(path)
+        inputs.set_drawing(None)
         try:
             return self.inspection.sample(CUSTOM_INDEX)
         except Exception:
-            self.inputs.image_path = previous
+            inputs.image_path = previous[0]
+            inputs.set_drawing(previous[1])
             raise
+
+    def drawn(self, pixels: Any) -> dict[str, Any]:
+        """Use a drawn canvas as the input sample (index -1), pre-processed as MNIST was.
+
+        ``pixels``: (H, W) floats in [0, 1] (a 2-D list or array; 28x28 in the app), light
+        ink on a dark ground. They are rounded to 8 bits, as a PNG of the canvas stores them,
+        so ``--image`` on such a PNG gives the same input. Returns the ``sample`` payload of
+        index -1: ``image`` is the pre-processed uint8 (28, 28), with ``pred`` and ``probs``;
+        ``blank`` is True when the canvas holds no ink (the input is then all black).
+        """
+        _, info = self.current.require()
+        if info.input_shape[0] != 1:
+            raise OpError(
+                f"{info.name} takes {info.input_shape[0]}-channel photos; drawing a digit "
+                "needs a one-channel digit model (open fast-net, for instance)"
+            )
+        canvas = drawn_canvas(pixels)
+        previous = self.inputs.image_path, self.inputs.drawing
+        self.inputs.image_path = None
+        self.inputs.set_drawing(canvas)
+        try:
+            payload = self.inspection.sample(CUSTOM_INDEX)
+        except Exception:
+            self.inputs.image_path = previous[0]
+            self.inputs.set_drawing(previous[1])
+            raise
+        return {**payload, "blank": not bool(payload["image"].any())}
 
     def save(self, path: str | None = None) -> dict[str, Any]:
         """Write a full checkpoint of the training state (the live one while training)."""
@@ -99,6 +134,21 @@ class ModelOps:
 
         written = save_checkpoint(self.current.state, path)
         return {"path": str(written)}
+
+
+def drawn_canvas(pixels: Any) -> np.ndarray:
+    """A drawn canvas (H, W) of floats in [0, 1] as uint8 0-255 (rounded, NaN as 0); OpError
+    when it is not a non-empty 2-D grid of numbers or is larger than 1024x1024."""
+    try:
+        values = np.asarray(pixels, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise OpError("drawn pixels must be a 2-D grid of numbers in [0, 1]") from None
+    if values.ndim != 2 or 0 in values.shape or max(values.shape) > MAX_CANVAS:
+        raise OpError(
+            f"drawn pixels must be a 2-D grid of numbers in [0, 1] (at most {MAX_CANVAS} a "
+            f"side), got shape {values.shape}"
+        )
+    return np.rint(np.clip(np.nan_to_num(values), 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def _model_from_checkpoint(path: str) -> tuple[nn.Module, ModelInfo]:

@@ -48,6 +48,17 @@ def kernel_payload(layer: str, weights: np.ndarray, shape: tuple[int, ...]) -> d
     }
 
 
+def dense_template_payload(
+    layer: str, weights: np.ndarray, shape: tuple[int, ...], template: tuple[int, int]
+) -> dict[str, Any]:
+    """The ``kernels`` payload of a dense layer fed by the input image: whole (out, H·W) rows,
+    never block-averaged, and ``template_shape`` (H, W) to draw each unit's row as a picture."""
+    payload = kernel_payload(layer, weights.reshape(weights.shape[0], 1, *template), shape)
+    payload["weights"] = payload["weights"].reshape(weights.shape[0], -1)
+    payload["template_shape"] = tuple(int(v) for v in template)
+    return payload
+
+
 def quantized_maps(layer: str, output: torch.Tensor) -> dict[str, Any]:
     """A layer output without its batch dimension as uint8 maps: (C, H, W), dense (1, 1, N);
     ``nonfinite`` (bool, the maps' shape) only when some values are NaN or infinite."""

@@ -33,6 +33,8 @@ IMAGE = "image"
 SAVE = "save"
 DESCRIBE = "describe"  # beyond the ARCHITECTURE table: load's payload for the current model
 EXPLAIN = "explain"  # issue 4: one conv cell as per-input-channel multiply-adds (Workbench.explain)
+DRAWN = "drawn"  # issue 14: a drawn canvas as the input (ModelOps.drawn)
+LAYER_STORY = "layer_story"  # issue 14: a layer's input -> output (engine.process.story_ops)
 # Evaluate and interpret (issue 5; engine.process.interpret_ops and run_ops): see those modules
 # for their payloads.
 INTERPRET_OPS = (
@@ -42,6 +44,7 @@ INTERPRET_OPS = (
     "gradcam",
     "occlusion",
     "actmax",
+    "attribute",
     "snapshots",
     "snapshot_kernels",
     "compare_runs",
@@ -58,6 +61,8 @@ OPS = (
     SAVE,
     DESCRIBE,
     EXPLAIN,
+    DRAWN,
+    LAYER_STORY,
     *INTERPRET_OPS,
 )
 

@@ -12,7 +12,7 @@ from typing import Any
 from engine.process.current_model import CurrentModel
 from engine.process.interpret_ops import InterpretOpError
 from engine.process.payloads import kernel_payload
-from engine.training import history
+from engine.training import history, step_history
 from engine.training.compare import compare_runs
 
 
@@ -34,35 +34,61 @@ class RunOps:
         return str(chosen)
 
     def snapshots(self, run_dir: str | None = None) -> dict[str, Any]:
-        """The run's epochs with kernel snapshots, its layers with weights and its metrics."""
+        """The run's kernel snapshots: ``points`` (every one, by global step: see
+        step_history.snapshot_points), ``epochs`` (those of epoch ends), its layers with
+        weights and its metrics."""
         folder = self._run_dir(run_dir)
         run = history.load_history(folder)
         epochs = history.list_snapshots(folder)
-        layers = list(history.load_snapshot(folder, epochs[-1])) if epochs else []
+        points = step_history.snapshot_points(folder)
+        last = points[-1]["key"] if points else None
+        layers = list(step_history.load_point(folder, last)) if last is not None else []
         return {
             "run_dir": folder,
             "epochs": epochs,
+            "points": [{k: p[k] for k in ("key", "step", "epoch", "total_steps")} for p in points],
             "layers": layers,
             "model": run.model,
             "metrics": run.epochs,
         }
 
     def snapshot_kernels(
-        self, layer: str, epoch: int, run_dir: str | None = None, base_epoch: int | None = None
+        self,
+        layer: str,
+        epoch: int | None = None,
+        run_dir: str | None = None,
+        base_epoch: int | None = None,
+        step: int | None = None,
+        base_step: int | None = None,
     ) -> dict[str, Any]:
-        """A layer's kernels at an epoch (as the ``kernels`` op gives them), or their change
-        since ``base_epoch`` when one is given."""
+        """A layer's kernels at an epoch's end, or at the point ``step`` (a ``points`` key),
+        as the ``kernels`` op gives them; their change since ``base_epoch``/``base_step`` when
+        one is given."""
         folder = self._run_dir(run_dir)
-        if base_epoch is None:
-            weights = history.snapshot_layer(folder, epoch, layer)
+        if step is not None:
+            weights = (
+                step_history.point_layer(folder, step, layer)
+                if base_step is None
+                else step_history.point_delta(folder, layer, base_step, step)
+            )
+            base = base_step
+        elif epoch is None:
+            raise InterpretOpError("snapshot_kernels needs an epoch or a step")
         else:
-            weights = history.kernel_delta(folder, layer, base_epoch, epoch)
+            weights = (
+                history.snapshot_layer(folder, epoch, layer)
+                if base_epoch is None
+                else history.kernel_delta(folder, layer, base_epoch, epoch)
+            )
+            base = base_epoch
         payload = kernel_payload(layer, weights, tuple(int(s) for s in weights.shape))
         return {
             **payload,
-            "epoch": int(epoch),
+            "epoch": None if epoch is None else int(epoch),
             "base_epoch": base_epoch,
-            "delta": base_epoch is not None,
+            "step": step,
+            "base_step": base_step,
+            "delta": base is not None,
             "run_dir": folder,
         }
 

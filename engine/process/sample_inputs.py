@@ -1,7 +1,8 @@
 """SampleInputs: the Workbench's inputs (MNIST splits, checked indices, the custom image).
 
 Turns sample indices into model input on the model's device, uint8 images for display and
-labels. Index ``CUSTOM_INDEX`` (-1) names the picture file set with the ``image`` op.
+labels. Index ``CUSTOM_INDEX`` (-1) names the picture file set with the ``image`` op, or the
+drawing set with the ``drawn`` op (the later of the two).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class SampleInputs:
         self.current = current
         self.data_dir = data_dir
         self.image_path: str | None = None
+        # The drawn canvas (uint8 (H, W), light ink on dark) when it is the custom input.
+        self.drawing: np.ndarray | None = None
+        self._drawings = 0  # counts drawings, so each new one is prepared anew
         self._splits: dict[str, MnistSplit] = {}
         self._custom: tuple[tuple, torch.Tensor, np.ndarray] | None = None
 
@@ -47,9 +51,10 @@ class SampleInputs:
         except TypeError:
             raise OpError(f"sample index {index!r} is not an integer") from None
         if value == CUSTOM_INDEX:
-            if self.image_path is None:
+            if self.image_path is None and self.drawing is None:
                 raise OpError(
-                    "index -1 is the custom image, but none is set; send image(path=...) first"
+                    "index -1 is the custom image, but none is set; send image(path=...) "
+                    "or drawn(pixels=...) first"
                 )
             return value
         count = len(self.split(split))
@@ -72,14 +77,29 @@ class SampleInputs:
         std = torch.tensor(info.std, dtype=torch.float32).reshape(1, -1, 1, 1)
         return ((x - mean) / std).contiguous()
 
+    def set_drawing(self, canvas: np.ndarray | None) -> None:
+        """Make ``canvas`` (uint8 (H, W), light ink on dark) the custom input; None: none."""
+        self.drawing = None if canvas is None else np.array(canvas, dtype=np.uint8)
+        self._drawings += 1
+
+    def _custom_picture_input(self, info: Any) -> torch.Tensor:
+        """The drawing (never inverted: it is light on dark) or the picture file as input."""
+        from engine.inspect.activations import load_image, prepare_image
+
+        if self.drawing is not None:
+            from PIL import Image
+
+            return prepare_image(Image.fromarray(self.drawing), info, invert=False)
+        return load_image(self.image_path, info)
+
     def _custom_input(self) -> tuple[torch.Tensor, np.ndarray]:
         """The custom image as model input (1, C, H, W) and as uint8 for display."""
-        from engine.inspect.activations import denormalize, load_image
+        from engine.inspect.activations import denormalize
 
         _, info = self.current.require()
-        key = (self.current.generation, self.image_path, info)
+        key = (self.current.generation, self.image_path, self._drawings, info)
         if self._custom is None or self._custom[0] != key:
-            x = load_image(self.image_path, info).detach().to("cpu", torch.float32)
+            x = self._custom_picture_input(info).detach().to("cpu", torch.float32)
             pixels = np.rint(denormalize(x, info) * 255.0).astype(np.uint8)
             display = pixels[0] if pixels.shape[0] == 1 else pixels
             self._custom = (key, x, np.ascontiguousarray(display))

@@ -24,6 +24,7 @@ from torch import nn
 
 from engine.errors import EngineError
 from engine.models.registry import ModelInfo
+from engine.process.attribution_ops import AttributionOps
 from engine.process.current_model import CurrentModel
 from engine.process.inspection_ops import InspectionOps
 from engine.process.interpret_ops import EvaluateOps
@@ -31,6 +32,7 @@ from engine.process.model_ops import ModelOps
 from engine.process.protocol import OPS, Reply, Request
 from engine.process.run_ops import RunOps
 from engine.process.sample_inputs import SampleInputs
+from engine.process.story_ops import StoryOps
 
 
 def _forward(collaborator: str, name: str) -> property:
@@ -51,18 +53,22 @@ class Workbench:
         self.models = ModelOps(self.current, self.samples, self.inspection)
         self.evaluation = EvaluateOps(self.current, self.samples)
         self.runs = RunOps(self.current)
+        self.stories = StoryOps(self.current, self.samples)
+        self.attribution = AttributionOps(self.evaluation)
         self.ops: dict[str, Callable[..., dict[str, Any]]] = {op: getattr(self, op) for op in OPS}
 
     # The ops, each answered by one collaborator (``handle`` dispatches requests to them).
     load = _forward("models", "load")
     describe = _forward("models", "describe")
     image = _forward("models", "image")
+    drawn = _forward("models", "drawn")
     save = _forward("models", "save")
     sample = _forward("inspection", "sample")
     kernels = _forward("inspection", "kernels")
     activations = _forward("inspection", "activations")
     activations_many = _forward("inspection", "activations_many")
     explain = _forward("inspection", "explain")
+    layer_story = _forward("stories", "layer_story")
     misclassified = _forward("inspection", "misclassified")
     evaluate = _forward("evaluation", "evaluate")
     gallery = _forward("evaluation", "gallery")
@@ -70,6 +76,7 @@ class Workbench:
     gradcam = _forward("evaluation", "gradcam")
     occlusion = _forward("evaluation", "occlusion")
     actmax = _forward("evaluation", "actmax")
+    attribute = _forward("attribution", "attribute")
     snapshots = _forward("runs", "snapshots")
     snapshot_kernels = _forward("runs", "snapshot_kernels")
     compare_runs = _forward("runs", "compare_runs")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.render.ascii_ramp import DIVERGING_SHADES, SEQUENTIAL_SHADES, shade_chars
+
 # Nine evenly spaced samples of viridis (matplotlib's _viridis_data at 0, 1/8, ..., 1).
 VIRIDIS_ANCHORS = (
     (68, 1, 84),
@@ -27,10 +29,11 @@ DIVERGING_RED = ((253, 219, 199), (244, 165, 130), (214, 96, 77), (178, 24, 43),
 WHITE = (255, 255, 255)
 CENTER = 128  # DIVERGING[CENTER] is white: value 0 under a range symmetric about 0
 
-ASCII_RAMP = " .:-=+*#%@"  # darkest (low) to brightest (high)
-# A diverging map without colour: negative marks (#%=-,) left of the blank centre (0), positive
-# ones (.:+*@) right of it, so that the sign survives (a grey ramp alone would lose it).
-DIVERGING_RAMP = "#%=-, .:+*@"
+# The shading characters without colour live in engine.render.ascii_ramp (one ramp for the CLI
+# and the app): ten shades low to high, and for a diverging map negatives (-~=xX) and positives
+# (.:+*#) around a blank 0, so that the sign survives (a grey ramp alone would lose it).
+ASCII_RAMP = SEQUENTIAL_SHADES
+DIVERGING_RAMP = DIVERGING_SHADES
 # A value that is not a number (NaN, +-inf: a diverged run's weights) is drawn as this
 # character, white on magenta in colour: in no ramp and no colour map, so never read as a value.
 NONFINITE_CHAR = "!"
@@ -120,6 +123,4 @@ def ascii_ramp(lut: np.ndarray | None) -> str:
 
 def ascii_chars(values01: np.ndarray, ramp: str = ASCII_RAMP) -> np.ndarray:
     """The shading character for each value in [0, 1] (array of 1-character strings)."""
-    values = np.clip(np.nan_to_num(np.asarray(values01, dtype=np.float64), nan=0.0), 0.0, 1.0)
-    index = np.minimum((values * len(ramp)).astype(np.intp), len(ramp) - 1)
-    return np.asarray(list(ramp))[index]
+    return shade_chars(values01, ramp)

@@ -161,12 +161,16 @@ def export_view(
     tables: Mapping[str, Any] | None = None,
     cmap: str = "sequential",
     cmaps: Mapping[str, str] | None = None,
+    figures: Mapping[str, Mapping[str, Any]] | None = None,
+    confusion: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[str]:
     """Write a view's pictures and tables as ``NAME-PART.png`` / ``.csv``; returns the paths.
 
     ``heatmaps``: part -> (H, W) in [0, 1]; ``grids``: part -> (N, H, W); ``overlays``:
     part -> (image, heat); ``tables``: part -> rows (dicts) or {"header", "rows"}. Pictures
-    use ``cmap``, or ``cmaps[part]`` when given.
+    use ``cmap``, or ``cmaps[part]`` when given. ``figures``: part -> {"panels": [FigurePanel
+    fields as dicts], "title", "caption"} (``engine.render.figures``, with colour bars);
+    ``confusion``: part -> {"matrix": (N, N) counts, "title"} (``engine.render.confusion_png``).
     """
     folder = export_dir(run_dir)
     written: list[Path] = []
@@ -180,6 +184,7 @@ def export_view(
         written.append(save_grid(values, *png(part)))
     for part, (image, heat) in (overlays or {}).items():
         written.append(save_overlay(image, heat, *png(part)))
+    written += _figure_parts(folder, name, figures or {}, confusion or {})
     for part, table in (tables or {}).items():
         path = unique_path(folder, f"{name}-{part}", ".csv")
         if isinstance(table, Mapping):
@@ -189,3 +194,24 @@ def export_view(
     if not written:
         raise ExportError("nothing to export: the view has no data yet")
     return [str(p) for p in written]
+
+
+def _figure_parts(
+    folder: Path,
+    name: str,
+    figures: Mapping[str, Mapping[str, Any]],
+    confusion: Mapping[str, Mapping[str, Any]],
+) -> list[Path]:
+    """The readable PNGs of a view: figures with colour bars and the labelled confusion matrix."""
+    from engine.render.confusion_png import save_confusion_png
+    from engine.render.figures import FigurePanel, save_figure
+
+    written = []
+    for part, spec in figures.items():
+        panels = [FigurePanel(**panel) for panel in spec.get("panels", [])]
+        path = unique_path(folder, f"{name}-{part}", ".png")
+        written.append(save_figure(path, panels, spec.get("title", ""), spec.get("caption", "")))
+    for part, spec in confusion.items():
+        path = unique_path(folder, f"{name}-{part}", ".png")
+        written.append(save_confusion_png(path, np.asarray(spec["matrix"]), spec.get("title", "")))
+    return written

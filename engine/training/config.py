@@ -8,6 +8,7 @@ from typing import Any
 from engine.errors import ConfigError
 from engine.training.options import option_problem
 from engine.training.recipe_figures import MEASURED
+from engine.training.snapshot_plan import DEFAULT_SNAPSHOTS
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "onecycle", "step", "cosine")
@@ -46,6 +47,9 @@ class TrainConfig:
     # The tutorials' "Epoch [e/E], Step [s/S], Loss: x" line every N steps (0: none)
     log_every: int = 0
     expected_acc: float | None = None  # what the recipe was measured to reach, for `recipes`
+    # Kernel snapshots spread over the run's steps (engine.training.snapshot_plan); 0 or 1:
+    # the initial weights and every epoch's end only
+    snapshots: int = DEFAULT_SNAPSHOTS
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -46,7 +46,7 @@ from engine.training.run_claim import RunBook
 from engine.training.run_folder import append_metrics, epoch_record, write_run_files
 from engine.training.run_paths import CHECKPOINT_NAME
 from engine.training.running_sums import RunningSums
-from engine.training.snapshots import record_epoch
+from engine.training.snapshots import StepSnapshots, record_epoch
 from engine.training.state import TrainState, new_totals, one_line
 from engine.training.step_records import StepLog, append_steps
 from engine.training.steps import evaluate, train_step
@@ -125,6 +125,7 @@ class _Loop:
         self.mean, self.std = float(state.info.mean[0]), float(state.info.std[0])
         self.sums = RunningSums(state.device)
         self.step_log = StepLog(state.steps_per_epoch)  # steps.jsonl: the per-step curve
+        self.snapshots = StepSnapshots(state, run)  # kernels at the planned mid-epoch steps
         self.last_emit = 0.0
         self.saved_here = False  # a checkpoint was written into this run's folder
 
@@ -194,6 +195,7 @@ class _Loop:
         state.global_step += 1
         state.step_in_epoch += 1
         self.step_log.after_step(state, self.sums, len(labels))
+        self.snapshots.after_step(state)
         self.charge(spent)
         if self.control.between_steps:
             self.control.between_steps(state)

@@ -14,6 +14,7 @@ MAX_COUNT = 2**31 - 1  # subsets and --log-every: more than any split holds
 # Not this machine's CPU count: a run records its threads, and a resume elsewhere replays them
 # (the same count gives the same sums). 1024 threads work; 100000 crash torch's thread pool.
 MAX_THREADS = 1024
+MAX_SNAPSHOTS = 1000  # engine.training.snapshot_plan: each snapshot is a file of kernels
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def bounds() -> list[tuple[str, Bound]]:
         ("train_subset", Bound("--train-subset", 1, MAX_COUNT, whole=True, optional=True)),
         ("test_subset", Bound("--test-subset", 1, MAX_COUNT, whole=True, optional=True)),
         ("log_every", Bound("--log-every", 0, MAX_COUNT, whole=True)),
+        ("snapshots", Bound("--snapshots", 0, MAX_SNAPSHOTS, whole=True)),
     ]
 
 

@@ -22,6 +22,8 @@ from engine.training.run_folder import run_dir_for, write_run_files
 from engine.training.run_paths import CHECKPOINT_NAME, RUN_FILES, resolve_checkpoint_path
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from engine.training.state import TrainState
 
 try:
@@ -187,6 +189,10 @@ class RunBook:
         # config.json and metrics.jsonl describe this run; a resumed run writes them with its
         # first checkpoint, so a resume that fails before one leaves them as they were
         self.files_written = True
+        # Takes back what the run wrote beside its checkpoint (step snapshots) when it ends
+        # without saving one, so a resume that fails leaves its folder as it was
+        self.undo_unsaved: Callable[[], None] | None = None
+        self.saved_one = False
 
     def claim_folder(self, config: TrainConfig, resume: str | Path | None, overwrite: bool) -> Path:
         """Claim the run's folder (run_dir_for: --run-dir, else the resumed checkpoint's, else
@@ -202,6 +208,7 @@ class RunBook:
     def saved(self, state: TrainState, path: Path) -> None:
         """A checkpoint is in the run folder: the run files now describe this run."""
         self.checkpoint = str(path)
+        self.saved_one = True
         if not self.files_written:
             write_run_files(state)
             self.files_written = True
@@ -217,6 +224,8 @@ class RunBook:
         claim, self.claim = self.claim, None
         if claim is None:
             return
+        if not self.saved_one and self.undo_unsaved is not None:
+            self.undo_unsaved()
         try:
             if not (claim.folder / CHECKPOINT_NAME).exists():
                 claim.discard()

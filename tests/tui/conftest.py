@@ -407,16 +407,25 @@ class FakeEngine:
         return {"layer": layer, "items": [self._maps(layer, i) for i in indices]}
 
     def op_explain(
-        self, layer: str, index: int, channel: int, i: int, j: int, split: str = "test"
+        self, layer: str, index: int, channel: int, i=None, j=None, split: str = "test"
     ) -> dict[str, Any]:
-        """A payload shaped like Workbench.explain: per-input-channel terms of a 3x3 kernel."""
+        """A payload shaped like Workbench.explain: patch, kernel and products per input channel
+        of a 3x3 kernel, numbers that add up (i or j None: the map's strongest cell)."""
         row = self._row(layer)
         if row["type"] != "Conv2d":
             raise ValueError(f"{layer} is a {row['type']}; pick a conv layer to explain")
         in_c, (out_c, h, w) = row["input_shape"][1], row["output_shape"][1:]
+        strongest = i is None or j is None
+        if strongest and 0 <= channel < out_c:
+            q = self._maps(layer, index)["maps"][channel]
+            i, j = (int(v) for v in np.unravel_index(int(q.argmax()), q.shape))
         if not (0 <= channel < out_c and 0 <= i < h and 0 <= j < w):
             raise ValueError(f"cell ({channel}, {i}, {j}) is outside the layer's output")
-        contributions = np.linspace(-0.5, 0.5, in_c) + 0.01 * (i + j + channel)
+        rng = np.random.default_rng(zlib.crc32(layer.encode()) + 31 * channel + i * w + j)
+        patch = rng.standard_normal((in_c, 3, 3)).round(2)
+        kernel = self.op_kernels(layer)["weights"][channel].astype(np.float64)
+        products = patch * kernel
+        contributions = products.sum(axis=(1, 2))
         total = float(contributions.sum()) + 0.01
         scale = 28 // h  # receptive field on the 28x28 input, clipped
         box = (max(i * scale - 1, 0), max(j * scale - 1, 0), i * scale + 2, j * scale + 2)
@@ -425,7 +434,11 @@ class FakeEngine:
             "out_channel": channel,
             "row": i,
             "col": j,
+            "strongest": strongest,
             "channels": list(range(in_c)),
+            "patch": patch,
+            "kernel": kernel,
+            "products": products,
             "contributions": contributions,
             "bias": 0.01,
             "sum": total - 0.01,
@@ -434,6 +447,15 @@ class FakeEngine:
             "input_box_clipped": tuple(min(v, 28) for v in box),
             "index": index,
         }
+
+    def op_layer_story(self, layer: str, index: int, split: str = "test") -> dict[str, Any]:
+        """A payload shaped like StoryOps.layer_story, computed with numpy."""
+        from fake_layer_stories import fake_story
+
+        row = self._row(layer)
+        rng = np.random.default_rng(zlib.crc32(layer.encode()) % 1000 + max(index, 0))
+        digit = _mnist_test_digits()[0][max(index, 0)].astype(np.float32) / 255
+        return fake_story(row, digit, rng) | {"index": index}
 
     def op_misclassified(self, after: int = -1, split: str = "test") -> dict[str, Any]:
         wrong = [i for i in range(0, 10_000, 7)]
@@ -444,6 +466,17 @@ class FakeEngine:
         if not Path(path).is_file():
             raise ValueError(f"image file {path} does not exist; check the path")
         return self.op_sample(-1)
+
+    def op_drawn(self, pixels: Any) -> dict[str, Any]:
+        """The canvas back, flipped upside down (the "pre-processing"); the prediction is the
+        number of inked pixels modulo 10, with 10% more probability per inked pixel."""
+        canvas = np.asarray(pixels, dtype=np.float32)
+        inked = int((canvas > 0.5).sum())
+        probs = np.full(10, 0.01, dtype=np.float32)
+        probs[inked % 10] = min(0.91, 0.1 * inked) if inked else 0.01
+        image = np.rint(canvas[::-1] * 255).astype(np.uint8)
+        return {"index": -1, "split": "test", "image": image, "label": None,
+                "pred": inked % 10, "probs": probs, "blank": not image.any()}  # fmt: skip
 
     def op_save(self, path: str | None = None) -> dict[str, Any]:
         if self._training is None and self.weights_version == 0:
@@ -583,19 +616,30 @@ class EvalFakeEngine(FakeEngine):
             "range": (-0.2, 0.5),
         }
 
-    def op_actmax(self, layer=None, channel=0, steps=60, lr=0.1, l2=1e-3, seed=0) -> dict:
+    def op_attribute(self, index, method, layer=None, target=None, split="test") -> dict:
+        # tests/tui/fake_attribution.py: this folder is on sys.path (pytest's rootdir conftest)
+        from fake_attribution import attribute_payload
+
+        return attribute_payload(self._digit(index, target), method, layer)
+
+    def op_actmax(self, layer=None, channel=0, target_class=None, steps=None, seed=0) -> dict:
+        """A class's (a bar at column 2K) or a channel's (flat, brighter by channel) picture."""
+        image = np.zeros((28, 28), np.float32)
+        common = {"layers": ["conv1", "conv2"], "image": image, "steps": steps or 400,
+                  "seed": seed, "total_variation": 0.1, "noise_total_variation": 0.6}  # fmt: skip
+        if target_class is not None:
+            if not 0 <= target_class < 10:
+                raise ValueError(f"class {target_class} is out of range; use 0 to 9")
+            image[4:24, 2 * target_class : 2 * target_class + 3] = 1.0
+            return {**common, "mode": "class", "layer": "fc2", "target": target_class,
+                    "target_class": target_class, "channel": None, "channels": None,
+                    "probability": 0.9 + target_class / 100, "start": -1.0, "end": 5.0}  # fmt: skip
         layer = layer or "conv2"
         channels = 8 if layer == "conv1" else 16
-        image = np.full((28, 28), channel / channels, np.float32)
-        return {
-            "layer": layer,
-            "channel": channel,
-            "channels": channels,
-            "layers": ["conv1", "conv2"],
-            "image": image,
-            "start": 0.1,
-            "end": 2.5,
-        }
+        image[:] = channel / channels
+        return {**common, "mode": "channel", "layer": layer, "target": channel,
+                "target_class": None, "channel": channel, "channels": channels,
+                "probability": None, "start": 0.1, "end": 2.5}  # fmt: skip
 
     def op_export(self, name, run_dir=None, fallback_dir=None, **parts) -> dict:
         folder = run_dir or fallback_dir or self.run_dir

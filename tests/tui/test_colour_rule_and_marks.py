@@ -11,6 +11,7 @@ import pytest
 from rich.segment import Segment
 from textual.widget import Widget
 
+from engine.render.ascii_ramp import NEGATIVE_SHADES, POSITIVE_SHADES
 from engine.training.config import make_config
 from tui.app import AppOptions, CnnTuiApp
 from tui.evaluate import views
@@ -86,7 +87,7 @@ def test_ascii_shading_keeps_the_sign_of_a_diverging_map() -> None:
     palette = get_palette("ascii", "diverging")
     negative, zero, positive = (palette.cell(k * palette.n_keys + k)[0] for k in (10, 128, 245))
     assert zero == " " and negative != positive
-    assert negative in "#%=-," and positive in ".:+*@"
+    assert negative in NEGATIVE_SHADES and positive in POSITIVE_SHADES
 
 
 # ------------------------------------------------------------------ not a number
@@ -152,20 +153,24 @@ async def test_the_evaluate_tab_notes_an_empty_grad_cam(
     app_size, make_eval_app, open_tab, open_mistakes, wait_for, text, monkeypatch
 ) -> None:
     app, fake = make_eval_app()
-    answer = type(fake).op_gradcam
+    answer = type(fake).op_attribute
 
-    def empty_gradcam(self, index, layer=None, target=None, split="test") -> dict:
-        payload = answer(self, index, layer, target, split)
-        return {**payload, "cam": np.zeros_like(payload["cam"]), "empty": True}
+    def empty_gradcam(self, index, method, layer=None, target=None, split="test") -> dict:
+        payload = answer(self, index, method, layer, target, split)
+        if method != "gradcam":
+            return payload
+        maps = [{**m, "values": np.zeros((28, 28)), "range": (0.0, 0.0)} for m in payload["maps"]]
+        return {**payload, "maps": maps, "empty": True}
 
-    monkeypatch.setattr(type(fake), "op_gradcam", empty_gradcam)
+    monkeypatch.setattr(type(fake), "op_attribute", empty_gradcam)
     async with app.run_test(size=app_size) as pilot:
         pane = await open_tab(pilot)
         await open_mistakes(pilot, pane)
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(pane.digit) == 3, "the digit views")
         await pilot.pause()
-        assert "Grad-CAM conv2 empty" in pane.query_one(HeatmapGrid).titles
+        title = pane.query_one("#overlay-gradcam .overlay-title")
+        assert "empty" in str(title.render())
         assert "Grad-CAM of conv2 is empty" in text(pane, "#eval-status")
 
 

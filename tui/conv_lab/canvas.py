@@ -1,19 +1,21 @@
 """The Conv lab's canvas: the figure in a container that scrolls both ways, redrawn to fit
-whenever its room changes, and the colour bar pinned under it."""
+whenever its room changes, and the colour bars pinned under it (one per kind of panel, each
+with its own range) with their caption."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import ScrollableContainer
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import Static
 
 from engine.convlab import display
-from tui.conv_lab.captions import colour_bar, full_caption
-from tui.conv_lab.figure import Figure, lab_figure, scale_arrays
+from tui.conv_lab.captions import caption_line, full_caption
+from tui.conv_lab.figure import Figure, lab_figure, state_scales
 from tui.conv_lab.state import ConvLabState
+from tui.widgets.colorbar import ColorBar
 
 SCROLL_HINT = "more: PgUp/PgDn Home/End scroll"
 NUMBERS_SCROLL_HINT = "more: arrows PgUp/PgDn scroll"
@@ -89,7 +91,7 @@ class FittedLine(Static):
 
 
 class ColourBarLine(FittedLine):
-    """The colour bar under the canvas, with how to scroll when the figure is larger."""
+    """The colour bars' caption under them, with how to scroll when the figure is larger."""
 
     def show_scale(self, state: ConvLabState, mode: str, overflowing: bool) -> None:
         hint = ""
@@ -100,8 +102,62 @@ class ColourBarLine(FittedLine):
 
 
 def bar_text(state: ConvLabState, mode: str, width: int, hint: str = "") -> tuple[Text, str]:
-    """The colour bar's line for ``width`` cells and its full caption (the tooltip)."""
-    lo, hi, diverging = display.shared_range(
-        scale_arrays(state.lab_input, state.filters, state.result)
-    )
-    return colour_bar(lo, hi, diverging, mode, width, hint), full_caption(diverging, hint)
+    """The caption's line for ``width`` cells and its full text (the tooltip)."""
+    return caption_line(width, hint), full_caption(hint)
+
+
+class ColourBars(Horizontal):
+    """One ColorBar per kind of panel (input, kernels, outputs), each with its own range;
+    a kind not drawn has its bar hidden."""
+
+    DEFAULT_CSS = """
+    ColourBars { height: 1; width: 1fr; }
+    ColourBars > ColorBar { width: 3fr; margin-right: 2; }
+    ColourBars > #conv-bar-output { width: 4fr; margin-right: 0; }  /* the longest numbers */
+    ColourBars > ColorBar.-unused { display: none; }
+    """
+
+    def __init__(self, color_mode: str, **widget_options: object) -> None:
+        super().__init__(**widget_options)  # type: ignore[arg-type]
+        self._color_mode = color_mode
+
+    def compose(self) -> ComposeResult:
+        for kind in display.SCALE_LABELS:
+            yield ColorBar(color_mode=self._color_mode, id=f"conv-bar-{kind}")
+
+    def show_scales(self, scales: dict[str, display.PanelScale], mode: str) -> None:
+        """Each kind's bar set to its scale (``state_scales``), in colour ``mode``."""
+        for kind in display.SCALE_LABELS:
+            bar = self.query_one(f"#conv-bar-{kind}", ColorBar)
+            bar.color_mode = mode
+            scale = scales.get(kind)
+            bar.set_class(scale is None, "-unused")
+            if scale is not None:
+                bar.set_scale(scale.lo, scale.hi, scale.cmap, scale.label)
+
+
+class ScaleLegend(Vertical):
+    """The colour bars (``#conv-bars``) and their caption (``#conv-bar``) under the canvas."""
+
+    DEFAULT_CSS = """
+    ScaleLegend { height: auto; }
+    ScaleLegend > #conv-bar { height: 1; }
+    """
+
+    def __init__(self, color_mode: str, **widget_options: object) -> None:
+        super().__init__(**widget_options)  # type: ignore[arg-type]
+        self._color_mode = color_mode
+
+    def compose(self) -> ComposeResult:
+        yield ColourBars(self._color_mode, id="conv-bars")
+        yield ColourBarLine(id="conv-bar", markup=False)
+
+    def show(self, state: ConvLabState, mode: str, canvas: LabCanvas) -> None:
+        """The scales the canvas drew with, and how to scroll when it overflows."""
+        self.query_one(ColourBars).show_scales(figure_scales(canvas, state), mode)
+        self.query_one(ColourBarLine).show_scale(state, mode, canvas.overflowing)
+
+
+def figure_scales(canvas: LabCanvas, state: ConvLabState) -> dict[str, display.PanelScale]:
+    """The scales the canvas drew with (the state's, before it drew)."""
+    return canvas.drawn.scales if canvas.drawn is not None else state_scales(state)

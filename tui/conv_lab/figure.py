@@ -1,12 +1,13 @@
 """The Conv lab's figure: input, filter, output and pooled panels side by side, each map
 enlarged by the largest whole factor that fits the room, from a ``ConvLabState`` (rich Text;
-no Textual)."""
+no Textual). Each kind of panel has its own colour scale (``engine.convlab.display``): inputs
+grey over their own range, kernels and outputs (pooled too) diverging about 0."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -17,7 +18,7 @@ from engine.convlab import display
 from engine.convlab.explain import CellExplanation
 from engine.convlab.inputs import LabFilter, LabInput
 from engine.convlab.lab import LabResult
-from engine.render.colormap import DIVERGING, SEQUENTIAL
+from engine.render.colormap import COLORMAPS
 from tui.conv_lab.draw import Panel, draw_map, title_width, wrap_words
 from tui.conv_lab.state import ConvLabState
 
@@ -38,6 +39,7 @@ class MapSpec:
     is_filter: bool = False
     box: tuple[int, int, int, int] | None = None
     shown: np.ndarray | None = None
+    kind: str = "input"  # whose colour scale: "input", "kernel" or "output"
 
     def factor(self, base: int) -> int:
         return max(MIN_FILTER_FACTOR, base) if self.is_filter else base
@@ -61,6 +63,7 @@ class Figure:
     width: int  # cells
     height: int  # lines
     box_region: tuple[int, int, int, int] | None = None  # (x, y, width, height) in cells
+    scales: dict[str, display.PanelScale] = field(default_factory=dict)  # by panel kind
 
 
 def figure(state: ConvLabState, mode: str, width: int, height: int | None = None) -> Text:
@@ -82,21 +85,36 @@ def lab_figure(state: ConvLabState, mode: str, width: int, height: int | None = 
         factor = display.map_factor(side)
     else:
         factor, narrow = fit_factor(specs, width, height)
-    lo, hi, diverging = display.shared_range(
-        scale_arrays(state.lab_input, state.filters, state.result)
-    )
-    lut = DIVERGING if diverging else SEQUENTIAL
-    # every map shares one colour scale, mode and view; only title, data, size and box differ
-    draw = partial(
-        draw_map, lo=lo, hi=hi, lut=lut, mode=mode, numbers=state.show_values, narrow=narrow
-    )
-    panels = [
-        draw(s.title, s.values, factor=s.factor(factor), box=s.box, shown=s.shown) for s in specs
-    ]
+    scales = panel_scales(specs)
+    # every map shares mode and view; its kind picks its colour scale
+    draw = partial(draw_map, mode=mode, numbers=state.show_values, narrow=narrow)
+    panels = []
+    for s in specs:
+        scale = scales[s.kind]
+        lut = COLORMAPS[scale.cmap]
+        options = {"factor": s.factor(factor), "box": s.box, "shown": s.shown}
+        panels.append(draw(s.title, s.values, lo=scale.lo, hi=scale.hi, lut=lut, **options))
     text, places = pack_panels(panels, width)
     box_region = _box_region(specs, panels, places, factor, state.show_values)
     used_w = max((x + p.width for p, (x, _) in zip(panels, places, strict=True)), default=0)
-    return Figure(text, factor, used_w, len(text.plain.split("\n")), box_region)
+    return Figure(text, factor, used_w, len(text.plain.split("\n")), box_region, scales)
+
+
+def panel_scales(specs: Sequence[MapSpec]) -> dict[str, display.PanelScale]:
+    """The colour scale of each kind of panel drawn, from the values those panels draw
+    (an input padded with zeros in step mode includes them), in the colour bars' order."""
+    kinds = [kind for kind in display.SCALE_LABELS if any(s.kind == kind for s in specs)]
+    return {
+        kind: display.panel_scale(kind, [s.values for s in specs if s.kind == kind])
+        for kind in kinds
+    }
+
+
+def state_scales(state: ConvLabState) -> dict[str, display.PanelScale]:
+    """The colour scales of the state's panels (as ``lab_figure`` draws them)."""
+    exp = state.explanation if state.step_mode else None
+    specs = map_specs(state.lab_input, state.filters, state.result, exp, state.show_values)
+    return panel_scales(specs)
 
 
 def fit_factor(specs: Sequence[MapSpec], width: int, height: int) -> tuple[int, bool]:
@@ -127,21 +145,6 @@ def explain_text(state: ConvLabState) -> Text:
     return Text()
 
 
-def scale_arrays(
-    lab_input: LabInput | None, filters: Sequence[LabFilter], result: LabResult | None
-) -> list[np.ndarray]:
-    """Every array drawn, so they can share one colour scale."""
-    arrays: list[np.ndarray] = []
-    if lab_input is not None:
-        arrays.append(lab_input.values)
-    arrays += [f.weights for f in filters]
-    if result is not None:
-        arrays.append(result.output)
-        if result.pooled is not None:
-            arrays.append(result.pooled)
-    return arrays
-
-
 def map_specs(
     lab_input: LabInput | None,
     filters: Sequence[LabFilter],
@@ -155,7 +158,7 @@ def map_specs(
         specs += _input_specs(lab_input, result, exp, values_view)
     for index, lab_filter in enumerate(filters):
         name = lab_filter.name if len(lab_filter.name) <= 14 else "custom"
-        specs.append(MapSpec(f"{index}: {name}", lab_filter.weights, is_filter=True))
+        specs.append(MapSpec(f"{index}: {name}", lab_filter.weights, is_filter=True, kind="kernel"))
     if result is not None:
         specs += _result_specs(result, exp)
     return specs
@@ -191,10 +194,10 @@ def _result_specs(result: LabResult, exp: CellExplanation | None) -> list[MapSpe
         box = None
         if exp is not None and exp.out_channel == k:
             box = (exp.row, exp.col, exp.row + 1, exp.col + 1)
-        specs.append(MapSpec(f"output {k}", result.output[k], box=box))
-    if result.pooled is not None:
+        specs.append(MapSpec(f"output {k}", result.output[k], box=box, kind="output"))
+    if result.pooled is not None:  # the outputs' scale: a kept value keeps its colour
         for k in range(result.pooled.shape[0]):
-            specs.append(MapSpec(f"{result.pool} pool {k}", result.pooled[k]))
+            specs.append(MapSpec(f"{result.pool} pool {k}", result.pooled[k], kind="output"))
     return specs
 
 

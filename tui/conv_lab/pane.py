@@ -14,9 +14,10 @@ shows them while it has focus):
     PgUp / PgDn, Home / End  scroll the figure    a  play / stop the slide
 
 Input, filters, output and pooled output are drawn side by side, enlarged by the largest whole
-factor that fits the room (``tui.conv_lab.figure``), with one shared colour scale (diverging,
-symmetric about 0, when any value is negative) and a colour bar pinned under them; a figure
-larger than the room (numbers, small terminals) scrolls, and the bar says how. In step
+factor that fits the room (``tui.conv_lab.figure``). Each kind of panel has its own colour
+scale and colour bar with its numbers, pinned under the figure: the input grey over its own
+range, kernels and outputs (pooled too) diverging about 0 (white); a figure larger than the
+room (numbers, small terminals) scrolls, and the line under the bars says how. In step
 mode the window is outlined on the (padded) input, its output cell on the output, and the
 element-wise products and their sum plus bias are printed. A setting that cannot work (an even
 kernel with 'same', a kernel larger than the padded input, malformed custom numbers, ...) shows
@@ -25,12 +26,10 @@ its one-line message in the tab.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -38,7 +37,8 @@ from textual.widgets import Input, Static
 
 from engine.errors import EngineError
 from engine.render.terminal import color_mode as detect_color_mode
-from tui.conv_lab.canvas import ColourBarLine, FittedLine, LabCanvas
+from tui.conv_lab.bindings import CONV_LAB_BINDINGS, setting_key
+from tui.conv_lab.canvas import FittedLine, LabCanvas, ScaleLegend
 from tui.conv_lab.captions import KEY_PARTS, KEY_SEP, key_line, key_parts, status_line
 from tui.conv_lab.figure import explain_text
 from tui.conv_lab.kernel_field import KernelInput
@@ -48,48 +48,6 @@ from tui.widgets.delegate import state_attribute
 PLAY_INTERVAL_S = 0.25
 
 KEY_HELP = KEY_SEP.join(part.text for part in KEY_PARTS)
-
-
-def _setting_key(method: str, *args: int) -> Callable[[ConvLab], None]:
-    """The action of a key that changes one setting (``ConvLabState.<method>(*args)``) and
-    computes the lab again."""
-
-    def action(lab: ConvLab) -> None:
-        getattr(lab.state, method)(*args)
-        lab.recompute()
-
-    action.__doc__ = f"ConvLabState.{method}{args or '()'}, then compute again."
-    return action
-
-
-# The tab's keys (its footer and the ? screen show them while the lab has focus).
-CONV_LAB_BINDINGS = [
-    Binding("i", "next_input", "Input"),
-    Binding("I", "previous_input", "Prev input", show=False),
-    Binding("n", "next_digit", "Digit"),
-    Binding("N", "previous_digit", "Prev digit", show=False),
-    Binding("f", "next_filter", "Filter"),
-    Binding("F", "previous_filter", "Prev filter", show=False),
-    Binding("e", "edit_custom", "Custom kernel"),
-    Binding("p", "cycle_padding", "Padding"),
-    Binding("plus,equals_sign", "stride(1)", "Stride+"),
-    Binding("minus", "stride(-1)", "Stride-", show=False),
-    Binding("o", "cycle_pool", "Pool"),
-    Binding("z", "cycle_pool_size", "Pool size", show=False),
-    Binding("v", "toggle_values", "Numbers"),
-    Binding("w", "toggle_step", "Step mode"),
-    Binding("a", "toggle_play", "Play"),
-    Binding("left", "move(0,-1)", "Left", show=False),
-    Binding("right", "move(0,1)", "Right", show=False),
-    Binding("up", "move(-1,0)", "Up", show=False),
-    Binding("down", "move(1,0)", "Down", show=False),
-    Binding("pageup", "scroll_figure(-1)", "Scroll up", show=False),
-    Binding("pagedown", "scroll_figure(1)", "Scroll down", show=False),
-    Binding("home", "scroll_figure(-1000)", "Scroll to top", show=False),
-    Binding("end", "scroll_figure(1000)", "Scroll to bottom", show=False),
-    Binding("right_square_bracket", "channel(1)", "Next filter map", show=False),
-    Binding("left_square_bracket", "channel(-1)", "Prev filter map", show=False),
-]
 
 
 class ConvLab(Widget, can_focus=True):
@@ -109,7 +67,6 @@ class ConvLab(Widget, can_focus=True):
     ConvLab > #conv-formula { height: auto; }
     ConvLab > #conv-explain { height: auto; max-height: 50%; display: none; }
     ConvLab.-stepping > #conv-explain { display: block; }
-    ConvLab > #conv-bar { height: 1; }
     """
 
     BINDINGS = CONV_LAB_BINDINGS
@@ -151,7 +108,7 @@ class ConvLab(Widget, can_focus=True):
         yield Static(id="conv-formula", markup=False)
         yield Static(id="conv-explain", markup=False)
         yield LabCanvas(id="conv-canvas")
-        yield ColourBarLine(id="conv-bar", markup=False)
+        yield ScaleLegend(self.color_mode, id="conv-legend")
 
     def on_mount(self) -> None:
         self.recompute()
@@ -207,18 +164,17 @@ class ConvLab(Widget, can_focus=True):
         self.draw_bar()
 
     def draw_bar(self) -> None:
-        overflowing = self.query_one(LabCanvas).overflowing
-        self.query_one(ColourBarLine).show_scale(self.state, self.color_mode, overflowing)
+        self.query_one(ScaleLegend).show(self.state, self.color_mode, self.query_one(LabCanvas))
 
-    action_next_input = _setting_key("step_input", 1)
-    action_previous_input = _setting_key("step_input", -1)
-    action_next_digit = _setting_key("step_digit", 1)
-    action_previous_digit = _setting_key("step_digit", -1)
-    action_next_filter = _setting_key("step_filter", 1)
-    action_previous_filter = _setting_key("step_filter", -1)
-    action_cycle_padding = _setting_key("cycle_padding")
-    action_cycle_pool = _setting_key("cycle_pool")
-    action_cycle_pool_size = _setting_key("cycle_pool_size")
+    action_next_input = setting_key("step_input", 1)
+    action_previous_input = setting_key("step_input", -1)
+    action_next_digit = setting_key("step_digit", 1)
+    action_previous_digit = setting_key("step_digit", -1)
+    action_next_filter = setting_key("step_filter", 1)
+    action_previous_filter = setting_key("step_filter", -1)
+    action_cycle_padding = setting_key("cycle_padding")
+    action_cycle_pool = setting_key("cycle_pool")
+    action_cycle_pool_size = setting_key("cycle_pool_size")
 
     def action_edit_custom(self) -> None:
         self.stop_play()

@@ -6,10 +6,11 @@ Four views in one focusable widget, ``EvaluatePane``:
   cell cursor (arrows or h/j/k/l); enter opens the cell's digits, w every misclassified one;
 - **gallery**: those digits as thumbnails titled "#index true→pred confidence", paged with
   n/p; enter explains the selected digit, i shows it in the layer inspector;
-- **digit**: the digit, its saliency and Grad-CAM overlaid on it, and occlusion sensitivity;
-  g picks the Grad-CAM layer, v explains the true class instead of the prediction;
-- **actmax**: activation maximisation of a conv channel; [ and ] change the channel, g the
-  layer.
+- **digit**: saliency, Grad-CAM and occlusion overlaid on the digit for its true and predicted
+  class, with colour bars (``tui.evaluate.overlays``); m the next method where one fits, g
+  picks the Grad-CAM layer;
+- **actmax**: activation maximisation of every class (or every channel of a conv layer, g) as
+  a grid with a colour bar (``tui.evaluate.actmax_view``); [ and ] page it.
 
 Escape goes back, u evaluates again (after more training), x exports the view (PNG and CSV
 into the run directory). Requests go through the ``EngineService`` the pane is given, with
@@ -29,8 +30,10 @@ from textual.widget import Widget
 from engine.process.protocol import Reply
 from tui.engine_service import EngineAnswer, EngineService
 from tui.evaluate import views
+from tui.evaluate.actmax_view import ActMaxView
 from tui.evaluate.drawing import EvaluateDrawer, Hint
 from tui.evaluate.matrix import MatrixPanel, summary_parts, summary_text
+from tui.evaluate.overlays import AttributionOverlays
 from tui.evaluate.state import DIGIT_OPS, EvaluateState, Step
 from tui.widgets.delegate import state_attribute
 from tui.widgets.fit_line import FitLine, joined
@@ -53,10 +56,10 @@ EVALUATE_BINDINGS = [
     Binding("p,pageup", "page(-1)", "Previous page", show=False),
     Binding("i", "inspect", "Inspector"),
     Binding("g", "layer", "Layer", show=False),
-    Binding("v", "target", "True/pred class", show=False),
+    Binding("m", "method", "Method", show=False),
     Binding("a", "actmax", "Act-max"),
-    Binding("right_square_bracket", "channel(1)", "Next channel", show=False),
-    Binding("left_square_bracket", "channel(-1)", "Previous channel", show=False),
+    Binding("right_square_bracket", "channel(1)", "Act-max next page", show=False),
+    Binding("left_square_bracket", "channel(-1)", "Act-max previous page", show=False),
     Binding("u", "refresh", "Update", show=False),
     Binding("x", "export", "Export"),
 ]
@@ -87,6 +90,8 @@ class EvaluatePane(Widget, can_focus=True):
     EvaluatePane > #eval-keys { height: 1; color: $text-muted; }
     EvaluatePane.-pictures > #eval-body { display: none; }
     EvaluatePane.-pictures > #eval-maps { display: block; }
+    EvaluatePane > #eval-overlays, EvaluatePane.-overlays > #eval-maps { display: none; }
+    EvaluatePane.-overlays > #eval-overlays { display: block; }
     """
 
     BINDINGS = EVALUATE_BINDINGS
@@ -123,6 +128,8 @@ class EvaluatePane(Widget, can_focus=True):
         yield FitLine("", id="eval-status", markup=False)
         yield MatrixPanel(id="eval-body", color_mode=self.color_mode)
         yield HeatmapGrid(id="eval-maps", color_mode=self.color_mode)
+        yield AttributionOverlays(id="eval-overlays")
+        yield ActMaxView(id="eval-actmax", color_mode=self.color_mode)
         yield FitLine(views.key_parts("matrix"), id="eval-keys", markup=False)
 
     def on_show(self) -> None:
@@ -175,9 +182,7 @@ class EvaluatePane(Widget, can_focus=True):
             self._draw()
 
     def got_actmax(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
-        self.state.got_actmax(payload)
-        if self.view == "actmax":
-            self._draw()
+        self._apply(self.state.got_actmax(payload, kwargs, self.view))
 
     def got_export(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         self.state.exported = list(payload.get("paths", []))
@@ -221,8 +226,8 @@ class EvaluatePane(Widget, can_focus=True):
     def action_layer(self) -> None:
         self._apply(self.state.layer_key(self.view))
 
-    def action_target(self) -> None:
-        self._apply(self.state.target_key(self.view))
+    def action_method(self) -> None:
+        self._apply(self.state.method_key(self.view))
 
     def action_actmax(self) -> None:
         self._apply(self.state.actmax_key(self.view))
@@ -231,7 +236,7 @@ class EvaluatePane(Widget, can_focus=True):
         self._apply(self.state.channel_key(self.view, step))
 
     def action_export(self) -> None:
-        parts = self.state.export_parts(self.view)
+        parts = self.state.export_parts(self.view, views.export_subject(self.app))
         if parts is None:
             self.set_status("Nothing to export yet.")
             return
@@ -266,6 +271,8 @@ class EvaluatePane(Widget, can_focus=True):
     # --------------------------------------------------------------------- drawing
     def watch_view(self, view: str) -> None:
         self.set_class(view != "matrix", "-pictures")
+        self.set_class(view == "digit", "-overlays")
+        self.set_class(view == "actmax", "-actmax")
         self.state.status_is_error = False
         self.set_status("")
         self.query_one("#eval-keys", FitLine).set_wordings(views.key_parts(view))
@@ -276,8 +283,12 @@ class EvaluatePane(Widget, can_focus=True):
             widget.color_mode = mode  # type: ignore[attr-defined]
 
     def _draw(self) -> None:
-        if self.is_mounted:
-            drawer = EvaluateDrawer(self.query_one(HeatmapGrid))
+        if self.is_mounted and self.view == "digit":  # tui.evaluate.overlays
+            self.set_status(self.query_one(AttributionOverlays).draw(self.state, self.color_mode))
+        elif self.is_mounted and self.view == "actmax":
+            self.set_status(self.query_one(ActMaxView).show(self.state.actmax, self.color_mode))
+        elif self.is_mounted:
+            drawer = EvaluateDrawer(self.query_one("#eval-maps", HeatmapGrid))
             hint = drawer.draw(self.view, self.state, self.color_mode == "ascii")
             if hint is not None:
                 self.set_status(hint)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.evaluate import views
+from tui.evaluate.actmax_state import ActMaxState, actmax_export
 
 DIGIT_OPS = ("saliency", "gradcam", "occlusion")
 Request = tuple[str, str, dict[str, Any]]  # (kind, op, kwargs): the pane asks "evaluate.<kind>"
@@ -40,10 +41,8 @@ class EvaluateState:
         self.gradcam_layer: str | None = None
         self.gradcam_layers: list[str] = []  # the layers Grad-CAM offers (rectified outputs)
         self.conv_layers: list[str] = []  # ... and activation maximisation (conv layers)
-        self.explain_true = False  # explain the true class instead of the prediction
-        self.actmax_layer: str | None = None
-        self.actmax_channel = 0
-        self.actmax_payload: dict[str, Any] | None = None
+        self.overlay_method = "saliency"  # the method shown when only one fits (m: next)
+        self.actmax = ActMaxState()  # the act-max grid (tui.evaluate.actmax_state)
         self.came_from = "matrix"  # where escape goes from the digit view
         self.actmax_from = "matrix"  # ... and from the act-max view
         self.status = ""
@@ -77,10 +76,15 @@ class EvaluateState:
             self.gradcam_layer = payload.get("layer")
         return True
 
-    def got_actmax(self, payload: dict[str, Any]) -> None:
-        self.actmax_payload = payload
-        self.actmax_layer, self.actmax_channel = payload["layer"], int(payload["channel"])
-        self.conv_layers = list(payload.get("layers") or self.conv_layers)
+    def got_actmax(self, payload: dict[str, Any], kwargs: dict[str, Any], view: str) -> Step:
+        """An ``actmax`` reply: kept; the next panel asked for while the view is in sight."""
+        requests = self.actmax.got(payload, kwargs, asking=view == "actmax")
+        return Step(requests=requests, draw=view == "actmax")
+
+    @property
+    def actmax_payload(self) -> dict[str, Any] | None:
+        """The newest act-max reply for the grid's target, or None."""
+        return self.actmax.latest
 
     # -- navigation -------------------------------------------------------------------------
     def back_from(self, view: str) -> str:
@@ -97,10 +101,8 @@ class EvaluateState:
         return Step("gallery", self.gallery_step(per_page).requests, draw=True)
 
     def explain(self, index: int, label: int | None, view: str) -> Step:
-        """Explain test digit ``index`` (true class ``label``) in the digit view; a new digit
-        seen from another view than the digit view explains its prediction again."""
-        if index != self.digit_index:
-            self.explain_true = False if view != "digit" else self.explain_true
+        """Explain test digit ``index`` (true class ``label``) in the digit view: each method
+        for its true and its predicted class."""
         self.digit_index, self.digit_label, self.digit = index, label, {}
         return Step("digit", self.digit_requests(), draw=True)
 
@@ -125,32 +127,32 @@ class EvaluateState:
         """g: the next conv layer for Grad-CAM (digit view) or activation maximisation."""
         if view == "digit" and self.digit_index is not None and self.gradcam_layers:
             self.next_gradcam_layer()
-            return Step(requests=self.digit_requests(("gradcam",)))
-        if view == "actmax" and self.conv_layers:
-            self.next_actmax_layer()
-            return self.actmax_step()
+            self.overlay_method = "gradcam"  # show what g changes, also where one method fits
+            return Step(requests=self.digit_requests(("gradcam",)), draw=True)
+        if view == "actmax":  # classes, then each conv layer's channels
+            return Step(requests=self.actmax.next_target(), draw=True)
         return Step()
 
-    def target_key(self, view: str) -> Step:
-        """v: explain the true class instead of the prediction (and back)."""
+    def method_key(self, view: str) -> Step:
+        """m: the next attribution method (where the pane has room for one at a time)."""
         if view != "digit" or self.digit_index is None:
             return Step()
-        self.explain_true = not self.explain_true
-        return self.explain(self.digit_index, self.digit_label, view)
+        self.overlay_method = views.next_item(list(DIGIT_OPS), self.overlay_method)
+        return Step(draw=True)
 
     def actmax_key(self, view: str) -> Step:
         """a: the act-max view (escape goes back to ``view``)."""
         if view == "actmax":
             return Step()
         self.actmax_from = view
-        return Step("actmax", self.actmax_step().requests, draw=True)
+        return Step("actmax", self.actmax.restart(self.evaluation), draw=True)
 
     def channel_key(self, view: str, step: int) -> Step:
-        """[ / ]: the previous or next channel of the act-max layer."""
+        """[ / ]: the act-max grid's previous or next page (when its panels overflow)."""
         if view != "actmax":
             return Step()
-        self.step_actmax_channel(step)
-        return self.actmax_step()
+        self.actmax.page = max(0, self.actmax.page + step)  # the grid's page when it overflows
+        return Step(draw=True)
 
     def move_selection(self, step: int) -> None:
         count = len((self.gallery or {}).get("items", []))
@@ -169,14 +171,6 @@ class EvaluateState:
         self.gradcam_layer = views.next_item(self.gradcam_layers, self.gradcam_layer)
         self.digit.pop("gradcam", None)
 
-    def next_actmax_layer(self) -> None:
-        self.actmax_layer = views.next_item(self.conv_layers, self.actmax_layer)
-        self.actmax_channel = 0
-
-    def step_actmax_channel(self, step: int) -> None:
-        channels = int((self.actmax_payload or {}).get("channels") or 1)
-        self.actmax_channel = (self.actmax_channel + step) % channels
-
     @property
     def selected_item(self) -> dict[str, Any] | None:
         items = (self.gallery or {}).get("items") or []
@@ -191,12 +185,13 @@ class EvaluateState:
 
     # -- requests ---------------------------------------------------------------------------
     def digit_requests(self, ops: tuple[str, ...] = DIGIT_OPS) -> list[Request]:
-        """Saliency, Grad-CAM and occlusion of the digit, for its true class after ``v``."""
-        target = self.digit_label if self.explain_true else None
-        requests = []
+        """Saliency, Grad-CAM and occlusion of the digit (the ``attribute`` op: each for the
+        true and the predicted class), asked as kinds "saliency", "gradcam", "occlusion"."""
+        requests: list[Request] = []
         for op in ops:
             extra = {"layer": self.gradcam_layer} if op == "gradcam" else {}
-            requests.append((op, op, {"index": self.digit_index, "target": target, **extra}))
+            kwargs = {"index": self.digit_index, "method": op, **extra}
+            requests.append((op, "attribute", kwargs))
         return requests
 
     def gallery_step(self, per_page: int) -> Step:
@@ -205,22 +200,15 @@ class EvaluateState:
         kwargs = {"true": true, "pred": pred, "page": self.gallery_page, "per_page": per_page}
         return Step(requests=[("gallery", "gallery", kwargs)], draw=True)
 
-    def actmax_step(self) -> Step:
-        """Ask for the act-max picture (forgetting the previous one when no layer is chosen
-        yet) and show it."""
-        self.actmax_payload = None if self.actmax_layer is None else self.actmax_payload
-        kwargs = {"layer": self.actmax_layer, "channel": self.actmax_channel}
-        return Step(requests=[("actmax", "actmax", kwargs)], draw=True)
-
-    def export_parts(self, view: str) -> tuple[str, dict[str, Any]] | None:
-        """The export of ``view``: (name, export op keyword arguments), or None."""
+    def export_parts(self, view: str, subject: str = "") -> tuple[str, dict[str, Any]] | None:
+        """The export of ``view``: (name, export op keyword arguments), or None; ``subject``
+        (model and run) titles the confusion matrix."""
         if view == "matrix" and self.evaluation:
-            return "confusion", views.matrix_export(self.evaluation)
+            return "confusion", views.matrix_export(self.evaluation, subject)
         if view == "gallery" and self.gallery and self.gallery.get("items"):
             return "gallery", views.gallery_export(self.gallery)
         if view == "digit" and len(self.digit) == len(DIGIT_OPS):
             return f"digit-{self.digit_index}", views.digit_export(self.digit)
-        if view == "actmax" and self.actmax_payload:
-            p = self.actmax_payload
-            return f"actmax-{p['layer']}-{p['channel']}", views.actmax_export(p)
+        if view == "actmax" and self.actmax.panels:
+            return actmax_export(self.actmax)
         return None

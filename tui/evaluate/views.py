@@ -11,41 +11,22 @@ from typing import Any
 
 import numpy as np
 
-from engine.render.colormap import COLORMAPS, apply
 from engine.render.maps import scale_maps
-from tui.widgets.fit_text import SEPARATOR, Part
+from tui.widgets.fit_text import SEPARATOR
 
-OVERLAY_ALPHA = 0.6
 # Each view's keys, most needed first (a narrow line drops the last ones; ? lists them all).
 KEY_HELP = {
     "matrix": "arrows move · enter digits of the cell · w all mistakes · a act-max · "
     "u update · x export",
     "gallery": "arrows select · n/p page · enter explain · i inspector · esc back · x export",
-    "digit": "g Grad-CAM layer · v true/predicted class · i inspector · esc back · x export",
-    "actmax": "[ ] channel · g layer · esc back · x export",
+    "digit": "m method · g Grad-CAM layer · i inspector · esc back · x export",
+    "actmax": "g classes/conv layers · [ ] page · esc back · x export",
 }
-
-DIGIT_HELP = (
-    "bright = the pixels and places that raise the score of {target}; occlusion: "
-    "red where covering the digit lowers p({target}), blue where it raises it"
-)
-# The same legend shorter, for narrower lines: the occlusion colours are kept longest, as they
-# are the part of the picture that cannot be read without it.
-DIGIT_HELP_PARTS = (
-    Part("bright: raises the score of {target}", 0),
-    Part("occlusion: red = covering lowers p({target}), blue = raises it", 1),
-)
 
 
 def key_parts(view: str) -> list[str]:
     """The view's key help as parts, most needed first."""
     return KEY_HELP[view].split(SEPARATOR)
-
-
-def digit_help(target: Any) -> tuple[str, list[Part]]:
-    """The digit view's legend: the full sentence, then its parts (for narrow lines)."""
-    parts = [Part(p.text.format(target=target), p.priority) for p in DIGIT_HELP_PARTS]
-    return DIGIT_HELP.format(target=target), parts
 
 
 # --------------------------------------------------------------------------- pictures
@@ -54,57 +35,6 @@ def digit_help(target: Any) -> tuple[str, list[Part]]:
 def scaled(values: np.ndarray, symmetric: bool = False) -> np.ndarray:
     """One map scaled to [0, 1] on its own range (centred on 0 when ``symmetric``)."""
     return scale_maps(np.asarray(values, dtype=np.float32)[None], symmetric=symmetric).values[0]
-
-
-def grey_rgb(image: np.ndarray) -> np.ndarray:
-    """uint8 (H, W) grey -> uint8 (H, W, 3)."""
-    return np.repeat(np.asarray(image, dtype=np.uint8)[..., None], 3, axis=-1)
-
-
-def heat_rgb(values01: np.ndarray, cmap: str = "sequential") -> np.ndarray:
-    return apply(values01, COLORMAPS[cmap]).astype(np.uint8)
-
-
-def overlay_rgb(
-    image: np.ndarray, values01: np.ndarray, cmap: str = "sequential", alpha: float = OVERLAY_ALPHA
-) -> np.ndarray:
-    """The heat coloured by ``cmap`` blended over the grey digit, weighted by the heat itself
-    so cold areas keep showing the digit."""
-    grey = grey_rgb(image).astype(np.float32)
-    heat = heat_rgb(values01, cmap).astype(np.float32)
-    weight = alpha * np.clip(np.asarray(values01, dtype=np.float32), 0, 1)[..., None]
-    if cmap == "diverging":  # both ends carry meaning: weight by the distance from the centre
-        weight = alpha * np.clip(np.abs(values01 - 0.5) * 2, 0, 1)[..., None]
-    return np.clip(grey * (1 - weight) + heat * weight, 0, 255).astype(np.uint8)
-
-
-def digit_views(
-    digit: dict[str, Any] | None,
-    saliency: dict[str, Any] | None,
-    gradcam: dict[str, Any] | None,
-    occlusion: dict[str, Any] | None,
-    ascii_mode: bool,
-) -> tuple[np.ndarray, list[str]]:
-    """RGB (4, H, W, 3) maps: digit, saliency and Grad-CAM over it, occlusion; with titles.
-
-    In ASCII mode there is no colour to overlay with, so the heat is shown on its own.
-    """
-    image = np.asarray((digit or {}).get("image"), dtype=np.uint8)
-    blank = np.zeros((*image.shape, 3), dtype=np.uint8)
-    maps, titles = [grey_rgb(image)], [digit_title(digit)]
-    for payload, key, cmap, title in (
-        (saliency, "saliency", "sequential", "saliency"),
-        (gradcam, "cam", "sequential", "Grad-CAM"),
-        (occlusion, "sensitivity", "diverging", "occlusion"),
-    ):
-        if payload is None:
-            maps.append(blank)
-            titles.append(f"{title}…")
-            continue
-        values = scaled(payload[key], symmetric=cmap == "diverging")
-        maps.append(heat_rgb(values, cmap) if ascii_mode else overlay_rgb(image, values, cmap))
-        titles.append(title if key != "cam" else gradcam_title(payload))
-    return np.stack(maps), titles
 
 
 def gradcam_title(payload: dict[str, Any]) -> str:
@@ -177,22 +107,22 @@ def cell_values(confusion: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------ text and exports
 
 
-def actmax_caption(payload: dict[str, Any]) -> str:
-    return (
-        f"{payload['layer']} channel {payload['channel'] + 1}/{payload['channels']}: mean "
-        f"activation {payload['start']:.3g} (noise) → {payload['end']:.3g}"
-    )
-
-
-def matrix_export(evaluation: dict[str, Any]) -> dict[str, Any]:
-    """Export op arguments for the matrix view: the heatmap, the counts and the metrics."""
+def matrix_export(evaluation: dict[str, Any], subject: str = "") -> dict[str, Any]:
+    """Export op arguments for the matrix view: the labelled confusion matrix PNG (counts in
+    the cells, titled with ``subject``, e.g. model and run, and the accuracy), the counts and
+    the metrics as CSV."""
     confusion = np.asarray(evaluation["confusion"])
+    right = int(evaluation.get("count", 0)) - int(evaluation.get("wrong", 0))
+    title = (
+        f"{evaluation.get('split', 'test')} accuracy {evaluation.get('accuracy', 0):.2%} "
+        f"({right:,}/{int(evaluation.get('count', 0)):,})"
+    )
     per_class = evaluation["per_class"]
     rows = [[true, *confusion[true].tolist(), per_class[true]] for true in range(len(confusion))]
     summary = [{k: evaluation[k] for k in ("split", "count", "loss", "accuracy", "wrong")}]
     header = ["true", *range(len(confusion)), "accuracy"]
     return {
-        "heatmaps": {"matrix": cell_values(confusion)},
+        "confusion": {"matrix": {"matrix": confusion, "title": f"{subject} · {title}".strip(" ·")}},
         "tables": {"matrix": {"header": header, "rows": rows}, "metrics": summary},
     }
 
@@ -207,29 +137,46 @@ def gallery_export(gallery: dict[str, Any]) -> dict[str, Any]:
 
 
 def digit_export(digit: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The three overlays of the digit view (occlusion on the diverging map) and its facts."""
+    """The digit view's overlay figures (one PNG per method: the digit, the true and the
+    predicted class's overlay, colour bars, how to read it) and its facts as CSV."""
+    from engine.render.attribution_figure import attribution_figure
+
     first = digit["saliency"]
-    image = np.asarray(first["image"], dtype=np.float32) / 255.0
-    info = {k: first.get(k) for k in ("index", "label", "pred", "confidence", "target")}
+    info = {k: first.get(k) for k in ("index", "label", "pred", "confidence")}
+    figures = {method: attribution_figure(payload) for method, payload in digit.items()}
     return {
-        "overlays": {
-            "saliency": (image, scaled(digit["saliency"]["saliency"])),
-            "gradcam": (image, digit["gradcam"]["cam"]),
-            "occlusion": (image, scaled(digit["occlusion"]["sensitivity"], True)),
-        },
-        "cmaps": {"occlusion": "diverging"},
+        "figures": figures,
         "tables": {"digit": [{**info, "gradcam_layer": digit["gradcam"].get("layer")}]},
     }
 
 
-def actmax_export(payload: dict[str, Any]) -> dict[str, Any]:
-    facts = {k: payload[k] for k in ("layer", "channel", "start", "end")}
-    return {"heatmaps": {"image": scaled(payload["image"])}, "tables": {"activation": [facts]}}
+def digit_hint(digit: dict[str, dict[str, Any]]) -> str:
+    """The digit view's status line: an empty or non-finite Grad-CAM's note, else what the
+    panels compare, or that they are coming."""
+    note = gradcam_note(digit.get("gradcam"))
+    if note:
+        return note
+    first = next(iter(digit.values()), None)
+    if first is None:
+        return "explaining…"
+    true, pred = first.get("label"), first.get("pred")
+    if true == pred:
+        return f"true class {true} = predicted: one map per method; K = the class explained"
+    return f"left: true class {true} · right: predicted {pred} · K = the class explained"
 
 
 def next_item(items: list[str], current: str | None) -> str:
     """The item after ``current`` (wrapping), or the first when ``current`` is not there."""
     return items[(items.index(current) + 1) % len(items)] if current in items else items[0]
+
+
+def export_subject(app: Any) -> str:
+    """ "tiny · runs/x": the loaded model's name and the run folder, for exported titles."""
+    try:
+        info = app.main.query("Inspector").first().state.info
+    except Exception:  # no screen or inspector yet: the title goes without the model
+        info = {}
+    return " · ".join(filter(None, [str(info.get("name") or ""), export_folder(app) or ""]))
 
 
 def export_folder(app: Any) -> str | None:

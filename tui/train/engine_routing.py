@@ -153,6 +153,7 @@ class TrainEvents:
                 steps=event.steps_per_epoch,
                 samples_per_sec=event.samples_per_sec,
             )
+            self.tab.history.training_progress()  # a snapshot in view: count new ones
         elif isinstance(event, Started):
             self.started(event)
         elif isinstance(event, EpochEnd):

@@ -28,7 +28,8 @@ class CellExplainer:
         self.inspector, self.state, self.drawer = inspector, state, drawer
 
     def toggle(self) -> None:
-        """Explain mode on (conv layers only: others get a notification) or off."""
+        """Explain mode on (conv layers only: others get a notification) or off; it starts at
+        the strongest cell of the first map."""
         if not self.state.explain.toggle(self.state.layer_row):
             self.inspector.notify("Explain works on conv layers; select one first.")
             return
@@ -39,14 +40,21 @@ class CellExplainer:
         if self.state.explain.step(self.state.layer_row, channel, row, col):
             self._changed()
 
+    def step_input(self, step: int) -> None:
+        """Show the products of the next (or previous) input channel: the reply has them all,
+        so nothing is asked."""
+        if self.state.explain.step_input(step):
+            self.drawer.explain(self.state)
+
     def request(self) -> dict[str, Any]:
         """The ``explain`` kwargs (without the sample index) for the cell; {} when off."""
         return self.state.explain.request(self.state.layer_name)
 
     def set_explanation(self, payload: dict[str, Any] | None) -> None:
-        """The ``explain`` reply for the current cell (None clears)."""
-        self.state.explain.explanation = payload
-        self.drawer.explain(self.state)
+        """The ``explain`` reply for the current cell (None clears); a reply for another
+        layer, map or cell is dropped."""
+        if self.state.explain.receive(payload, self.state.layer_name):
+            self.drawer.explain(self.state)
 
     def leave(self) -> None:
         """Explain mode off (a new layer or model)."""

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from tui.train.explain_view import CellExplainer
 from tui.train.inspector_draw import INSPECTOR_CSS, InspectorDrawer, InspectorParts
 from tui.train.inspector_state import InspectorState
+from tui.train.layer_story_state import step_story_channel
 from tui.train.sample_panel import SamplePanel
 from tui.widgets.delegate import state_attribute
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
@@ -32,8 +33,19 @@ INSPECTOR_KEYS: list[tuple[str, str, str]] = [
     ("L", "cell_right", "Explained cell right"),
     ("K", "cell_up", "Explained cell up"),
     ("J", "cell_down", "Explained cell down"),
+    ("right_curly_bracket", "next_input", "Explained input channel"),
+    ("left_curly_bracket", "previous_input", "Previous explained input"),
 ]
+CELL_MOVES: dict[str, tuple[int, ...]] = {  # explain mode: (map, row, col) or (input,) steps
+    "cell_left": (0, 0, -1),
+    "cell_right": (0, 0, 1),
+    "cell_up": (0, -1, 0),
+    "cell_down": (0, 1, 0),
+    "next_input": (1,),
+    "previous_input": (-1,),
+}
 NARROW = 64  # below this width the sample column narrows
+SHORT = 22  # below this height a layer without kernels shows its story, not every map
 
 
 class ManyToggled(Message, namespace="inspector"):
@@ -110,6 +122,7 @@ class Inspector(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
+        self.set_class(self.size.height < SHORT, "-short")
 
     # -- data from the app ------------------------------------------------------------------
     def set_model(
@@ -134,6 +147,14 @@ class Inspector(Widget, can_focus=True):
         if same or not self.drawer.kernels_loading(self.state):
             self.drawer.kernels(self.state, keep_page=same)
         self.drawer.activations(self.state, keep_page=same)
+        if not same:
+            self.drawer.story(self.state)
+
+    def set_story(self, payload: dict[str, Any] | None) -> None:
+        """The layer's ``layer_story`` reply (one for another layer is ignored)."""
+        if payload is None or payload.get("layer") == self.state.layer_name:
+            self.state.story = payload
+            self.drawer.story(self.state)
 
     def set_kernels(self, payload: dict[str, Any] | None) -> None:
         """The layer's ``kernels`` reply, or None when it has no weights."""
@@ -200,6 +221,8 @@ class Inspector(Widget, can_focus=True):
         if self.explaining:  # ] and [ pick the explained feature map instead
             self.explainer.step(step, 0, 0)
             return
+        if step_story_channel(self.state, step):  # a layer without kernels: its maps
+            return self.drawer.story(self.state)
         self.mean_channels = False
         channel = self.state.stepped_channel(step)
         if channel is not None:
@@ -214,18 +237,6 @@ class Inspector(Widget, can_focus=True):
     # -- explain mode -----------------------------------------------------------------------
     def toggle_explain(self) -> None:
         self.explainer.toggle()
-
-    def cell_left(self) -> None:
-        self.explainer.step(0, 0, -1)
-
-    def cell_right(self) -> None:
-        self.explainer.step(0, 0, 1)
-
-    def cell_up(self) -> None:
-        self.explainer.step(0, -1, 0)
-
-    def cell_down(self) -> None:
-        self.explainer.step(0, 1, 0)
 
     def explain_request(self) -> dict[str, Any]:
         """The ``explain`` kwargs (without the sample index) for the cell; {} when off."""
@@ -265,6 +276,21 @@ class Inspector(Widget, can_focus=True):
             for widget in self.query("HeatmapGrid, ColorBar, Probabilities"):
                 widget.color_mode = mode  # type: ignore[attr-defined]
 
+
+def _cell_move(name: str, move: tuple[int, ...]) -> Any:
+    def act(inspector: Inspector) -> None:
+        if len(move) == 1:  # another input channel's products
+            inspector.explainer.step_input(move[0])
+        else:  # (map, row, column) steps of the explained cell
+            inspector.explainer.step(*move)
+
+    act.__name__ = act.__qualname__ = name
+    return act
+
+
+# The explain-mode moves (cell_left ... previous_input) as methods, from CELL_MOVES.
+for _name, _move in CELL_MOVES.items():
+    setattr(Inspector, _name, _cell_move(_name, _move))
 
 # Every inspector key's action is also a plain method of the same name (the main screen calls
 # those, e.g. ``inspector.next_page()``).

@@ -7,8 +7,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.train.explain_state import ExplainState
+from tui.train.explain_panel import CellExplainPanel, draw_explain
 from tui.train.inspector_state import InspectorState
+from tui.train.layer_story_state import built_story
+from tui.train.layer_story_view import LayerStoryView
 from tui.train.sample_panel import SamplePanel
 from tui.train.views import MapView
 from tui.widgets.colorbar import ColorBar
@@ -20,7 +22,7 @@ INSPECTOR_CSS = """
     Inspector #inspector-title { height: 1; text-style: bold; }
     Inspector #inspector-message { height: auto; max-height: 8; color: $warning; display: none; }
     Inspector #inspector-message.-shown { display: block; }
-    Inspector #inspector-explain { height: auto; max-height: 4; display: none; }
+    Inspector #inspector-explain { height: auto; max-height: 16; display: none; }
     Inspector #inspector-explain.-shown { display: block; }
     Inspector #inspector-body { height: 1fr; }
     Inspector #inspector-maps { width: 1fr; }
@@ -57,25 +59,6 @@ def show_view(
     bar.set_scale(view.lo, view.hi, view.cmap, view.scale_label)
 
 
-def draw_explain(
-    state: ExplainState, layer_name: str | None, note: Static, digit: HeatmapGrid, maps: HeatmapGrid
-) -> None:
-    """The explanation line in ``note``, the cell outlined on the feature ``maps`` and its
-    receptive field on the ``digit`` (once the reply for this cell is there)."""
-    note.set_class(state.explaining, "-shown")
-    if not state.explaining:
-        note.update("")
-        digit.set_highlight(None)
-        maps.set_highlight(None)
-        return
-    maps.set_highlight(*state.cell_box)
-    note.update(state.note(layer_name))
-    payload = state.current(layer_name)
-    if payload is not None:
-        box = payload.get("input_box_clipped")
-        digit.set_highlight(0 if box else None, box)
-
-
 class InspectorParts:
     """The mounted inspector's child widgets."""
 
@@ -83,12 +66,13 @@ class InspectorParts:
         query = inspector.query_one
         self.title_line = query("#inspector-title", JoinedLine)
         self.note = query("#inspector-message", Static)
-        self.explain_note = query("#inspector-explain", Static)
+        self.explain_note = query("#inspector-explain", CellExplainPanel)
         self.kernels_grid = query("#kernels", HeatmapGrid)
         self.kernels_bar = query("#kernels-scale", ColorBar)
         self.maps_grid = query("#activations", HeatmapGrid)
         self.maps_bar = query("#activations-scale", ColorBar)
         self.sample_panel = query(SamplePanel)
+        self.story = query(LayerStoryView)
 
     @staticmethod
     def compose(mode: str) -> ComposeResult:
@@ -96,9 +80,10 @@ class InspectorParts:
         column (kernels and feature maps, each with its colour bar) beside the sample."""
         yield JoinedLine("", id="inspector-title", markup=False)
         yield Static("", id="inspector-message", markup=False)
-        yield Static("", id="inspector-explain", markup=False)
+        yield CellExplainPanel(id="inspector-explain")
         with Horizontal(id="inspector-body"):
             with Vertical(id="inspector-maps"):
+                yield LayerStoryView(mode, id="layer-story")
                 yield HeatmapGrid(id="kernels", color_mode=mode)
                 yield ColorBar(id="kernels-scale", color_mode=mode)
                 yield HeatmapGrid(id="activations", color_mode=mode)
@@ -166,11 +151,17 @@ class InspectorDrawer:
         self.activations(state, keep_page)
 
     def everything(self, state: InspectorState) -> None:
-        """Title, maps (from their first page), sample and message."""
+        """Title, maps (from their first page), the layer's story, sample and message."""
         self.title(state)
         self.maps(state, keep_page=False)
+        self.story(state)
         self.sample(state)
         self.message(state.message)
+
+    def story(self, state: InspectorState) -> None:
+        """The layer's line and (layers without kernels) its before -> after view."""
+        if (parts := self.parts) is not None:
+            parts.story.show(*built_story(state))
 
     def sample(self, state: InspectorState) -> None:
         if (parts := self.parts) is not None:

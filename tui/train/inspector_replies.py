@@ -33,6 +33,7 @@ class InspectorReplies:
             "activations": self.got_activations,
             "many": self.got_many,
             "explain": self.got_explain,
+            "story": self.got_story,
             "sample": self.got_sample,
             "image": self.got_image,
             "misclassified": self.got_misclassified,
@@ -56,6 +57,13 @@ class InspectorReplies:
     def got_explain(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if kwargs.get("index") == self.selection.sample_index:
             self.tab.inspector.set_explanation(payload)
+
+    def got_story(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        chosen = self.selection
+        if payload.get("layer") == chosen.layer_name and payload.get("index") == (
+            chosen.sample_index
+        ):
+            self.tab.inspector.set_story(payload)
 
     def got_sample(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         if payload.get("index") == self.selection.sample_index:

@@ -91,6 +91,7 @@ class InspectorFeed:
                 inspector.set_kernels(None)
         if activations:
             ask("activations", "activations", layer=layer, index=index)
+            ask("story", "layer_story", layer=layer, index=index)
             if inspector.many:
                 ask("many", "activations_many", layer=layer, indices=self.many_indices())
             if inspector.explaining:

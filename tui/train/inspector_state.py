@@ -30,6 +30,8 @@ class InspectorState:
         self.mean_channels = False
         self.many = False
         self.explain = ExplainState()
+        self.story: dict[str, Any] | None = None  # the layer's ``layer_story`` reply
+        self.story_channel: int | None = None  # the map its before -> after shows (None: its own)
         self.kernel_view: MapView | None = None  # the views last built for drawing
         self.activation_view: MapView | None = None
 
@@ -41,6 +43,7 @@ class InspectorState:
         self.info, self.summary = dict(info), dict(summary)
         self.class_names = list(classes) if classes else info.get("classes")
         self.layer_row = self.kernels = self.activations = self.sample = self.many_payload = None
+        self.story, self.story_channel = None, None
         self.channel = 0
 
     def set_layer(self, row: dict[str, Any]) -> bool:
@@ -49,8 +52,8 @@ class InspectorState:
         same = self.layer_row is not None and self.layer_row.get("name") == row.get("name")
         self.layer_row = dict(row)
         if not same:
-            self.kernels = self.activations = self.many_payload = None
-            self.channel = 0
+            self.kernels = self.activations = self.many_payload = self.story = None
+            self.channel, self.story_channel = 0, None
         return same
 
     def set_kernels(self, payload: dict[str, Any] | None) -> bool:

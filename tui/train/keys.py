@@ -70,6 +70,31 @@ TRAIN_KEYS: tuple[Key, ...] = (
         group="Layers and samples",
     ),
     Key(
+        "p",
+        "draw",
+        "Draw",
+        "draw a digit (again: close): drag the mouse, or arrows move, space paints, enter "
+        "puts the pen down, shift+arrows erase, delete clears, escape closes; every stroke "
+        "updates the prediction and the feature maps (j and k still walk the layers)",
+        footer=True,
+        group="Layers and samples",
+    ),
+    Key(
+        "o",
+        "open_picture",
+        "Open picture",
+        "open a picture file (PNG, JPEG, ...) as the input, pre-processed as --image does",
+        group="Layers and samples",
+    ),
+    Key(
+        "X",
+        "export_png",
+        "Export PNG",
+        "export the inspector's kernels and feature maps as PNG figures (colour bars, caption: "
+        "model, layer, digit, scale) into the run folder's exports/",
+        group="Layers and samples",
+    ),
+    Key(
         "t",
         "toggle_training",
         "Train/stop",
@@ -155,16 +180,22 @@ INSPECTOR_HELP = {
     "next_kernels_page": "kernels: show the next page",
     "previous_kernels_page": "kernels: show the previous page",
     "toggle_scale": "one colour scale shared by all maps, or one scale per map",
-    "next_channel": "kernels: show the next input channel",
-    "previous_channel": "kernels: show the previous input channel",
+    "next_channel": "kernels: show the next input channel (layers without kernels: the map "
+    "shown before → after; explain mode: the next map)",
+    "previous_channel": "kernels: show the previous input channel (layers without kernels: "
+    "the map shown before → after)",
     "toggle_mean": "kernels: the mean over input channels, or one channel at a time",
     "toggle_many": "the selected layer's maps for several digits at once, one row per digit",
-    "toggle_explain": "conv layers: explain one feature-map cell as per-input-channel "
-    "multiply-adds, with its receptive field outlined on the digit ([ and ] pick the map)",
+    "toggle_explain": "conv layers: explain one feature-map cell, starting at the map's "
+    "strongest: patch × kernel = products per input channel, then the channel sums plus bias, "
+    "equal to the layer's output; its receptive field outlined on the digit ([ and ] pick the "
+    "map, { and } the input channel)",
     "cell_left": "explain mode: move the explained cell left",
     "cell_right": "explain mode: move the explained cell right",
     "cell_up": "explain mode: move the explained cell up",
     "cell_down": "explain mode: move the explained cell down",
+    "next_input": "explain mode: the products of the next input channel",
+    "previous_input": "explain mode: the products of the previous input channel",
 }
 
 

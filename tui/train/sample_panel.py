@@ -10,6 +10,7 @@ from textual.containers import Vertical
 
 from tui.train.probabilities import Probabilities
 from tui.train.views import sample_caption, sample_image
+from tui.widgets.graphics import app_graphics
 from tui.widgets.heatmap import HeatmapGrid
 
 DIGITS = [str(i) for i in range(10)]
@@ -45,6 +46,12 @@ class SamplePanel(Vertical):
     SamplePanel #probs {
         height: 1fr;
     }
+    SamplePanel.-pixels #digit {
+        display: none;  /* drawn by #digit-pixels; kept for whoever reads or marks it */
+    }
+    SamplePanel #digit-pixels {
+        height: 15;
+    }
     """
 
     def __init__(self, *, color_mode: str, id: str | None = None) -> None:
@@ -52,6 +59,14 @@ class SamplePanel(Vertical):
         self.color_mode = color_mode
 
     def compose(self) -> ComposeResult:
+        protocol = app_graphics(self.app) if self.color_mode != "ascii" else "off"
+        # Kitty: the grid itself draws the digit in pixels (tui.widgets.pixel_tiles), keeping
+        # its caption and the explained cell's box; Sixel: a picture widget in its place.
+        if protocol in ("sixel", "iterm"):
+            from tui.widgets.pixel_image import PixelImage
+
+            self.add_class("-pixels")
+            yield PixelImage(protocol, id="digit-pixels")
         yield HeatmapGrid(id="digit", color_mode=self.color_mode)
         yield Probabilities(id="probs", color_mode=self.color_mode)
 
@@ -71,6 +86,8 @@ class SamplePanel(Vertical):
         digit = self.query_one("#digit", HeatmapGrid)
         if digit.styles.height is None or digit.styles.height.value != rows:
             digit.styles.height = rows
+        for pixels in self.query("#digit-pixels"):
+            pixels.styles.height = rows
 
     def show(self, sample: dict[str, Any] | None, class_names: Sequence[str] | None) -> None:
         """Draw ``sample`` (None clears); class names label the prediction and the bars. A
@@ -79,13 +96,16 @@ class SamplePanel(Vertical):
         probs = self.query_one("#probs", Probabilities)
         if sample is None:
             digit.clear()
+            for pixels in self.query("#digit-pixels"):
+                pixels.set_image(None)  # type: ignore[attr-defined]
             probs.set_probs(None)
             self.fit_rows()
             return
         image, rgb = sample_image(sample)
-        digit.set_maps(
-            image, titles=[""], cmap="gray", rgb=rgb, caption=caption_of(sample, class_names)
-        )
+        caption = caption_of(sample, class_names)
+        digit.set_maps(image, titles=[""], cmap="gray", rgb=rgb, caption=caption)
+        for pixels in self.query("#digit-pixels"):
+            pixels.set_image(image, caption)  # type: ignore[attr-defined]
         label = sample.get("label") if digit_classes(class_names) else None
         note = RANDOM_WEIGHTS if sample.get("random_weights") else ""
         if sample.get("pending"):  # drawn before the engine's reply: the model has not changed

@@ -26,6 +26,7 @@ from textual.widgets import TabPane
 from tui.commands import bindings
 from tui.engine_service import EngineAnswer, EngineService
 from tui.link import EngineEvent, EngineLost
+from tui.train.drawing_control import DrawingControl
 from tui.train.engine_routing import TrainEvents
 from tui.train.input_keys import InputKeys
 from tui.train.inspector_replies import InspectorReplies
@@ -33,6 +34,7 @@ from tui.train.inspector_requests import LIVE_REFRESH_S, InspectorFeed, Selectio
 from tui.train.kernel_history import KernelHistory, KernelSnapshots
 from tui.train.keys import TRAIN_KEYS
 from tui.train.local_digits import LocalDigits, LocalDigitsLoaded
+from tui.train.png_export import PngExport
 from tui.train.run_choice import OpenedRun
 from tui.train.training_actions import RunControl, RunState
 
@@ -86,12 +88,17 @@ class TrainTab(Widget):
             options, self.run, self.control, self.feed, self.snapshots, engine, self
         )
         self.opened = OpenedRun(self.control, engine, self)  # a checkpoint's saved run
+        self.drawing = DrawingControl(self)  # p: draw a digit; o: open a picture file
+        self.png_export = PngExport(self)  # X: the inspector's kernels and maps as PNGs
+        self.exported: list[str] = []  # the paths of the last X
         self.replies = {
             **InspectorReplies(self.selection, self.feed, self).handlers(),
             "load": self.events.got_load,
             "save": self.control.got_save,
             "train": lambda payload, kwargs: None,  # accepted; Started follows
             "snapshots": self.history.got_snapshots,
+            **self.drawing.handlers(),
+            **self.png_export.handlers(),
         }
 
     # ------------------------------------------------------------- what it shows
@@ -206,7 +213,7 @@ class TrainTab(Widget):
         handler = self.replies.get(message.purpose)
         if handler is not None:
             handler(reply.payload or {}, message.kwargs)
-        if message.purpose in ("load", "image", "sample"):
+        if message.purpose in ("load", "image", "sample", "drawn", "picture"):
             self.refresh_bindings()  # the keys that make sense follow the input in view
 
     @on(EngineEvent)
@@ -255,6 +262,12 @@ class TrainTab(Widget):
     def action_show_image(self) -> None:
         self.input_keys.show_image()
 
+    async def action_draw(self) -> None:
+        await self.drawing.toggle()
+
+    def action_open_picture(self) -> None:
+        self.drawing.pick_picture()
+
     def action_toggle_training(self) -> None:
         self.control.toggle_training()
 
@@ -269,6 +282,9 @@ class TrainTab(Widget):
 
     def action_snapshot(self, step: int) -> None:
         self.history.step(step)
+
+    def action_export_png(self) -> None:
+        self.png_export.export()
 
     def action_snapshot_delta(self) -> None:
         self.history.toggle_delta()

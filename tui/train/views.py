@@ -19,8 +19,9 @@ WEIGHT_TYPES = ("Conv1d", "Conv2d", "Conv3d", "Linear", "LazyLinear", "LazyConv2
 @dataclass
 class MapView:
     """Maps scaled to [0, 1] for HeatmapGrid, their titles and colour map, and the numeric
-    range for the ColorBar (``lo``/``hi`` None when every map has its own scale). Kernels use the
-    diverging map centred on 0, feature maps the sequential one."""
+    range for the ColorBar (``lo``/``hi`` None when every map has its own scale). Kernels and
+    signed feature maps use the diverging map centred on 0, other feature maps the sequential
+    one."""
 
     maps: np.ndarray
     titles: list[str] = field(default_factory=list)
@@ -59,6 +60,9 @@ def kernel_view(payload: dict[str, Any], channel: int, mean: bool, shared: bool)
     """
     weights = np.asarray(payload["weights"], dtype=np.float32)
     shape = tuple(payload.get("shape") or weights.shape)
+    template = payload.get("template_shape")
+    if template and weights.ndim == 2:
+        return template_view(weights, tuple(int(v) for v in template), shape, shared)
     if weights.ndim == 2 or len(shape) == 2:
         return _matrix_view(weights.reshape(weights.shape[0], -1), shape)
     if weights.ndim != 4:
@@ -82,8 +86,26 @@ def nonfinite_note(values: np.ndarray, count: int) -> str:
     return f"{NONFINITE_NOTE}: {count} of {np.size(values)} · " if count else ""
 
 
+def template_view(
+    weights: np.ndarray, template: tuple[int, int], shape: tuple[int, ...], shared: bool
+) -> MapView:
+    """A dense layer fed by the input image: each unit's weights (a row of ``weights``, out x
+    H·W) drawn as an H x W picture, on a diverging scale centred on 0 (what the unit looks
+    for: positive weights where ink raises its output, negative where ink lowers it)."""
+    maps = weights.reshape(weights.shape[0], *template)
+    scaled = scale_maps(maps, shared, True)
+    lo, hi = scaled.shared_range if shared else (None, None)
+    caption = (
+        nonfinite_note(weights, count_nonfinite(weights))
+        + f"weights {dims(shape)} · each unit's {dims(template)} template"
+    )
+    titles = [f"#{i}" for i in range(weights.shape[0])]
+    return MapView(mark_nonfinite(scaled.values), titles, "diverging", lo, hi, caption)
+
+
 def _matrix_view(matrix: np.ndarray, shape: tuple[int, ...]) -> MapView:
-    """A dense layer's weight matrix as one heatmap (block-averaged by the engine if huge)."""
+    """A dense layer's weight matrix (block-averaged by the engine if huge) as one heatmap
+    that fills the kernels area (``stretch``: each axis scaled on its own)."""
     scaled = scale_maps(matrix[None], shared=True, symmetric=True)
     lo, hi = scaled.shared_range
     note = "" if tuple(matrix.shape) == tuple(shape) else f" · shown {dims(matrix.shape)}"
@@ -93,13 +115,32 @@ def _matrix_view(matrix: np.ndarray, shape: tuple[int, ...]) -> MapView:
     return MapView(mark_nonfinite(scaled.values), [""], "diverging", lo, hi, caption, stretch=True)
 
 
+def signed(ranges: np.ndarray) -> bool:
+    """Whether maps with these (lo, hi) ranges hold values on both sides of 0 (a conv output
+    before its ReLU): drawn on the diverging scale centred on 0, so that 0 is blank without
+    colour and the sign is kept; maps of one sign keep the sequential scale."""
+    bounds = np.asarray(ranges, dtype=np.float64).reshape(-1, 2)
+    finite = bounds[np.isfinite(bounds).all(axis=1)]
+    return bool(finite.size) and float(finite[:, 0].min()) < 0 < float(finite[:, 1].max())
+
+
+def activation_cmap(ranges: np.ndarray) -> str:
+    """ "diverging" for signed maps (see :func:`signed`), else "sequential"."""
+    return "diverging" if signed(ranges) else "sequential"
+
+
 def _scaled_activations(
     maps: np.ndarray, ranges: np.ndarray, shared: bool, nonfinite: np.ndarray | None = None
 ) -> tuple[np.ndarray, float | None, float | None]:
-    """Maps in [0, 1] and the shared range (None per map); +inf (the mark) where not finite."""
+    """Maps in [0, 1] and the shared range (None per map); +inf (the mark) where not finite.
+    Signed maps are scaled symmetrically about 0 (0.5 is the value 0)."""
+    symmetric = signed(ranges)
     if shared:
-        scaled = scale_maps(dequantize(maps, ranges), shared=True)
+        scaled = scale_maps(dequantize(maps, ranges), shared=True, symmetric=symmetric)
         values, lo, hi = scaled.values, scaled.shared_range[0], scaled.shared_range[1]
+    elif symmetric:
+        values = scale_maps(dequantize(maps, ranges), shared=False, symmetric=True).values
+        lo = hi = None
     else:
         values, lo, hi = np.asarray(maps, dtype=np.float32) / 255.0, None, None
     if nonfinite is not None:
@@ -123,12 +164,12 @@ def activation_view(payload: dict[str, Any], shared: bool) -> MapView:
     if is_vector(maps):
         values, lo, hi = _scaled_activations(maps, ranges, True, nonfinite)  # one scale
         caption = f"{note}activations {dims(shape)}{where}"
-        return MapView(values, [""], "sequential", lo, hi, caption, vector=True)
+        return MapView(values, [""], activation_cmap(ranges), lo, hi, caption, vector=True)
     values, lo, hi = _scaled_activations(maps, ranges, shared, nonfinite)
     return MapView(
         values,
         [f"#{i}" for i in range(maps.shape[0])],
-        "sequential",
+        activation_cmap(ranges),
         lo,
         hi,
         f"{note}feature maps {dims(shape)}{where}",
@@ -163,7 +204,7 @@ def many_view(payload: dict[str, Any], shared: bool) -> MapView:
     return MapView(
         values.reshape(all_maps.shape),
         [f"#{i}" for i in range(first[0])],
-        "sequential",
+        activation_cmap(all_ranges),
         lo,
         hi,
         f"{payload.get('layer', '')} {dims(shape)} · {len(items)} samples",

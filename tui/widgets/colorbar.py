@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from engine.render.ascii_ramp import ramp_legend
 from engine.render.colormap import ASCII_RAMP, rgb_to_xterm256
 from engine.render.terminal import format_value
 from tui.widgets.halfblock import DIVERGING_RAMP, PLAIN, check_mode, resolve_lut
@@ -18,8 +19,9 @@ from tui.widgets.halfblock import DIVERGING_RAMP, PLAIN, check_mode, resolve_lut
 class ColorBar(Widget):
     """A one-line colour scale: gradient, range (lo, mid, hi) and a label.
 
-    ``lo ▀▀▀▀ mid ▀▀▀▀ hi  shared scale``: the gradient is drawn with background-coloured cells
-    (shading characters in ASCII mode), numbers with ``engine.render.terminal.format_value``.
+    ``lo ▀▀▀▀ mid ▀▀▀▀ hi  shared scale``: the gradient is drawn with background-coloured cells,
+    numbers with ``engine.render.terminal.format_value``. In ASCII mode every shade of the ramp
+    once: ``lo [ .:-=+*#%@] hi``, or ``lo [Xx=~-] 0 [.:+*#] hi`` for a diverging map.
     With no numbers (``lo``/``hi`` None: one scale per map) the ends read "min" and "max"."""
 
     DEFAULT_CSS = """
@@ -142,6 +144,8 @@ class ColorBar(Widget):
             return Strip.blank(width, base)
         lo, mid, hi = self.texts()
         label = f" {self.label}" if self.label else ""
+        if ascii_mode and (ramp := self._ascii_legend(width, label)) is not None:
+            return ramp
         bar = width - len(lo) - len(hi) - 2 - len(label)
         if bar < 6 and label:
             label, bar = "", width - len(lo) - len(hi) - 2
@@ -161,6 +165,20 @@ class ColorBar(Widget):
         segments.append(Segment(label, label_style))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, base)
+
+    def _ascii_legend(self, width: int, label: str) -> Strip | None:
+        """Every shade of the ASCII ramp once between the numeric ends (0 named between the
+        signs of a diverging map), the label when it fits; None when even the ramp does not."""
+        lo, _, hi = self.texts()
+        diverging = isinstance(self.cmap, str) and self.cmap == "diverging"
+        shorter = [ramp_legend(lo, hi, diverging, brackets=False, zero=z) for z in (True, False)]
+        text = next(
+            (t for t in (ramp_legend(lo, hi, diverging), *shorter) if len(t) <= width), None
+        )
+        if text is None:
+            return None
+        label = label if len(text) + len(label) <= width else ""
+        return Strip([Segment(text, PLAIN), Segment(label, PLAIN)]).adjust_cell_length(width, PLAIN)
 
     def render_line(self, y: int) -> Strip:
         if y != 0:

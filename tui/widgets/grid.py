@@ -173,6 +173,8 @@ class GridModel:
     ) -> tuple[Layout, int] | None:
         """Best size for ``count`` maps in the space: fewest pages, then the largest zoom."""
         assert self.codes is not None
+        if self.stretch:  # a weight matrix: fill the area, each axis scaled on its own
+            return self._shrink_to_fit(avail_w, avail_rows, extra_rows, count)
         sizes, floor = candidate_sizes(*self.codes.shape[1:3], self.zoom, self.fill)
         fitting = []
         for new_h, new_w, zoom in sizes:
@@ -199,12 +201,13 @@ class GridModel:
             return None
         factor = max(h / max_h, w / avail_w)
         new_h, new_w = max(1, min(max_h, int(h / factor))), max(1, min(avail_w, int(w / factor)))
-        if self.stretch:
-            new_h, new_w = min(h, max_h), min(w, avail_w)
+        zoom = new_w / w
+        if self.stretch:  # every line and column of the area; more lines: a larger picture
+            new_h, new_w, zoom = max_h, avail_w, max_h / h
         cols = max(1, (avail_w + GAP) // (max(new_w, 2) + GAP))
         rows = max(1, avail_rows // (math.ceil(new_h / 2) + extra_rows))
         pages = math.ceil(count / (cols * rows))
-        return sized_layout((h, w), new_h, new_w, new_w / w, cols, rows), pages
+        return sized_layout((h, w), new_h, new_w, zoom, cols, rows), pages
 
     def _flow_layout(self, width: int, height: int, page: int) -> Layout:
         top = int(self.header)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.segment import Segment
@@ -100,12 +100,17 @@ def build_lines(
     canvas = Canvas(width, height, base)
     if model.header:
         _draw_header(model, canvas, grid, page, styles)
+    tiles = getattr(model, "pixel_tiles", None) if mode != "ascii" else None
+    if tiles is not None:  # Kitty graphics (tui.widgets.pixel_tiles): maps in real pixels
+        tiles.begin_page()
     if grid.kind != "empty":
-        _draw_maps(model, canvas, grid, model.palette(mode, base), styles)
+        _draw_maps(model, canvas, grid, model.palette(mode, base), styles, tiles)
     elif model.message and height > 1:
         message = model.message[:width]
         x = max(0, (width - len(message)) // 2)
         canvas.text(x, height // 2, message, len(message), styles.title)
+    if tiles is not None:  # the images this page no longer shows are deleted
+        tiles.end_page()
     return canvas.strips()
 
 
@@ -121,7 +126,12 @@ def _draw_header(
 
 
 def _draw_maps(
-    model: GridModel, canvas: Canvas, grid: Layout, palette: Palette, styles: GridStyles
+    model: GridModel,
+    canvas: Canvas,
+    grid: Layout,
+    palette: Palette,
+    styles: GridStyles,
+    tiles: Any = None,
 ) -> None:
     for slot, (index, x, y) in enumerate(grid.placements):
         top = y
@@ -135,7 +145,9 @@ def _draw_maps(
         elif grid.kind == "flow" and grid.titles:
             canvas.text(x, y, model.titles[index], grid.cell_w, styles.title)
             top = y + 1
-        rows = map_rows(map_keys(model, grid, index, palette), palette)
+        rows = tiles.rows(model, grid, index) if tiles is not None else None
+        if rows is None:
+            rows = map_rows(map_keys(model, grid, index, palette), palette)
         for offset, segments in enumerate(rows):
             canvas.put(x, top + offset, segments, grid.map_w)
 

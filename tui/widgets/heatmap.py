@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from engine.render.terminal import color_mode as _engine_color_mode
 from tui.widgets.delegate import state_attribute
+from tui.widgets.graphics import attach_pixel_tiles
 from tui.widgets.grid import Layout
 from tui.widgets.grid_paint import GridStyles
 from tui.widgets.grid_view import GridView
@@ -73,6 +74,9 @@ class HeatmapGrid(Widget):
     model = state_attribute("model", "The maps, titles and view settings (GridModel).", "view")
     builds = state_attribute("builds", "Number of full line builds (tests, benchmarks).", "view")
     keep_height = state_attribute("keep_height", "Grow, never shrink (see GridView).", "view")
+
+    def on_mount(self) -> None:
+        attach_pixel_tiles(self)  # --graphics kitty: the maps in real pixels
 
     # -- data -------------------------------------------------------------------------------
     def set_maps(

@@ -9,8 +9,8 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 
+from engine.render.ascii_ramp import shade_char
 from engine.render.colormap import (
-    ASCII_RAMP,
     COLORMAPS,
     NONFINITE_BG,
     NONFINITE_CHAR,
@@ -18,7 +18,6 @@ from engine.render.colormap import (
     rgb_to_xterm256,
 )
 from tui.widgets.halfblock import (
-    DIVERGING_RAMP,
     LOWER_HALF,
     MODES,
     PLAIN,
@@ -187,8 +186,7 @@ class Palette:
         if not present:
             return " ", PLAIN
         level = sum(present) / len(present) / 255.0
-        ramp = DIVERGING_RAMP if self.diverging else ASCII_RAMP
-        return ramp[min(int(level * len(ramp)), len(ramp) - 1)], PLAIN
+        return shade_char(level, self.diverging), PLAIN  # the CLI's ramp (ascii_ramp)
 
 
 def _mode_color(rgb: tuple[int, int, int], mode: str) -> Color:

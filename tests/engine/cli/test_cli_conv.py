@@ -1,4 +1,4 @@
-"""``python -m engine conv``: heatmaps with one shared scale, numeric grids, formulas, the
+"""``python -m engine conv``: heatmaps with a scale per kind of panel, numeric grids, formulas, the
 fixed-filter network, the cell explainer, and one-line errors with exit code 2."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def run_conv(argv, capsys, monkeypatch):
     return code, out.out, out.err
 
 
-def test_heatmaps_show_input_filter_output_with_one_legend(capsys, monkeypatch):
+def test_heatmaps_show_input_filter_output_each_with_its_legend(capsys, monkeypatch):
     code, out, err = run_conv(
         [
             "--input",
@@ -57,13 +57,28 @@ def test_heatmaps_show_input_filter_output_with_one_legend(capsys, monkeypatch):
     lines = out.splitlines()
     title = next(line for line in lines if re.match(r"input +sobel-x", line))
     assert "sobel-x" in title and "output" in title  # side by side on one row
-    assert out.count("shared colour scale") == 1
     assert "floor((28 + 2*1 - 3) / 2) + 1 = 14" in out and "actual output 1x14x14" in out
-    legend = lines[lines.index("shared colour scale:") + 2]
-    lo, hi = float(legend.split()[0]), float(legend.split()[-1])
     result = lab.run_lab("digit:7", ["sobel-x"], "same", 2)
-    magnitude = max(abs(result.output).max(), 2.0)  # the filter's weights are in the scale too
-    assert lo == pytest.approx(-magnitude, rel=1e-3) and hi == pytest.approx(magnitude, rel=1e-3)
+    magnitude = abs(result.output).max()  # each kind of panel has its own legend and range
+    expected = {"input": (0, 1), "kernels": (-2, 2), "outputs": (-magnitude, magnitude)}
+    for label, (lo, hi) in expected.items():
+        assert out.count(f"{label} scale:") == 1, label
+        row = next(i for i, line in enumerate(lines) if f"{label} scale:" in line)
+        column = lines[row].index(f"{label} scale:")
+        numbers = leading_numbers(lines[row + 2][column:])  # the legend's lo [0] hi
+        assert numbers[0] == pytest.approx(lo, rel=1e-3), label
+        assert numbers[-1] == pytest.approx(hi, rel=1e-3), label
+
+
+def leading_numbers(text: str) -> list[float]:
+    """The numbers at the start of ``text`` (up to the first word that is not one)."""
+    numbers = []
+    for word in text.split():
+        try:
+            numbers.append(float(word))
+        except ValueError:
+            break
+    return numbers
 
 
 def test_colour_heatmaps_use_half_blocks(capsys, monkeypatch):

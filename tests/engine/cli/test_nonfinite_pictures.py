@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from engine.cli.main import main
+from engine.render.ascii_ramp import NEGATIVE_SHADES, POSITIVE_SHADES
 from engine.render.colormap import DIVERGING, NONFINITE_CHAR, SEQUENTIAL
 from engine.render.maps import scale_maps
 from engine.render.terminal import heatmap_lines, strip_ansi
@@ -94,7 +95,8 @@ def test_ascii_diverging_maps_keep_the_sign() -> None:
     values = np.array([[-1.0, -0.5, 0.0, 0.5, 1.0]])
     scaled = scale_maps(values[None], symmetric=True).values[0]
     (line,) = heatmap_lines(np.vstack([scaled, scaled]), DIVERGING, "ascii")
-    assert line[2] == " " and set(line[:2]) <= set("#%=-,") and set(line[3:]) <= set(".:+*@")
+    assert line[2] == " " and set(line[:2]) <= set(NEGATIVE_SHADES)
+    assert set(line[3:]) <= set(POSITIVE_SHADES)
 
 
 def test_grad_cam_of_a_nan_model_says_it_is_not_a_number(nan_checkpoint: Path, capsys) -> None:

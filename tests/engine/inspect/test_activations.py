@@ -146,15 +146,22 @@ def write_picture(path: Path, array: np.ndarray) -> Path:
     return path
 
 
-def test_dark_on_light_digit_is_inverted_and_resized(tmp_path: Path) -> None:
+def test_dark_on_light_digit_is_inverted_and_preprocessed_as_mnist(tmp_path: Path) -> None:
     picture = np.full((56, 40), 255, dtype=np.uint8)  # white paper ...
-    picture[10:46, 18:22] = 0  # ... with a black stroke
+    picture[10:46, 18:22] = 0  # ... with a black stroke, 36 px tall and 4 wide
     x = load_image(write_picture(tmp_path / "digit.png", picture), MNIST_INFO)
     assert x.shape == (1, 1, 28, 28) and x.dtype == torch.float32
-    pixels = x[0, 0] * MNIST_STD + MNIST_MEAN
-    assert pixels[0, 0].item() == pytest.approx(0.0, abs=1e-6)  # paper became black
-    assert pixels[14, 13].item() > 0.9  # stroke became light
-    assert pixels.mean() < 0.5
+    pixels = (x[0, 0] * MNIST_STD + MNIST_MEAN).numpy()
+    assert pixels[0, 0] == pytest.approx(0.0, abs=1e-6)  # paper became black
+    # MNIST's pre-processing: the stroke fitted to 20 px tall (2 wide: the aspect kept),
+    # its centre of mass moved to the middle of the 28x28 field
+    ink_rows = np.flatnonzero((pixels > 0.1).any(axis=1))
+    ink_cols = np.flatnonzero((pixels > 0.1).any(axis=0))
+    assert ink_rows[-1] - ink_rows[0] + 1 == 20
+    assert abs((ink_rows[0] + ink_rows[-1]) / 2 - 14) <= 0.5  # a uniform bar: centre = mass
+    assert len(ink_cols) <= 3 and 13 <= ink_cols[0] <= 14
+    assert pixels[14, ink_cols[0]] > 0.9  # the stroke became light
+    assert pixels.mean() < 0.1
 
 
 def test_light_on_dark_digit_is_kept(tmp_path: Path) -> None:

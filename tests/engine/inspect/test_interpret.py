@@ -200,14 +200,14 @@ def test_grad_cam_needs_a_conv_layer() -> None:
 def test_activation_maximisation_excites_the_channel(bench: Workbench) -> None:
     before = {k: v.clone() for k, v in bench.model.state_dict().items()}
     out = bench.actmax(layer="conv2", channel=4, steps=30)
-    assert out["end"] > out["start"] + 0.5
+    assert out["end"] > out["start"] + 0.1  # the mean of ReLU(conv2[4]) (untrained: small)
     assert out["image"].shape == (28, 28) and 0 <= out["image"].min() <= out["image"].max() <= 1
     module = bench.model.conv2
     x = (torch.from_numpy(out["image"])[None, None] - 0.1307) / 0.3081
     with torch.no_grad():
         noise = 0.1 * torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(9))
-        excited = float(activation_max.channel_activation(bench.model, module, 4, x))
-        baseline = float(activation_max.channel_activation(bench.model, module, 4, noise))
+        excited = float(activation_max.channel_activation(bench.model, module, 4, x, 0.0))
+        baseline = float(activation_max.channel_activation(bench.model, module, 4, noise, 0.0))
     assert excited > baseline
     for key, value in bench.model.state_dict().items():
         torch.testing.assert_close(value, before[key])  # the weights are untouched

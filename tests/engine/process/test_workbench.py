@@ -58,14 +58,14 @@ def test_dense_kernels_are_matrices(bench: Workbench) -> None:
 
 def test_large_dense_weights_are_block_averaged() -> None:
     wb = Workbench()
-    wb.load(model="mlp")  # fc1 is 512 x 784
-    weights = wb.kernels("fc1")["weights"]
-    assert weights.shape == (512, 392)
+    wb.load(model="convnet")  # fc1 is 128 x 3136 (the mlp's fc1, fed by the image, is
+    weights = wb.kernels("fc1")["weights"]  # sent whole: its rows are 28x28 templates)
+    assert weights.shape == (128, 448)
     full = wb.model.fc1.weight.detach().numpy()
     np.testing.assert_allclose(
-        weights, full.reshape(512, 392, 2).mean(axis=2), rtol=1e-5, atol=1e-7
+        weights, full.reshape(128, 448, 7).mean(axis=2), rtol=1e-5, atol=1e-7
     )
-    assert wb.kernels("fc1")["shape"] == (512, 784)
+    assert wb.kernels("fc1")["shape"] == (128, 3136) and "template_shape" not in wb.kernels("fc1")
 
 
 def test_block_average_uneven_blocks() -> None:

@@ -120,6 +120,7 @@ def test_overwrite_replaces_the_old_run_and_its_later_snapshots(
     assert sorted(p.name for p in (folder / "history").glob("*.npz")) == [
         "epoch-0000.npz",
         "epoch-0001.npz",
+        *(f"step-{s:08d}.npz" for s in (1, 2, 3)),  # the new run's own (none of the old's 5-11)
     ]
     assert json.loads((folder / "config.json").read_text())["seed"] == 3
 

@@ -137,13 +137,11 @@ async def test_colour_bar_caption_is_shortened_at_word_boundaries(make_app, wait
         lab = await open_lab(pilot, wait_for)
         bar_widget = lab.query_one("#conv-bar")
         bar = plain(bar_widget)
-        assert "one colour scale" in bar and "for input, filters and outputs" not in bar
-        assert "filters and outputs" in str(bar_widget.tooltip)  # the full caption
+        assert "0 in the middle" in bar and "per kind of panel" not in bar
+        assert "per kind of panel" in str(bar_widget.tooltip)  # the full caption
         await pilot.resize_terminal(200, 60)
-        await wait_for(
-            pilot, lambda: "for input, filters and outputs" in plain(bar_widget), "full caption"
-        )
-        assert "(diverging, 0 in the middle)" in plain(bar_widget)
+        await wait_for(pilot, lambda: "per kind of panel" in plain(bar_widget), "full caption")
+        assert "input grey" in plain(bar_widget)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -98,6 +98,6 @@ def test_figure_draws_every_panel_and_the_colour_bar():
     state = computed(pool="max")
     drawn = figure(state, "truecolor", 120).plain
     assert "input 8x8" in drawn and "output 0 6x6" in drawn and "max pool 0 3x3" in drawn
-    assert "one colour scale" in bar_text(state, "truecolor", 120)[0].plain
+    assert "input grey over its own range" in bar_text(state, "truecolor", 120)[0].plain
     state.show_values = True
     assert "\u2580" not in figure(state, "ascii", 120).plain

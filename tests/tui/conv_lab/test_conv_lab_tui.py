@@ -69,7 +69,8 @@ async def test_initial_drawing_and_footer():
         assert "input 8x8" in drawn and "0: vertical 3x3" in drawn and "output 0 6x6" in drawn
         assert "\u2580" in drawn  # half-block heatmaps
         bar = text_of(lab, "#conv-bar")
-        assert "one colour scale" in bar and "-3" in bar  # the colour bar and its range
+        assert "input grey over its own range" in bar  # the colour bars' caption
+        assert lab.query_one("#conv-bar-output").texts() == ("-3", "0", "3")  # outputs' range
         assert "floor((8 + 2*0 - 3) / 1) + 1 = 6" in text_of(lab, "#conv-formula")
         assert "i/I input" in text_of(lab, "#conv-keys")
         footer_keys = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}

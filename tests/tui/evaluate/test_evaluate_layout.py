@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tui.evaluate.matrix import ConfusionMatrix, cell_width
-from tui.evaluate.views import DIGIT_HELP, KEY_HELP
+from tui.evaluate.views import KEY_HELP
 
 SIZES = [(80, 24), (100, 30), (120, 40), (200, 60)]
 SCALES = {80: 1, 100: 2, 120: 3, 200: 5}
@@ -84,15 +84,16 @@ async def test_the_digit_legend_fits_at_word_boundaries(
         await pilot.pause()
         status = pane.query_one("#eval-status")
         legend = shown(status)
-        target = pane.digit["saliency"]["target"]
-        full = DIGIT_HELP.format(target=target)
+        first = pane.digit["saliency"]
+        full = pane.state.status
+        assert f"true class {first['label']}" in full and f"predicted {first['pred']}" in full
         assert len(legend) <= status.content_size.width
-        assert not legend.endswith("blue") and not legend.endswith("…")
-        assert "red" in legend and "blue" in legend  # the occlusion colours, whole
+        assert whole_words(legend, full)
         assert legend == full or status.tooltip == full  # the full legend stays reachable
-        if legend != full:
-            assert f"occlusion: red = covering lowers p({target}), blue = raises it" in legend
-        assert pane.state.status == full  # what the tab holds is the whole sentence
+        # how to read occlusion is wrapped whole, never cut, under its pictures
+        how = pane.query_one("#overlay-occlusion .overlay-how")
+        if how.display and how.parent.display:
+            assert "the patch argued against K" in " ".join(str(how.render()).split())
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])

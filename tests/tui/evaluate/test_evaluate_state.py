@@ -59,12 +59,13 @@ def test_enter_on_a_digit_explains_it_and_escape_goes_back():
     state.open_gallery(3, 5, 12)
     state.got_gallery(gallery(3, 5), {"true": 3, "pred": 5})
     step = state.open_key("gallery", (0, 0), 12)
-    assert step.view == "digit" and [r[1] for r in step.requests] == list(DIGIT_OPS)
-    assert step.requests[0][2] == {"index": 10, "target": None}
+    assert step.view == "digit" and [r[0] for r in step.requests] == list(DIGIT_OPS)
+    assert {r[1] for r in step.requests} == {"attribute"}  # true and predicted class at once
+    assert step.requests[0][2] == {"index": 10, "method": "saliency"}
     assert state.back_from("digit") == "gallery" and state.back_from("gallery") == "matrix"
 
 
-def test_digit_parts_and_the_true_class_target():
+def test_digit_parts_the_method_key_and_the_grad_cam_layer():
     state = EvaluateState()
     state.explain(7, 4, "matrix")
     assert not state.got_digit_part("saliency", {"index": 8})
@@ -72,26 +73,31 @@ def test_digit_parts_and_the_true_class_target():
     assert state.got_digit_part("gradcam", layers)
     assert state.gradcam_layer == "relu2" and state.gradcam_layers == ["relu1", "relu2"]
     assert state.conv_layers == ["c1", "c2"]  # act-max's layers: the convs themselves
-    step = state.target_key("digit")
-    assert state.explain_true and all(r[2]["target"] == 4 for r in step.requests)
+    step = state.method_key("digit")
+    assert state.overlay_method == "gradcam" and step.draw and not step.requests
+    state.method_key("digit")
+    assert state.overlay_method == "occlusion"
     step = state.layer_key("digit")
-    assert state.gradcam_layer == "relu1" and not step.draw
-    assert step.requests == [("gradcam", "gradcam", {"index": 7, "target": 4, "layer": "relu1"})]
-    assert state.target_key("matrix") == Step()
+    assert state.gradcam_layer == "relu1" and state.overlay_method == "gradcam"
+    assert step.requests == [
+        ("gradcam", "attribute", {"index": 7, "method": "gradcam", "layer": "relu1"})
+    ]
+    assert state.method_key("matrix") == Step()
 
 
 def test_actmax_key_layer_and_channel():
     state = EvaluateState()
     step = state.actmax_key("gallery")
     assert step.view == "actmax" and state.back_from("actmax") == "gallery"
-    assert step.requests == [("actmax", "actmax", {"layer": None, "channel": 0})]
+    assert step.requests == [("actmax", "actmax", {"target_class": 0})]
     assert state.actmax_key("actmax") == Step()
-    payload = {"layer": "conv1", "channel": 0, "channels": 4, "layers": ["conv1", "conv2"]}
-    state.got_actmax(payload)
-    state.channel_key("actmax", -1)
-    assert state.actmax_channel == 3
-    state.layer_key("actmax")
-    assert (state.actmax_layer, state.actmax_channel) == ("conv2", 0)
+    payload = {"layer": "fc2", "target": 0, "probability": 0.9, "layers": ["conv1", "conv2"]}
+    assert state.got_actmax(payload, {"target_class": 0}, "actmax").requests == [
+        ("actmax", "actmax", {"target_class": 1})
+    ]
+    assert state.channel_key("actmax", 1) == Step(draw=True) and state.actmax.page == 1
+    step = state.layer_key("actmax")
+    assert step.requests == [("actmax", "actmax", {"layer": "conv1", "channel": 0})]
     assert state.channel_key("digit", 1) == Step()
 
 
@@ -107,5 +113,5 @@ def test_exports_need_something_to_export():
     assert state.export_parts("matrix") is None
     state.evaluation = EVALUATION
     name, kwargs = state.export_parts("matrix")
-    assert name == "confusion" and "matrix" in kwargs["heatmaps"]
+    assert name == "confusion" and kwargs["confusion"]["matrix"]["matrix"].shape == (10, 10)
     assert state.export_parts("digit") is None

@@ -101,23 +101,18 @@ async def test_explaining_a_digit_and_sending_it_to_the_inspector(
         index = pane.gallery["items"][1]["index"]
         await wait_for(pilot, lambda: len(pane.digit) == 3, "saliency, Grad-CAM, occlusion")
         assert pane.view == "digit" and pane.digit_index == index
-        for op in ("saliency", "gradcam", "occlusion"):
-            assert sent(fake, op)[-1]["index"] == index and sent(fake, op)[-1]["target"] is None
-        grid = pane.query_one(HeatmapGrid)
-        assert grid.count == 4 and grid.model.rgb
-        assert grid.titles[1:] == ["saliency", "Grad-CAM conv2", "occlusion"]
+        asked = sent(fake, "attribute")
+        assert {kw["method"] for kw in asked} == {"saliency", "gradcam", "occlusion"}
+        assert all(kw["index"] == index for kw in asked)
+        label = int(fake.predictions()[0][index])
+        assert [m["target"] for m in pane.digit["saliency"]["maps"]][0] == label  # true first
         await pilot.press("g")
         await wait_for(
             pilot,
             lambda: pane.gradcam_layer == "conv1" and "gradcam" in pane.digit,
             "Grad-CAM of conv1",
         )
-        assert sent(fake, "gradcam")[-1]["layer"] == "conv1"
-        await pilot.press("v")  # explain the true class instead of the prediction
-        label = int(fake.predictions()[0][index])
-        await wait_for(pilot, lambda: len(pane.digit) == 3, "the true-class views")
-        assert sent(fake, "saliency")[-1]["target"] == label
-        assert f"why class {label}" in grid.model.caption
+        assert sent(fake, "attribute")[-1]["layer"] == "conv1"
         await pilot.press("escape")
         assert pane.view == "gallery"
         await pilot.press("enter")
@@ -139,16 +134,10 @@ async def test_activation_maximisation_view_keys(
         pane = await open_tab(pilot)
         await pilot.press("a")
         await wait_for(pilot, lambda: pane.actmax_payload is not None, "act-max")
-        assert pane.view == "actmax" and sent(fake, "actmax")[-1] == {"layer": None, "channel": 0}
-        grid = pane.query_one(HeatmapGrid)
-        assert "conv2 channel 1/16" in grid.model.caption and "→ 2.5" in grid.model.caption
-        await pilot.press("right_square_bracket", "right_square_bracket")
-        await wait_for(pilot, lambda: pane.actmax_payload["channel"] == 2, "channel 3")
-        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
-        await wait_for(pilot, lambda: pane.actmax_payload["channel"] == 15, "wrap to 16")
-        await pilot.press("g")
+        assert pane.view == "actmax" and sent(fake, "actmax")[0] == {"target_class": 0}
+        await pilot.press("g")  # the grid's keys: tests/tui/evaluate/test_actmax_view.py
         await wait_for(pilot, lambda: pane.actmax_payload["layer"] == "conv1", "conv1")
-        assert sent(fake, "actmax")[-1] == {"layer": "conv1", "channel": 0}
+        assert {"layer": "conv1", "channel": 0} in sent(fake, "actmax")
         await pilot.press("escape")
         assert pane.view == "matrix"
 
@@ -166,7 +155,9 @@ async def test_export_key_sends_the_view_and_reports_where(
         await wait_for(pilot, lambda: pane.exported, "the export")
         request = sent(fake, "export")[-1]
         assert request["name"] == "confusion" and request["fallback_dir"] == str(tmp_path / "run")
-        assert request["heatmaps"]["matrix"].shape == (10, 10)
+        confusion = request["confusion"]["matrix"]
+        assert confusion["matrix"].shape == (10, 10) and "accuracy 85.71%" in confusion["title"]
+        assert "tiny" in confusion["title"]  # the model, for the picture's title
         rows = request["tables"]["matrix"]["rows"]
         assert [row[0] for row in rows] == list(range(10)) and len(rows[0]) == 12
         assert f"to {tmp_path / 'run' / 'exports'}" in pane.status
@@ -181,8 +172,7 @@ async def test_engine_errors_show_in_the_tab(
         pane = await open_tab(pilot)
         pane.gradcam_layer = "pool1"  # as if the model had changed under the tab
         pane.digit_index = 5
-        pane.view = "digit"
-        await pilot.press("v")
+        pane.explain(5, None)
         await wait_for(pilot, lambda: "not a conv layer" in pane.status, "the error")
         assert "not a conv layer" in text(pane, "#eval-status")
         assert app.main.train.state == "idle"  # the rest of the app is untouched

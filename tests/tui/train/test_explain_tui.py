@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Static
-
+from tui.train.explain_panel import CellExplainPanel
 from tui.train.inspector import Inspector
 from tui.train.keys import train_keys
 from tui.widgets.heatmap import HeatmapGrid
@@ -13,45 +12,36 @@ def _explain_requests(fake) -> list[dict]:
     return [kwargs for op, kwargs in fake.sent if op == "explain"]
 
 
-def _note(inspector: Inspector) -> str:
-    return str(inspector.query_one("#inspector-explain", Static).content)
-
-
 async def test_explain_key_toggles_mode_and_cell_keys_ask_again(make_app, wait_for, ready) -> None:
     assert any(k.action == "inspect('toggle_explain')" for k in train_keys())
     app, fake = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         inspector = app.main.query_one(Inspector)
-        note = inspector.query_one("#inspector-explain", Static)
+        note = inspector.query_one("#inspector-explain", CellExplainPanel)
         digit = inspector.query_one("#digit", HeatmapGrid)
         maps = inspector.query_one("#activations", HeatmapGrid)
         assert not inspector.explaining and not note.display
         await pilot.press("b")
-        await wait_for(pilot, lambda: "captured" in _note(inspector), what="the explanation")
+        await wait_for(pilot, lambda: "layer output" in note.plain, what="the explanation")
         assert inspector.explaining and note.display
-        assert _explain_requests(fake)[-1] == {
-            "index": 0,
-            "layer": "conv1",
-            "channel": 0,
-            "i": 0,
-            "j": 0,
-        }
-        assert _note(inspector).startswith("conv1[ch 0] at (0, 0) = ")
-        assert "= sum over input channels: ch0 " in _note(inspector)
-        assert digit.model.highlight == (0, (0, 0, 2, 2))
-        assert maps.model.highlight == (0, (0, 0, 1, 1))
+        first = fake.op_explain("conv1", 0, 0)  # the strongest cell of map 0
+        i, j = first["row"], first["col"]
+        assert note.plain.startswith(f"conv1 map 0 · row {i}, col {j} (strongest)")
+        assert digit.model.highlight == (0, first["input_box_clipped"])
+        assert maps.model.highlight == (0, (i, j, i + 1, j + 1))
         await pilot.press("J", "L", "L", "right_square_bracket")
-        await wait_for(pilot, lambda: "conv1[ch 1] at (1, 2)" in _note(inspector), what="moved")
+        await wait_for(pilot, lambda: f"conv1 map 1 · row {i + 1}, col {j + 2}" in note.plain)
         assert _explain_requests(fake)[-1] == {
             "index": 0,
             "layer": "conv1",
             "channel": 1,
-            "i": 1,
-            "j": 2,
+            "i": i + 1,
+            "j": j + 2,
         }
-        assert maps.model.highlight == (1, (1, 2, 2, 3))
-        assert digit.model.highlight == (0, (0, 1, 3, 4))
+        assert maps.model.highlight == (1, (i + 1, j + 2, i + 2, j + 3))
+        moved = fake.op_explain("conv1", 0, 1, i + 1, j + 2)
+        assert digit.model.highlight == (0, moved["input_box_clipped"])
         await pilot.press("l")  # a new sample asks again for the same cell
         await wait_for(pilot, lambda: _explain_requests(fake)[-1]["index"] == 1, what="sample")
         await pilot.press("b")

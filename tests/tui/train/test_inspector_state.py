@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from engine.render.maps import quantize
-from tui.train.explain_state import ExplainState, explain_text, map_shape
+from tui.train.explain_state import ExplainState, map_shape
 from tui.train.inspector_state import InspectorState
 
 CONV = {"name": "conv1", "type": "Conv2d", "output_shape": [-1, 4, 6, 5], "params": 80}
@@ -126,40 +126,47 @@ def test_explain_state_toggles_on_conv_layers_only():
     assert explain.toggle(RELU) is False and not explain.explaining
     assert explain.request("conv1") == {}
     assert explain.toggle(CONV) is True and explain.explaining
-    assert explain.request("conv1") == {"layer": "conv1", "channel": 0, "i": 0, "j": 0}
+    # the engine picks the map's strongest cell: no row and column asked for
+    assert explain.request("conv1") == {"layer": "conv1", "channel": 0, "i": None, "j": None}
     assert explain.toggle(RELU) is True and not explain.explaining  # off works anywhere
     assert explain.leave() is False
 
 
-def test_explain_cell_wraps_the_channel_and_clamps_row_and_column():
+def _reply(row: int, col: int, strongest: bool, channel: int = 0, layer: str = "conv1") -> dict:
+    return {"layer": layer, "out_channel": channel, "row": row, "col": col,
+            "strongest": strongest, "contributions": [0.5] * 3}  # fmt: skip
+
+
+def test_explain_cell_starts_at_the_strongest_then_moves_wraps_and_clamps():
     explain = ExplainState()
     assert explain.step(CONV, 1, 0, 0) is False  # off: nothing moves
     explain.toggle(CONV)
-    explain.step(CONV, -1, 0, 0)
-    assert explain.cell == (3, 0, 0)
-    explain.step(CONV, 0, 10, -3)
-    assert explain.cell == (3, 5, 0) and explain.cell_box == (3, (5, 0, 6, 1))
+    assert explain.step(CONV, 0, 1, 0) is False and explain.cell_box is None  # not found yet
+    assert explain.receive(_reply(3, 2, True), "conv1")
+    assert explain.cell == (0, 3, 2) and explain.cell_box == (0, (3, 2, 4, 3))
+    explain.step(CONV, -1, 0, 0)  # another map: its own strongest cell, asked anew
+    assert explain.cell_box is None and explain.request("conv1")["i"] is None
+    assert explain.receive(_reply(1, 4, True, channel=3), "conv1")
+    explain.step(CONV, 0, 10, -3)  # a move fixes the cell
+    assert explain.cell == (3, 5, 1) and explain.cell_box == (3, (5, 1, 6, 2))
+    assert explain.request("conv1") == {"layer": "conv1", "channel": 3, "i": 5, "j": 1}
     assert map_shape(RELU) == (4, 6, 5) and map_shape(None) == (1, 1, 1)
 
 
-def test_explain_note_waits_for_the_reply_of_the_current_cell():
+def test_explain_keeps_only_the_reply_for_the_current_layer_and_cell():
     explain = ExplainState()
     explain.toggle(CONV)
-    assert explain.note("conv1") == "conv1[ch 0] at (0, 0): explaining…"
-    payload = {
-        "layer": "conv1",
-        "out_channel": 0,
-        "row": 0,
-        "col": 0,
-        "channels": list(range(8)),
-        "contributions": [0.5] * 8,
-        "bias": 0.25,
-        "total": 4.25,
-        "captured": 4.25,
-    }
-    explain.explanation = payload
-    assert explain.current("conv1") is payload and explain.note("conv1") == explain_text(payload)
-    assert "2 more ch 1.000" in explain_text(payload)
+    assert "strongest cell: explaining…" in explain.waiting_note("conv1")
+    assert not explain.receive(_reply(3, 2, True, layer="conv2"), "conv1")  # another layer
+    assert not explain.receive(_reply(3, 2, True, channel=1), "conv1")  # another map
+    assert not explain.receive(_reply(3, 2, False), "conv1")  # a fixed cell's reply
+    assert explain.explanation is None and explain.current("conv1") is None
+    payload = _reply(3, 2, True)
+    assert explain.receive(payload, "conv1") and explain.current("conv1") is payload
+    assert explain.current("conv2") is None  # never shown for another layer
     explain.step(CONV, 0, 1, 0)  # another cell: the reply is stale
-    assert explain.current("conv1") is None and "explaining…" in explain.note("conv1")
+    assert explain.current("conv1") is None and "row 4, col 2" in explain.waiting_note("conv1")
+    assert explain.step_input(1) and explain.in_index == 1
+    assert explain.receive(_reply(4, 2, False), "conv1") and explain.current("conv1")
+    assert explain.step_input(-1) and explain.step_input(-1) and explain.in_index == 2  # wraps
     assert explain.leave() is True and explain.explanation is None
