@@ -26,6 +26,8 @@ from engine.errors import (
 )
 from engine.training.config import RECIPES, make_config
 from tui.devices import gpu_driver_present
+from tui.widgets.graphics import CHOICES as GRAPHICS_CHOICES
+from tui.widgets.graphics import ENV_VAR as GRAPHICS_ENV
 from tui.widgets.graphics import decide_graphics, graphics_choice, usable_graphics
 
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
@@ -178,6 +180,9 @@ def check_paths(args: argparse.Namespace) -> str | None:
             return f"--run-dir {args.run_dir}: {problem}"
     if not DEVICE_RE.match(args.device):
         return f"--device {args.device}: use auto, cpu, cuda or cuda:N"
+    from_env = os.environ.get(GRAPHICS_ENV, "")
+    if from_env.strip() and from_env.strip().lower() not in GRAPHICS_CHOICES:
+        return f"{GRAPHICS_ENV}={from_env}: use one of {', '.join(GRAPHICS_CHOICES)}, or unset it"
     if args.device.startswith("cuda") and not gpu_driver_present():
         return (
             f"--device {args.device}: CUDA requested but this machine has no GPU driver "

@@ -19,6 +19,8 @@ _KEY_NAMES = {
     ".": "full_stop",
     "[": "left_square_bracket",
     "]": "right_square_bracket",
+    "{": "left_curly_bracket",
+    "}": "right_curly_bracket",
     "?": "question_mark",
     " ": "space",
     "+": "plus",

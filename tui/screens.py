@@ -36,10 +36,14 @@ class TooSmall(Static):
         )
 
 
+KEY_COLUMN_MAX = 18  # cells; the help text gets the rest of the width
+
+
 def keys_table(keys: list[Key]) -> Table:
     """The keys, grouped, as a Rich table."""
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
-    table.add_column("key", style="bold", no_wrap=True)
+    # a long key list ("shift+up / shift+down / ...") wraps rather than squeezing the help
+    table.add_column("key", style="bold", max_width=KEY_COLUMN_MAX)
     table.add_column("action", ratio=1)
     for group, grouped in groupby(keys, key=lambda k: k.group):
         table.add_row(Text(group, style="bold underline"), "")

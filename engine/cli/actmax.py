@@ -60,8 +60,10 @@ def check_args(args: argparse.Namespace) -> None:
     """One-line ActMaxArgsError for a missing or mixed target or an unusable --png path."""
     by_class = args.target_class is not None
     by_channel = args.layer is not None or args.channel is not None
-    if by_class == by_channel:
-        raise ActMaxArgsError("give either --class K or --layer L --channel C (not both)")
+    if by_class and by_channel:
+        raise ActMaxArgsError("give either --class K or --layer L --channel C, not both")
+    if not by_class and not by_channel:
+        raise ActMaxArgsError("say what to maximise: --class K or --layer L --channel C")
     if by_channel and (args.layer is None or args.channel is None):
         raise ActMaxArgsError("--layer and --channel go together; give both")
     if args.png:

@@ -81,8 +81,8 @@ def explain_conv_cell(
     the layer input, half-open (top, left, bottom, right)), ``channels`` (input channel indices
     the kernel reads; a group's with groups > 1), ``patch``, ``kernel``, ``products`` (each
     (len(channels), kh, kw)), ``contributions`` (per input channel, the sum of its products),
-    ``sum``, ``bias``, ``total`` (sum + bias, in float64) and ``output`` (the layer's own value,
-    computed by torch, for comparison).
+    ``pad_mask`` ((kh, kw) bool: zero padding), ``sum``, ``bias`` (0.0 without one),
+    ``has_bias``, ``total`` (sum + bias, float64) and ``output`` (torch's own value).
     """
     if not isinstance(layer, nn.Conv2d):
         raise ConvError(
@@ -123,6 +123,9 @@ def explain_conv_cell(
     ].numpy()
     kernel = layer.weight.detach()[out_channel].to(torch.float64).cpu().numpy()
     products = patch * kernel
+    rows, cols = top - top_pad + dh * np.arange(kh), left - left_pad + dw * np.arange(kw)
+    outside = ((rows < 0) | (rows >= x.shape[2]))[:, None] | ((cols < 0) | (cols >= x.shape[3]))
+    pad_mask = outside & (layer.padding_mode == "zeros")  # zero padding: no input value
     contributions = products.sum(axis=(1, 2))
     bias = float(layer.bias.detach()[out_channel]) if layer.bias is not None else 0.0
     total_sum = float(contributions.sum())
@@ -145,6 +148,8 @@ def explain_conv_cell(
         "contributions": contributions,
         "sum": total_sum,
         "bias": bias,
+        "has_bias": layer.bias is not None,
+        "pad_mask": pad_mask,
         "total": total_sum + bias,
         "output": float(actual[0, out_channel, i, j]),
         "stride": (sh, sw),

@@ -40,7 +40,9 @@ def require_conv(model: nn.Module, layer: str | None) -> str:
     if layer is None:
         return convs[-1]
     if layer not in convs:
-        raise SpecError(f"layer {layer!r} is not a conv layer; use one of {', '.join(convs)}")
+        known = layer in dict(model.named_modules())
+        what = "is not a conv layer" if known else "is not a layer of this model"
+        raise SpecError(f"layer {layer!r} {what}; use one of {', '.join(convs)}")
     return layer
 
 
@@ -106,7 +108,8 @@ def require_gradcam_layer(model: nn.Module, layer: str | None) -> str:
         return offered[-1]
     if layer in offered or layer in conv_layers(model):
         return layer
-    raise SpecError(f"layer {layer!r} is not a conv layer; use one of {', '.join(offered)}")
+    choices = ", ".join(dict.fromkeys([*conv_layers(model), *offered]))
+    raise SpecError(f"layer {layer!r} is not a conv layer or its activation; use one of {choices}")
 
 
 def forward_capturing(

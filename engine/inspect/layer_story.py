@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.inspect.evaluation import eval_mode, model_device
 from engine.inspect.layer_facts import (
     activation_facts,
     batchnorm_facts,
@@ -58,18 +59,12 @@ def layer_input_output(
             seen["input"] = inputs[0].detach().to("cpu", torch.float32, copy=True)
             seen["output"] = output.detach().to("cpu", torch.float32, copy=True)
 
-    modes = {m: m.training for m in model.modules()}
     handle = module.register_forward_hook(hook)
     try:
-        model.eval()
-        reference = next(iter(model.parameters()), None)
-        device = reference.device if reference is not None else x.device
-        with torch.inference_mode():
-            model(x.to(device))
+        with eval_mode(model), torch.inference_mode():
+            model(x.to(model_device(model)))
     finally:
         handle.remove()
-        for m, mode in modes.items():
-            m.training = mode
     return module, seen["input"], seen["output"]
 
 

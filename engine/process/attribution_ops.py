@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from engine.errors import EngineError
 from engine.inspect import attribution
 from engine.process.interpret_ops import EvaluateOps
-from engine.render.attribution_figure import how_to_read
+from engine.render.attribution_figure import payload_how_to_read
 
 METHODS = ("saliency", "gradcam", "occlusion")
 OCCLUSION_PATCH = 6
@@ -73,7 +73,7 @@ class AttributionOps:
             finite = all(bool(np.isfinite(m["values"]).all()) for m in payload["maps"])
             empty = all(attribution.is_empty_cam(m["values"]) for m in payload["maps"])
             payload.update(empty=empty and finite, nonfinite=not finite)
-        payload["how_to_read"] = [how_to_read(method, k, payload["layer"]) for _, k in roles]
+        payload["how_to_read"] = [payload_how_to_read(payload, k) for _, k in roles]
         return payload
 
     def _one(

@@ -15,15 +15,36 @@ METHOD_NAMES = {"saliency": "saliency", "gradcam": "Grad-CAM", "occlusion": "occ
 # One line on how to read each method's picture ({k}: the class, {layer}: Grad-CAM's layer).
 HOW_TO_READ = {
     "saliency": "bright = pixels whose change moves class {k}'s score most",
-    "gradcam": "where layer {layer}'s features argue for {k} (coarse, upsampled)",
+    "gradcam": "where layer {layer}'s features argue for {k}",
     "occlusion": "drop in p({k}) when a 6x6 patch here is blanked; negative = the patch "
     "argued against {k}",
 }
 
 
-def how_to_read(method: str, target: Any = "K", layer: str | None = None) -> str:
-    """The one-line reading guide of ``method`` for class ``target`` ("K": each panel's)."""
-    return HOW_TO_READ[method].format(k=target, layer=layer or "L")
+def how_to_read(
+    method: str, target: Any = "K", layer: str | None = None, upsampled: bool | None = None
+) -> str:
+    """The one-line reading guide of ``method`` for class ``target`` ("K": each panel's);
+    Grad-CAM's adds "(coarse, upsampled)" when its layer's map was smaller than the input
+    (``upsampled``; None: not known yet, nothing said)."""
+    text = HOW_TO_READ[method].format(k=target, layer=layer or "L")
+    if method == "gradcam" and upsampled is not None:
+        text += " (coarse, upsampled)" if upsampled else " (at the input's resolution)"
+    return text
+
+
+def is_upsampled(payload: dict[str, Any]) -> bool | None:
+    """Whether a Grad-CAM payload's raw map (``layer_shape``, h x w) was smaller than the
+    input-sized map drawn; None when the payload does not say."""
+    shape, maps = payload.get("layer_shape"), payload.get("maps")
+    if not shape or not maps:
+        return None
+    return tuple(int(s) for s in shape)[-2:] != np.asarray(maps[0]["values"]).shape[-2:]
+
+
+def payload_how_to_read(payload: dict[str, Any], target: Any = "K") -> str:
+    """``how_to_read`` for an ``attribute`` payload (its method, layer and map sizes)."""
+    return how_to_read(payload["method"], target, payload.get("layer"), is_upsampled(payload))
 
 
 def method_title(payload: dict[str, Any]) -> str:
@@ -80,7 +101,7 @@ def attribution_figure(payload: dict[str, Any], model: str = "", run: str = "") 
     title = f"{where} · {title}" if where else title
     maps = payload["maps"]
     target = maps[0]["target"] if len(maps) == 1 else "K (each panel's class)"
-    notes = [how_to_read(payload["method"], target, payload.get("layer"))]
+    notes = [payload_how_to_read(payload, target)]
     if payload.get("same"):
         notes.insert(0, "true class = predicted class: one map")
     return {"panels": panels, "title": title, "caption": "; ".join(notes)}

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from engine.render.colormap import SEQUENTIAL, apply
 from engine.render.figure_text import font, wrap
-from engine.render.figures import FigureError
+from engine.render.figures import FigureError, write_png
 
 CELL = 56  # pixels per cell side: room for "1135" in COUNT_SIZE
 PAD = 14
@@ -169,11 +169,4 @@ def _draw_bar(canvas: Image.Image, layout: ConfusionLayout, largest: int) -> Non
 def save_confusion_png(path: str | Path, confusion: np.ndarray, title: str = "") -> Path:
     """Write the confusion matrix picture to ``path``; returns it. FigureError (one line) when
     the matrix is not square or the path cannot be written."""
-    image = render_confusion(confusion, title)
-    target = Path(path).expanduser()
-    try:
-        image.save(target, format="PNG")
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise FigureError(f"cannot write {target} ({reason}); choose a writable path") from None
-    return target
+    return write_png(render_confusion(confusion, title), path)

@@ -169,7 +169,8 @@ def export_view(
     ``heatmaps``: part -> (H, W) in [0, 1]; ``grids``: part -> (N, H, W); ``overlays``:
     part -> (image, heat); ``tables``: part -> rows (dicts) or {"header", "rows"}. Pictures
     use ``cmap``, or ``cmaps[part]`` when given. ``figures``: part -> {"panels": [FigurePanel
-    fields as dicts], "title", "caption"} (``engine.render.figures``, with colour bars);
+    fields as dicts], "title", "caption", optional "columns"} (``engine.render.figures``, with
+    colour bars);
     ``confusion``: part -> {"matrix": (N, N) counts, "title"} (``engine.render.confusion_png``).
     """
     folder = export_dir(run_dir)
@@ -210,7 +211,8 @@ def _figure_parts(
     for part, spec in figures.items():
         panels = [FigurePanel(**panel) for panel in spec.get("panels", [])]
         path = unique_path(folder, f"{name}-{part}", ".png")
-        written.append(save_figure(path, panels, spec.get("title", ""), spec.get("caption", "")))
+        title, caption = spec.get("title", ""), spec.get("caption", "")
+        written.append(save_figure(path, panels, title, caption, columns=spec.get("columns")))
     for part, spec in confusion.items():
         path = unique_path(folder, f"{name}-{part}", ".png")
         written.append(save_confusion_png(path, np.asarray(spec["matrix"]), spec.get("title", "")))

@@ -253,7 +253,12 @@ def save_figure(
     Panels are laid out in a row (more than five: in a near-square grid, or ``columns`` per
     row). Raises FigureError (one line) for a malformed panel or a path that cannot be written.
     """
-    image = render_figure(panels, title, caption, columns)
+    return write_png(render_figure(panels, title, caption, columns), path)
+
+
+def write_png(image: Image.Image, path: str | Path) -> Path:
+    """Save ``image`` as a PNG at ``path`` (``~`` expanded); returns the path. FigureError (one
+    line) when it cannot be written (a missing folder, no permission, a full disk)."""
     target = Path(path).expanduser()
     try:
         image.save(target, format="PNG")

@@ -271,26 +271,35 @@ def load_snapshot(run_dir: str | Path, epoch: int) -> dict[str, np.ndarray]:
             f"{history.run_dir} has no snapshot for epoch {epoch}; epochs: "
             f"{', '.join(saved) or 'none'}"
         )
-    path = history.run_dir / str(entry.get("snapshot", ""))
+    return load_npz(history.run_dir / str(entry.get("snapshot", "")), "epoch")
+
+
+def load_npz(path: Path, other: str = "snapshot") -> dict[str, np.ndarray]:
+    """Every array of one snapshot file as float32; HistoryError (one line, naming the file and
+    suggesting another ``other``) when it is missing or cut short."""
     try:
         with np.load(path) as archive:
             return {name: archive[name].astype(np.float32) for name in archive.files}
     except (OSError, ValueError) as exc:
         raise HistoryError(
             f"snapshot {path} is unreadable ({type(exc).__name__}); it may "
-            "have been cut short: train again or pick another epoch"
+            f"have been cut short: train again or pick another {other}"
         ) from None
 
 
-def snapshot_layer(run_dir: str | Path, epoch: int, layer: str) -> np.ndarray:
-    """One layer's weights at the end of ``epoch``."""
-    kernels = load_snapshot(run_dir, epoch)
+def pick_layer(kernels: dict[str, np.ndarray], layer: str) -> np.ndarray:
+    """``kernels[layer]``; HistoryError naming the layers the snapshot has otherwise."""
     if layer not in kernels:
         raise HistoryError(
             f"the snapshot has no layer {layer!r}; layers with weights: "
             f"{', '.join(kernels) or 'none'}"
         )
     return kernels[layer]
+
+
+def snapshot_layer(run_dir: str | Path, epoch: int, layer: str) -> np.ndarray:
+    """One layer's weights at the end of ``epoch``."""
+    return pick_layer(load_snapshot(run_dir, epoch), layer)
 
 
 def kernel_delta(run_dir: str | Path, layer: str, before: int, after: int) -> np.ndarray:

@@ -1,10 +1,9 @@
 """The trainer: ``train_events`` runs a training run as a pausable, stoppable event generator.
 
 No DataLoader: ``engine.data.mnist`` holds each split in memory as uint8 on the device and
-slices seeded, shuffled batches, normalised on the fly. ``engine.training.runner`` runs
-``train_events`` in a thread; ``engine.training.control.Control`` steers it. The building blocks
-(``train_step``, ``evaluate``, ...) live in ``engine.training.steps``, the run's state in
-``engine.training.state`` (built by ``engine.training.build``), its folder's files in
+slices seeded, shuffled batches, normalised on the fly. ``engine.training.runner`` runs it in a
+thread, steered by ``engine.training.control.Control``; ``train_step`` and ``evaluate`` live in
+``engine.training.steps``, the state in ``engine.training.state``, the folder's files in
 ``engine.training.run_folder``.
 
 Conventions: epoch numbers in events and metrics are 1-based; ``TrainState.epoch`` counts the

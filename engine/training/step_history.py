@@ -25,7 +25,9 @@ from engine.training.history import (
     HistoryError,
     _atomic_write,
     load_history,
+    load_npz,
     load_snapshot,
+    pick_layer,
 )
 from engine.training.snapshot_plan import epoch_position
 
@@ -190,31 +192,14 @@ def load_point(run_dir: str | Path, key: int) -> dict[str, np.ndarray]:
     if point["end_of_epoch"] is not None:
         kernels = load_snapshot(run_dir, point["end_of_epoch"])
     else:
-        kernels = _load_npz(Path(run_dir) / point["snapshot"])
+        kernels = load_npz(Path(run_dir) / point["snapshot"])
     # every point at one resolution, so that a change between any two is defined
     return {name: w.astype(np.float32) for name, w in point_kernels(kernels).items()}
 
 
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path) as archive:
-            return {name: archive[name].astype(np.float32) for name in archive.files}
-    except (OSError, ValueError) as exc:
-        raise HistoryError(
-            f"snapshot {path} is unreadable ({type(exc).__name__}); it may have been cut "
-            "short: train again or pick another snapshot"
-        ) from None
-
-
 def point_layer(run_dir: str | Path, key: int, layer: str) -> np.ndarray:
     """One layer's weights at the point ``key``; HistoryError naming the layers otherwise."""
-    kernels = load_point(run_dir, key)
-    if layer not in kernels:
-        raise HistoryError(
-            f"the snapshot has no layer {layer!r}; layers with weights: "
-            f"{', '.join(kernels) or 'none'}"
-        )
-    return kernels[layer]
+    return pick_layer(load_point(run_dir, key), layer)
 
 
 def point_delta(run_dir: str | Path, layer: str, before: int, after: int) -> np.ndarray:

@@ -40,6 +40,7 @@ def attribute_payload(digit: dict[str, Any], method: str, layer: str | None) -> 
     extra: dict[str, Any] = {"layer": None}
     if method == "gradcam":
         extra = {"layer": layer or "conv2", "layers": ["conv1", "conv2"],
-                 "convs": ["conv1", "conv2"], "empty": False, "nonfinite": False}  # fmt: skip
+                 "convs": ["conv1", "conv2"], "empty": False, "nonfinite": False,
+                 "layer_shape": (28, 28) if layer == "conv1" else (7, 7)}  # fmt: skip
     return {**digit, **extra, "method": method, "maps": maps, "same": len(roles) == 1,
             "how_to_read": [f"read {method} for {k}" for _, k in roles]}  # fmt: skip

@@ -193,13 +193,47 @@ def how_to_read(state: ActMaxState) -> tuple[str, ...]:
     return tuple(text.format(layer=state.target) for text in HOW_CHANNEL)
 
 
-def actmax_export(state: ActMaxState) -> tuple[str, dict[str, Any]]:
-    """The export of the grid: (name, export op arguments): the panels computed so far as a
-    grey PNG grid and a table of each panel's facts."""
-    maps, _ = grid_maps(state)
+def actmax_export(state: ActMaxState, subject: str = "") -> tuple[str, dict[str, Any]]:
+    """The export of the grid: (name, export op arguments): the panels computed so far as one
+    figure (each labelled with its class and p, or channel and mean ReLU, with a colour bar;
+    titled with ``subject``, the model and run) and a table of each panel's facts."""
     shown = sorted(state.panels)
     keys = ("target", "layer", "probability", "start", "end", "total_variation",
             "noise_total_variation", "steps", "seed")  # fmt: skip
     rows = [{k: state.panels[i].get(k) for k in keys} for i in shown]
     name = "actmax-classes" if state.target == CLASSES else f"actmax-{state.target}"
-    return name, {"grids": {"panels": maps[shown]}, "cmap": "gray", "tables": {"actmax": rows}}
+    panels = [
+        {"values": np.clip(np.asarray(state.panels[i]["image"], dtype=np.float32), 0, 1),
+         "cmap": "grey", "lo": 0.0, "hi": 1.0, "label": figure_label(state, i)}
+        for i in shown
+    ]  # fmt: skip
+    title = " · ".join(filter(None, [subject, "activation maximisation"]))
+    figure = {"panels": panels, "title": title, "caption": figure_caption(state), "columns": 5}
+    return name, {"figures": {"panels": figure}, "tables": {"actmax": rows}}
+
+
+def figure_label(state: ActMaxState, index: int) -> str:
+    """ "class 3  p = 0.950" or "conv1 channel 5  mean ReLU 0.42": a figure panel's label."""
+    payload = state.panels[index]
+    if state.target == CLASSES:
+        return f"class {index}  p = {float(payload.get('probability') or 0.0):.3f}"
+    return f"{state.target} channel {index}  mean ReLU {float(payload.get('end') or 0.0):.3g}"
+
+
+def figure_caption(state: ActMaxState) -> str:
+    """What the figure shows, p's range, smoothness (total variation beside uniform noise's of
+    the same range: below 1 is smoother than noise) and how to read it. No en dashes: the
+    figure's font lacks them."""
+    head = caption(state).split(" · ")[0]
+    probabilities = [float(p["probability"]) for p in state.panels.values() if p.get("probability")]
+    reach = f"p(K) {min(probabilities):.2f} to {max(probabilities):.2f}" if probabilities else ""
+    ratios = smoothness_ratios(state.panels)
+    smooth = (
+        f"total variation {min(ratios):.2f} to {max(ratios):.2f} x that of uniform noise of the "
+        "same range (below 1: smoother than noise)"
+        if ratios
+        else ""
+    )
+    shown = f"{len(state.panels)} of {state.count} panels" if not state.done else ""
+    parts = [head, shown, reach, smooth, how_to_read(state)[0]]
+    return ". ".join(filter(None, parts)) + "."

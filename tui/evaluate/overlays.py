@@ -17,7 +17,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from engine.render.attribution_figure import entry_range, how_to_read, method_title
+from engine.render.attribution_figure import (
+    entry_range,
+    how_to_read,
+    method_title,
+    payload_how_to_read,
+)
 from engine.render.figures import FigurePanel, panel_rgb
 from tui.evaluate.views import digit_hint
 from tui.widgets.colorbar import ColorBar
@@ -125,7 +130,7 @@ class MethodOverlays(Vertical):
         head = self.query_one(".overlay-head", FitLine)
         self.payload = payload
         self.query_one(".overlay-how", Static).update(
-            how_to_read(self.method, "K", (payload or {}).get("layer"))
+            payload_how_to_read(payload) if payload else how_to_read(self.method)
         )
         if payload is None:
             head.set_wordings(f"{method_title({'method': self.method, 'layer': ''})}…")
@@ -178,7 +183,10 @@ class AttributionOverlays(Horizontal):
         width = max(1, self.size.width // max(1, len(shown)) - 1)  # a block, less its padding
         how = max(
             (
-                -(-len(how_to_read(b.method, "K", (b.payload or {}).get("layer"))) // width)
+                -(
+                    -len(payload_how_to_read(b.payload) if b.payload else how_to_read(b.method))
+                    // width
+                )
                 for b in shown
             ),
             default=1,

@@ -186,7 +186,7 @@ class EvaluatePane(Widget, can_focus=True):
 
     def got_export(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         self.state.exported = list(payload.get("paths", []))
-        done = f"Exported {len(self.state.exported)} file(s) to {payload.get('folder', '')}"
+        done = views.export_done(self.state.exported, payload.get("folder", ""))
         self.set_status(done)
         self.notify(done, title="Exported", timeout=6)
 

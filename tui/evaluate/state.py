@@ -210,5 +210,5 @@ class EvaluateState:
         if view == "digit" and len(self.digit) == len(DIGIT_OPS):
             return f"digit-{self.digit_index}", views.digit_export(self.digit)
         if view == "actmax" and self.actmax.panels:
-            return actmax_export(self.actmax)
+            return actmax_export(self.actmax, subject)
         return None

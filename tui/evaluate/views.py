@@ -14,13 +14,14 @@ import numpy as np
 from engine.render.maps import scale_maps
 from tui.widgets.fit_text import SEPARATOR
 
-# Each view's keys, most needed first (a narrow line drops the last ones; ? lists them all).
+# Each view's keys, most needed first (a narrow line drops the last ones; ? lists them all);
+# "x export" comes before the keys a person also finds in the footer, so 80 columns keep it.
 KEY_HELP = {
     "matrix": "arrows move · enter digits of the cell · w all mistakes · a act-max · "
-    "u update · x export",
-    "gallery": "arrows select · n/p page · enter explain · i inspector · esc back · x export",
-    "digit": "m method · g Grad-CAM layer · i inspector · esc back · x export",
-    "actmax": "g classes/conv layers · [ ] page · esc back · x export",
+    "x export · u update",
+    "gallery": "arrows select · enter explain · x export · n/p page · i inspector · esc back",
+    "digit": "m method · g Grad-CAM layer · x export · i inspector · esc back",
+    "actmax": "g classes/conv layers · [ ] page · x export · esc back",
 }
 
 
@@ -177,6 +178,11 @@ def export_subject(app: Any) -> str:
     except Exception:  # no screen or inspector yet: the title goes without the model
         info = {}
     return " · ".join(filter(None, [str(info.get("name") or ""), export_folder(app) or ""]))
+
+
+def export_done(paths: list[str], folder: str) -> str:
+    """ "Exported actmax-classes-panels.png, actmax-classes-actmax.csv to runs/x/exports"."""
+    return f"Exported {', '.join(Path(path).name for path in paths)} to {folder}"
 
 
 def export_folder(app: Any) -> str | None:

@@ -15,7 +15,8 @@ from rich.text import Text
 
 POSITIVE = "#e8705f"
 NEGATIVE = "#5fa8e8"
-TERMS_SHOWN = 4  # per-channel sums written out; more are summed into one term
+TERMS_SHOWN = 4  # per-channel sums always written out; more only when they fit SUM_LINES
+SUM_LINES = 3  # lines the written-out sums may take before they are summed into one term
 GAP = " "
 
 
@@ -42,13 +43,21 @@ def _style(value: float, coloured: bool) -> str:
     return POSITIVE if value > 0 else NEGATIVE
 
 
-def _block_rows(values: np.ndarray, cell: int, coloured: bool) -> list[Text]:
+def _block_rows(
+    values: np.ndarray, cell: int, coloured: bool, pad: np.ndarray | None = None
+) -> list[Text]:
+    """One Text per row of ``values``; cells where ``pad`` (same shape) is True read a dim
+    "pad" (zero padding, not an input value)."""
+    pad = np.zeros(np.shape(values), dtype=bool) if pad is None else np.asarray(pad, dtype=bool)
     rows = []
-    for row in np.asarray(values, dtype=np.float64):
+    for r, row in enumerate(np.asarray(values, dtype=np.float64)):
         line = Text()
         for k, value in enumerate(row):
             if k:
                 line.append(GAP)
+            if pad[r, k]:
+                line.append("pad".rjust(cell), style="dim")
+                continue
             line.append(short_number(value, cell).rjust(cell), style=_style(value, coloured))
         rows.append(line)
     return rows
@@ -89,11 +98,14 @@ def products_lines(payload: dict[str, Any], k: int, width: int, coloured: bool) 
     kw = patch.shape[-1]
     cell = _cell_width(kw, width, 3)
     titles = ["patch", "kernel", "products"]
-    blocks = [_block_rows(v, cell, coloured) for v in (patch, kernel, products)]
+    pad = payload.get("pad_mask")
+    blocks = [_block_rows(patch, cell, coloured, pad)]
+    blocks += [_block_rows(v, cell, coloured) for v in (kernel, products)]
     if 3 * (kw * (cell + 1) - 1) + 6 <= width:
         return _side_by_side(titles, blocks, cell, kw)
     cell = _cell_width(kw, width, 2)
-    blocks = [_block_rows(v, cell, coloured) for v in (patch, kernel, products)]
+    blocks = [_block_rows(patch, cell, coloured, pad)]
+    blocks += [_block_rows(v, cell, coloured) for v in (kernel, products)]
     return _side_by_side(titles[:2], blocks[:2], cell, kw) + _side_by_side(
         ["= products"], blocks[2:], cell, kw
     )
@@ -105,17 +117,28 @@ def _fmt(value: float) -> str:
 
 def total_line(payload: dict[str, Any], width: int) -> str:
     """'Σ s_c + bias = s0 0.1 + s1 -0.2 + bias 0.01 = -0.09 · layer output -0.09', on as many
-    lines of ``width`` as it needs (the channel sums summed into one term when many)."""
+    lines of ``width`` as it needs: every channel's sum when they fit in ``SUM_LINES`` lines,
+    else one summed term; "no bias" for a conv built without one (``has_bias`` False)."""
     sums = [float(v) for v in payload["contributions"]]
     channels = list(payload.get("channels") or range(len(sums)))
     bias, total = float(payload["bias"]), float(payload["total"])
     output = float(payload.get("captured", payload.get("output", total)))
+    has_bias = payload.get("has_bias", True)
+    head = "Σ s_c + bias =" if has_bias else "Σ s_c (no bias) ="
+    tail = f"+ bias {_fmt(bias)} = {_fmt(total)}" if has_bias else f"= {_fmt(total)}"
     terms = [f"s{c} {_fmt(v)}" for c, v in zip(channels, sums, strict=False)]
-    if len(terms) > TERMS_SHOWN:
-        terms = [f"Σ of {len(terms)} sums {_fmt(sum(sums))}"]
-    parts = [f"Σ s_c + bias = {' + '.join(terms)}", f"+ bias {_fmt(bias)} = {_fmt(total)}",
-             f"· layer output {_fmt(output)}"]  # fmt: skip
-    return pack(parts, width)
+    each = [
+        head,
+        *[t + " +" for t in terms[:-1]],
+        terms[-1],
+        tail,
+        f"· layer output {_fmt(output)}",
+    ]
+    packed = pack(each, width)
+    if len(terms) <= TERMS_SHOWN or packed.count("\n") < SUM_LINES:
+        return packed
+    summed = f"Σ of {len(terms)} sums {_fmt(sum(sums))}"
+    return pack([head, summed, tail, f"· layer output {_fmt(output)}"], width)
 
 
 def pack(parts: list[str], width: int, joint: str = " ") -> str:
@@ -148,5 +171,7 @@ def cell_text(payload: dict[str, Any], in_index: int, width: int, mode: str = "2
     lines = [Text(head_line(payload, k, width), style="bold")]
     lines += products_lines(payload, k, width, coloured)
     lines.append(Text(f"Σ products = s{channel} = {_fmt(payload['contributions'][k])}"))
-    lines.append(Text(total_line(payload, width)))
+    total = Text(total_line(payload, width))
+    total.highlight_regex(rf"(?<![\w.-])s{channel} -?\d+\.\d+", "bold reverse")  # the chosen one
+    lines.append(total)
     return Text("\n").join(lines)

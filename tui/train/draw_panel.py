@@ -17,6 +17,7 @@ from textual.css.scalar import Scalar
 from textual.widgets import Static
 
 from tui.train.draw_canvas import DrawCanvas, GreyPixels
+from tui.train.drawing import CANVAS
 
 if TYPE_CHECKING:
     from tui.train.drawing_control import DrawingControl
@@ -36,8 +37,8 @@ class DrawPanel(Vertical):
         height: auto; border: round $accent; border-title-color: $text;
         padding: 0;
     }
-    DrawPanel.-big { border-left: none; border-right: none; }
     DrawPanel #draw-preview { display: none; }
+    DrawPanel.-big #draw-preview { margin-top: 1; }
     Screen.-tall DrawPanel #draw-preview { display: block; }
     DrawPanel .draw-line { height: 1; width: 100%; text-align: center; }
     DrawPanel #draw-hint { color: $text-muted; }
@@ -66,14 +67,17 @@ class DrawPanel(Vertical):
         self.fit()
 
     def fit(self, _screen: object = None) -> None:
-        """The canvas twice as large (square pixels) where the left column is wide (140
-        columns on) and the screen tall enough to keep some layers in view below it; the
+        """The canvas twice as large (square pixels, the left column widened to frame it)
+        where the screen is wide (140 columns on) and tall enough to keep some layers in
+        view below it; the
         layer table shown below the panel where it gets ``MIN_LAYER_ROWS``."""
         big = self.screen.has_class("-wide") and self.app.size.height >= BIG_CANVAS_HEIGHT
+        left = self.parent
         if big != self.has_class("-big"):
             self.set_class(big, "-big")
             self.canvas.set_class(big, "-big")
-        left = self.parent
+            if left is not None:  # the big canvas and the panel's side borders
+                left.styles.width = 2 * CANVAS + 2 if big else None
         if left is not None and self.display:  # the layers below where they have rows
             spare = left.size.height - self.outer_size.height
             left.set_class(spare >= MIN_LAYER_ROWS, "-roomy")
@@ -87,6 +91,9 @@ class DrawPanel(Vertical):
         if left is not None:
             left.remove_class("-drawing", "-roomy")
             left.query_one("#layers").styles.max_height = None
+            left.styles.width = None
+            self.set_class(False, "-big")
+            self.canvas.set_class(False, "-big")
         self.query_one("#draw-preview").tooltip = "what the network sees: MNIST's pre-processing"
 
     @property
@@ -97,14 +104,16 @@ class DrawPanel(Vertical):
         self.query_one("#draw-result", Static).update(text)
 
     def show_reply(self, payload: dict[str, Any], class_names: list[str] | None) -> None:
-        """The ``drawn`` reply: the pre-processed digit and the prediction (or "draw a digit")."""
+        """The ``drawn`` reply: the pre-processed digit and the prediction; a blank canvas
+        says what the model still predicts for it (as the inspector shows) and "draw a digit"."""
         self.query_one("#draw-preview", GreyPixels).show(np.asarray(payload["image"]))
-        if payload.get("blank") or self.canvas.drawing.blank:
-            self.set_result(DRAW_A_DIGIT)
-            return
         probs = np.asarray(payload.get("probs", []), dtype=np.float64)
         pred = int(payload.get("pred", probs.argmax() if probs.size else 0))
         name = class_names[pred] if class_names and pred < len(class_names) else str(pred)
+        if payload.get("blank") or self.canvas.drawing.blank:
+            share = f" ({probs[pred]:.0%})" if pred < probs.size else ""
+            self.set_result(f"blank · the model still says {name}{share} · {DRAW_A_DIGIT}")
+            return
         share = f" · {probs[pred]:.0%}" if pred < probs.size else ""
         self.set_result(f"looks like a {name}{share}")
 

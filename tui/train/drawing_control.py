@@ -27,6 +27,8 @@ class DrawingControl:
     def __init__(self, tab: TrainTab) -> None:
         self.tab = tab
         self.panel: DrawPanel | None = None
+        # what the custom input (sample index -1) is: "drawn" or the picture file's name
+        self.input_name = "drawn"
 
     def handlers(self) -> dict[str, Any]:
         return {"drawn": self.got_drawn, "picture": self.got_picture}
@@ -54,8 +56,11 @@ class DrawingControl:
         self.panel.display = True
         left.add_class("-drawing")
         self.panel.canvas.focus()
+        if not self.panel.canvas.drawing.blank:  # kept from before: the inspector shows it
+            self.panel.canvas.send()
 
     def close(self) -> None:
+        """Close the canvas (its drawing kept for the next ``p``); the layer table focused."""
         if self.panel is not None:
             self.panel.display = False
             self.panel.release()
@@ -77,7 +82,16 @@ class DrawingControl:
         tab.inspector.set_sample(payload)
         tab.feed.refresh(kernels=False, sample=False)
 
+    def leave_for_digit(self) -> None:
+        """A test digit goes into the inspector: the canvas closes, so its prediction is
+        never beside another input's."""
+        if self.is_open:
+            self.close()
+
     def got_drawn(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        if not self.is_open:  # a late reply: a test digit took the inspector meanwhile
+            return
+        self.input_name = "drawn"
         self.show_input(payload)
         if self.panel is not None:
             self.panel.show_reply(payload, self.tab.inspector.class_names)
@@ -93,5 +107,6 @@ class DrawingControl:
             self.tab.engine.want("picture", "image", path=str(path))
 
     def got_picture(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        self.input_name = Path(str(kwargs.get("path", ""))).name or "picture"
         self.show_input(payload)
         self.tab.notify(f"Showing {Path(str(kwargs.get('path', ''))).name}.", timeout=3)

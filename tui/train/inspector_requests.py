@@ -104,7 +104,9 @@ class InspectorFeed:
         return [(start + i) % TEST_SAMPLES for i in range(MANY_DIGITS)]
 
     def select_sample(self, index: int) -> None:
-        """Show test digit ``index``: drawn at once where the digits are read, then asked."""
+        """Show test digit ``index``: drawn at once where the digits are read, then asked.
+        An open canvas closes (its drawing kept): its prediction is of another input."""
+        self.tab.drawing.leave_for_digit()
         self.selection.sample_index = index
         self.note_navigation()
         inspector = self.tab.inspector

@@ -132,7 +132,7 @@ TRAIN_KEYS: tuple[Key, ...] = (
         "e",
         "snapshot(-1)",
         "Earlier kernels",
-        "kernels: step back through the run's per-epoch snapshots",
+        "kernels: step back through the run's snapshots (spread over its steps, 24 by default)",
         group="Kernel history",
     ),
     Key(

@@ -77,9 +77,7 @@ class PngExport:
         layer, model = state.layer_name, str(state.info.get("name") or "model")
         index = self.tab.sample_index
         sample = state.sample or {}
-        digit = f"digit #{index}" + (
-            f" (true {sample.get('label')}, predicted {sample.get('pred')})" if sample else ""
-        )
+        digit, tag = self.input_words(index, sample)
         figures: dict[str, Any] = {}
         if state.kernels and state.kernels.get("layer") == layer:
             panels, scale = kernel_panels(state.kernels, state.channel, state.mean_channels)
@@ -96,7 +94,21 @@ class PngExport:
             caption = f"model {model} · layer {layer} · {digit} · {scale}"
             title = f"{model} · {layer} feature maps of {digit}"
             figures["featuremaps"] = {"panels": panels, "title": title, "caption": caption}
-        return (f"{layer}-{index}", figures) if figures and layer else None
+        return (f"{layer}-{tag}", figures) if figures and layer else None
+
+    def input_words(self, index: int, sample: dict[str, Any]) -> tuple[str, str]:
+        """(words for titles, a tag for file names) of the inspector's input: a test digit
+        ("digit #12 (true 7, predicted 7)", "12"), the drawing ("your drawing (predicted 1)",
+        "drawn") or a picture file ("picture seven.png (predicted 7)", "picture-seven")."""
+        pred = f" (predicted {sample.get('pred')})" if sample.get("pred") is not None else ""
+        if index >= 0:
+            truth = f" (true {sample.get('label')}, predicted {sample.get('pred')})"
+            return f"digit #{index}" + (truth if sample else ""), str(index)
+        name = self.tab.drawing.input_name
+        if name == "drawn":
+            return "your drawing" + pred, "drawn"
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(name).stem)
+        return f"picture {name}{pred}", f"picture-{stem}"
 
     def export(self) -> None:
         """Ask the engine to write the PNGs (or say there is nothing to export yet)."""

@@ -179,8 +179,11 @@ class TrainTab(Widget):
         self.events.engine_started()
 
     def focus_main(self) -> None:
-        """Give the layer table the focus (the tab was just shown), once it is in."""
-        if self.built:
+        """Give the layer table the focus (the tab was just shown), once it is in; the
+        canvas instead while the drawing (p) is open."""
+        if self.drawing.is_open and self.drawing.panel is not None:
+            self.drawing.panel.canvas.focus()
+        elif self.built:
             self.table.focus()
 
     def set_state(self, state: str) -> None:

@@ -84,7 +84,7 @@ def test_the_same_seed_gives_the_same_picture_another_seed_another(lenet) -> Non
         ({"target_class": -1}, "class -1 is out of range; use 0 to 9"),
         ({"layer": "conv2", "channel": 16}, "channel 16 is out of range for conv2; use 0 to 15"),
         ({"layer": "fc1", "channel": 0}, "'fc1' is not a conv layer; use one of conv1, conv2"),
-        ({"layer": "nope", "channel": 0}, "layer 'nope' is not a conv layer"),
+        ({"layer": "nope", "channel": 0}, "layer 'nope' is not a layer of this model"),
         ({"target_class": 1, "steps": 0}, "steps 0 is out of range; use 1 to 100000"),
     ],
 )

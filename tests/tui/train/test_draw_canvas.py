@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from textual.geometry import Region
 from textual.widgets import Static
 
 from tui.screens import HelpScreen
@@ -75,7 +76,9 @@ async def test_keys_paint_erase_and_clear_and_every_stroke_is_sent(
         await pilot.press("delete")
         await wait_for(pilot, lambda: len(drawn_sent(fake)) == 11, "the cleared canvas sent")
         assert canvas.drawing.blank and not drawn_sent(fake)[-1].any()
-        await wait_for(pilot, lambda: result_line(app) == DRAW_A_DIGIT, "draw a digit")
+        # blank: what the model still says for it (as the inspector) and "draw a digit"
+        await wait_for(pilot, lambda: result_line(app).endswith(DRAW_A_DIGIT), "draw a digit")
+        assert result_line(app).startswith("blank · the model still says")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -268,3 +271,188 @@ def test_the_canvas_lines_in_colour_and_in_ascii() -> None:
     assert len(square) == 28 and all(strip.cell_length == 56 for strip in square)
     ascii_lines = [strip.text for strip in grey_strips(drawing.pixels, "ascii", cursor=(27, 27))]
     assert ascii_lines[2][4] == "@" and ascii_lines[0][0] == " " and ascii_lines[13][27] == "X"
+
+
+# -- issue 14 point 1, a fresh tester's findings --------------------------------------------
+
+
+async def paint_two_right(pilot: Any, fake: Any, wait_for: Any, canvas: DrawCanvas) -> None:
+    """Right, right, space paints there and sends the stroke."""
+    before = len(drawn_sent(fake))
+    row, col = canvas.drawing.cursor
+    await pilot.press("right", "right", "space")
+    await wait_for(pilot, lambda: canvas.drawing.pixels[row, col + 2] == 1.0, "the paint")
+    await wait_for(pilot, lambda: len(drawn_sent(fake)) > before, "the stroke sent")
+
+
+async def test_the_canvas_takes_keys_again_after_a_too_small_screen_and_tab(
+    make_app, ready, wait_for
+) -> None:
+    app, fake = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        canvas = await open_canvas(pilot, ready, wait_for)
+        await pilot.resize_terminal(70, 20)  # the "needs 80x24" notice
+        await wait_for(pilot, lambda: not canvas.has_focus, "the notice took the focus")
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: canvas.has_focus, "the canvas focused again")
+        await paint_two_right(pilot, fake, wait_for, canvas)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: not canvas.has_focus, "the focus moved on")
+        await pilot.press("shift+tab")
+        await wait_for(pilot, lambda: canvas.has_focus, "the canvas focused again")
+        await paint_two_right(pilot, fake, wait_for, canvas)
+
+
+@pytest.mark.parametrize("size", [(200, 60), (200, 50), (120, 40), (80, 24)])
+async def test_the_draw_panel_is_framed_with_the_canvas_inside(
+    make_app, ready, wait_for, size
+) -> None:
+    app, _fake = make_app()
+    async with app.run_test(size=size) as pilot:
+        canvas = await open_canvas(pilot, ready, wait_for)
+        panel = app.main.query_one(DrawPanel)
+        await pilot.pause()
+        edges = panel.styles.border
+        assert all(
+            edge[0] == "round" for edge in (edges.top, edges.right, edges.bottom, edges.left)
+        )
+        inner, box = panel.content_region, canvas.region
+        assert inside_screen(panel, size)
+        assert inner.x <= box.x and box.right <= inner.right  # the frame's sides around it
+        assert box.y == inner.y  # the canvas first, right under the top border
+        if size == (200, 60):  # the big canvas: square pixels, framed
+            assert canvas.scale == 2 and box.height == 28
+        width, height = panel.outer_size
+        lines = [strip.text for strip in panel.render_lines(Region(0, 0, width, height))]
+        assert lines[0].startswith("╭") and lines[0].endswith("╮")  # the corners
+        assert all(line[0] == "│" == line[-1] for line in lines[1:-1])  # the sides
+
+
+async def test_x_on_the_drawing_names_it_as_a_drawing(make_app, ready, wait_for, sent) -> None:
+    app, fake = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_canvas(pilot, ready, wait_for)
+        tab = app.main.train
+        await pilot.press("space")
+        await wait_for(pilot, lambda: tab.sample_index == -1, "the drawing in the inspector")
+        await wait_for(pilot, lambda: tab.inspector.state.activations, "the maps")
+        tab.png_export.export()
+        await wait_for(pilot, lambda: sent(fake, "export"), "the export asked")
+        request = sent(fake, "export")[-1]
+        assert request["name"] == f"{tab.layer_name}-drawn"
+        maps = request["figures"]["featuremaps"]
+        pred = tab.inspector.state.sample["pred"]
+        assert f"your drawing (predicted {pred})" in maps["title"]
+        assert "#-1" not in maps["title"] + maps["caption"] and "None" not in maps["title"]
+
+
+async def test_x_on_a_picture_names_the_file(
+    make_app, ready, wait_for, sent, picture_folder
+) -> None:
+    app, fake = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        tab = app.main.train
+        await pick(pilot, wait_for, "seven.png")
+        await wait_for(pilot, lambda: tab.sample_index == -1, "the picture shown")
+        await wait_for(pilot, lambda: tab.inspector.state.activations, "the maps")
+        tab.png_export.export()
+        await wait_for(pilot, lambda: sent(fake, "export"), "the export asked")
+        request = sent(fake, "export")[-1]
+        assert request["name"] == f"{tab.layer_name}-picture-seven"
+        assert "picture seven.png (predicted" in request["figures"]["featuremaps"]["title"]
+
+
+@pytest.mark.parametrize("key", ["h", "l", "r", "m"])
+async def test_a_test_digit_key_closes_the_canvas_and_p_brings_the_drawing_back(
+    make_app, ready, wait_for, key
+) -> None:
+    app, fake = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        canvas = await open_canvas(pilot, ready, wait_for)
+        tab, panel = app.main.train, app.main.query_one(DrawPanel)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: result_line(app).startswith("looks like"), "a prediction")
+        await pilot.press(key)
+        await wait_for(pilot, lambda: not panel.display, "the canvas closed")
+        assert app.main.query_one("#training").display  # the training pane back
+        if key != "m":  # m asks the engine for the next misclassified digit
+            await wait_for(pilot, lambda: tab.sample_index >= 0, "a test digit shown")
+        assert not canvas.drawing.blank  # the drawing kept
+        sent_before = len(drawn_sent(fake))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: canvas.has_focus, "the canvas again")
+        await wait_for(pilot, lambda: len(drawn_sent(fake)) > sent_before, "the drawing sent")
+        await wait_for(pilot, lambda: tab.sample_index == -1, "the drawing in the inspector")
+
+
+async def test_a_cleared_canvas_says_what_the_model_still_predicts(
+    make_app, ready, wait_for
+) -> None:
+    app, fake = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        canvas = await open_canvas(pilot, ready, wait_for)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: result_line(app).startswith("looks like"), "a prediction")
+        await pilot.press("delete")
+        await wait_for(pilot, lambda: result_line(app).startswith("blank"), "the blank line")
+        assert canvas.drawing.blank
+        sample = app.main.train.inspector.state.sample
+        share = f"{sample['probs'][sample['pred']]:.0%}"
+        expected = f"blank · the model still says {sample['pred']} ({share}) · {DRAW_A_DIGIT}"
+        assert result_line(app) == expected
+
+
+async def test_backspace_in_the_picker_goes_up_a_folder(
+    make_app, ready, wait_for, picture_folder
+) -> None:
+    inner = picture_folder / "more"
+    (inner / "five.png").write_bytes((picture_folder / "seven.png").read_bytes())
+    import os
+
+    os.chdir(inner)  # the picker starts here: one picture, no way up before
+    app, fake = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PicturePicker), "the picker")
+        tree = app.screen.query_one(PictureTree)
+        await wait_for(pilot, lambda: len(tree.root.children) == 1, "five.png listed")
+        assert ".." in str(app.screen.query_one("#picture-dialog").query("Label").last().render())
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: len(tree.root.children) == 3, "the folder above listed")
+        assert Path(tree.path) == picture_folder
+        assert str(picture_folder) in str(app.screen.query_one("#picture-path").render())
+        target = next(node for node in tree.root.children if str(node.label) == "seven.png")
+        tree.move_cursor(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.train.sample_index == -1, "the picture shown")
+        assert [kw for op, kw in fake.sent if op == "image"] == [
+            {"path": str(picture_folder / "seven.png")}
+        ]
+
+
+async def test_a_typed_path_in_the_picker_opens_a_folder_or_a_picture(
+    make_app, ready, wait_for, picture_folder
+) -> None:
+    app, fake = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PicturePicker), "the picker")
+        tree, path_line = app.screen.query_one(PictureTree), app.screen.query_one("#picture-path")
+        field = app.screen.query_one("#picture-path-input")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: field.has_focus, "the path field focused")
+        await pilot.press(*"nowhere", "enter")
+        await wait_for(pilot, lambda: "no such" in str(path_line.render()), "the bad path said")
+        assert isinstance(app.screen, PicturePicker)  # still open
+        field.value = str(picture_folder / "more")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: Path(tree.path) == picture_folder / "more", "the folder")
+        field.value = str(picture_folder / "seven.png")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.train.sample_index == -1, "the picture shown")
+        assert [kw for op, kw in fake.sent if op == "image"] == [
+            {"path": str(picture_folder / "seven.png")}
+        ]

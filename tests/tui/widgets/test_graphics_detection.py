@@ -131,3 +131,17 @@ def test_textual_images_own_import_would_wait_on_the_terminal(silent_terminal):
     with pytest.raises(StdinRead):
         import textual_image.widget  # noqa: F401
     assert b"\x1b[c" in written(silent_terminal)  # the device-attributes query went out
+
+
+def test_a_bad_graphics_variable_is_one_line_and_exit_2(monkeypatch, capsys):
+    """CNN_TUI_GRAPHICS=bogus is refused like --graphics bogus, before anything starts."""
+    from tui.__main__ import main
+
+    monkeypatch.setenv("CNN_TUI_GRAPHICS", "bogus")
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "CNN_TUI_GRAPHICS=bogus: use one of auto, kitty" in lines[0]
+    monkeypatch.setenv("CNN_TUI_GRAPHICS", " Kitty ")
+    assert options([], monkeypatch, {"CNN_TUI_GRAPHICS": " Kitty "}).graphics == "kitty"
