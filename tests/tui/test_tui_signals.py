@@ -74,7 +74,8 @@ def pane_factory(tmp_path: Path):
     panes: list[Pane] = []
 
     def make(args: list[str]) -> Pane:
-        panes.append(Pane(f"cnn-tui-signals-{len(panes)}", args, tmp_path))
+        # a socket of its own per run: two test runs on one machine never share a tmux server
+        panes.append(Pane(f"cnn-tui-signals-{os.getpid()}-{len(panes)}", args, tmp_path))
         return panes[-1]
 
     yield make
