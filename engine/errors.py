@@ -30,6 +30,20 @@ class CheckpointError(EngineError):
     """A checkpoint or weights file cannot be read or does not fit the model."""
 
 
+class ModelSourceError(EngineError):
+    """A user's model ("path/model.py:Name" or "package.module:Name") cannot be imported,
+    built or run on the input. ``summary`` is the one line; ``details`` (maybe empty) is the
+    user's own traceback, trimmed to their files; ``str(error)`` is the summary, then details."""
+
+    def __init__(self, summary: str, details: str = "") -> None:
+        super().__init__(summary, details)
+        self.summary = summary
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.summary}\n{self.details}" if self.details else self.summary
+
+
 class DeviceError(EngineError):
     """The requested device (e.g. CUDA) is not available."""
 

@@ -12,7 +12,6 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,14 @@ from engine.errors import (
 )
 from engine.training.config import RECIPES, make_config
 from tui.devices import gpu_driver_present
+from tui.folder_checks import data_dir_problem, run_dir_problem
+from tui.source_args import (
+    DATASETS_HELP,
+    dataset_problem,
+    model_problem,
+    parse_input_shape,
+    with_data,
+)
 from tui.widgets.graphics import CHOICES as GRAPHICS_CHOICES
 from tui.widgets.graphics import ENV_VAR as GRAPHICS_ENV
 from tui.widgets.graphics import decide_graphics, graphics_choice, usable_graphics
@@ -59,10 +66,17 @@ def build_parser() -> OneLineParser:
     )
     p.add_argument(
         "--model",
-        metavar="NAME|SPEC",
+        metavar="NAME|SPEC|FILE.py:Name",
         help="model to open and train: a name (fast-net, basic-cnn, convnet, lenet5, "
-        "mlp, alexnet, ...) or a spec such as c32-p-c64-p-f128 "
-        "(default: the recipe's)",
+        "mlp, alexnet, ...), a spec such as c32-p-c64-p-f128, or your own nn.Module: "
+        "path/model.py:Name or package.module:Name (default: the recipe's)",
+    )
+    p.add_argument("--dataset", metavar="NAME|folder:PATH|cifar10:PATH", help=DATASETS_HELP)
+    p.add_argument(
+        "--input-shape",
+        type=input_shape_arg,
+        metavar="C,H,W",
+        help="the model's input (default: the dataset's, e.g. 1,28,28 or 3,32,32)",
     )
     p.add_argument(
         "--recipe",
@@ -118,43 +132,12 @@ def build_parser() -> OneLineParser:
     return p
 
 
-def run_dir_problem(folder: Path) -> str | None:
-    """Why runs cannot write into ``folder`` (created here when missing), or None."""
-    if folder.exists() and not folder.is_dir():
-        return "exists and is not a folder"
+def input_shape_arg(text: str) -> tuple[int, int, int]:
+    """argparse type of --input-shape: ``C,H,W``."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot be created ({exc.strerror or exc}); choose a folder you can write to"
-    try:  # a real write: os.access says yes to root on a read-only mount
-        handle, probe = tempfile.mkstemp(prefix=".cnn-tui-probe-", dir=folder)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as exc:
-        return f"is not writable ({exc.strerror or exc}); choose a folder you can write to"
-    return None
-
-
-def data_dir_problem(folder: Path) -> str | None:
-    """Why ``folder`` cannot be read as MNIST (missing, a file, lacking IDX files), or None;
-    found without torch, so a bad --data-dir is refused before the app opens."""
-    from engine.data.idx import SPLIT_FILES, missing_files
-
-    if not folder.exists():
-        return "no such folder"
-    if not folder.is_dir():
-        return "is a file, not a folder; pass the folder holding the four MNIST IDX files"
-    missing = missing_files(folder)
-    if len(missing) == sum(len(pair) for pair in SPLIT_FILES.values()):
-        return (
-            "holds none of the MNIST IDX files (train-images-idx3-ubyte.gz and the other "
-            "three, gzip or raw); pass the folder holding the four MNIST IDX files"
-        )
-    if missing:
-        names = ", ".join(f"{stem}(.gz)" for stem in missing)
-        them = "it" if len(missing) == 1 else "them"
-        return f"lacks {names}; add {them} or pass the folder holding the four MNIST IDX files"
-    return None
+        return parse_input_shape(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def check_paths(args: argparse.Namespace) -> str | None:
@@ -167,6 +150,10 @@ def check_paths(args: argparse.Namespace) -> str | None:
             args.checkpoint = str(resolve_checkpoint_path(args.checkpoint))
         except EngineError as exc:
             return f"--checkpoint: {exc}"
+    if args.model and (problem := model_problem(args.model)):
+        return f"--model {args.model}: {problem}"
+    if args.dataset and (problem := dataset_problem(args.dataset)):
+        return f"--dataset {args.dataset}: {problem}"
     for flag, value in (("--image", args.image), ("--weights", args.weights)):
         if value and not Path(value).expanduser().is_file():
             return f"{flag} {value}: no such file"
@@ -218,6 +205,7 @@ def options_from_args(args: argparse.Namespace):
         test_subset=args.test_subset,
         seed=args.seed,
     )
+    config = with_data(config, args.dataset, args.input_shape)
     compare = tuple(path(d) for d in getattr(args, "compare", None) or ())
     no_colour = args.ascii or bool(os.environ.get("NO_COLOR"))  # no-color.org: set, not empty
     graphics = decide_graphics(os.environ, args.graphics, "ascii" if no_colour else "256")
@@ -229,6 +217,8 @@ def options_from_args(args: argparse.Namespace):
         weights=path(args.weights),
         image=path(args.image),
         data_dir=path(args.data_dir),
+        dataset=args.dataset,
+        input_shape=args.input_shape,
         ascii=args.ascii,
         graphics=graphics.protocol,
         seed=args.seed,

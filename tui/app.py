@@ -27,6 +27,7 @@ from tui.engine_service import EngineService
 from tui.link import EngineLost, Link, default_factory
 from tui.main_screen import MainScreen
 from tui.screens import MIN_HEIGHT, MIN_WIDTH
+from tui.source_args import with_data
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class AppOptions:
     weights: str | None = None
     image: str | None = None  # inspect this picture (index -1) instead of MNIST digits
     data_dir: str | None = None
+    dataset: str | None = None  # --dataset: mnist, fashion-mnist, folder:PATH, cifar10:PATH
+    input_shape: tuple[int, int, int] | None = None  # --input-shape C,H,W; None: the data's
     ascii: bool = False
     color_mode: str | None = None  # "truecolor" | "256" | "ascii"; None: from the terminal
     seed: int | None = None  # of the random sample picker (tests)
@@ -83,6 +86,8 @@ class CnnTuiApp(App[None]):
         no_color = follow_no_color()
         super().__init__()  # greys the whole app (Textual's Monochrome filter) under NO_COLOR
         self.options = options or AppOptions()
+        config = with_data(self.options.config, self.options.dataset, self.options.input_shape)
+        self.options = replace(self.options, config=config)  # the runs train on --dataset
         if no_color:  # ... and the heatmaps shade in ASCII, keeping a diverging map's sign
             self.options = replace(self.options, color_mode="ascii")
         self.link = Link(

@@ -1,8 +1,10 @@
-"""The next run's form (``c``): model or spec, recipe, epochs, batch size, learning rate, device.
+"""The next run's form (``c``): model (a name, a spec or ``FILE.py:Name``), dataset, input shape,
+recipe, epochs, batch size, learning rate, device.
 
 A value the form cannot use keeps it open with the problem under its field and what was typed
-kept; a model name or spec is checked torch-free (``engine.models.catalog``) with the names and
-the spec grammar listed under the field; the devices offered are this machine's.
+kept; a model name, spec or model file is checked torch-free (``engine.models.catalog``) with
+the names and the spec grammar listed under the field, a dataset with
+``engine.data.dataset_ref``; the devices offered are this machine's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from engine.models.spec_grammar import GRAMMAR
 from engine.training.config import RECIPES, TrainConfig, make_config
 from engine.training.options import Bound, bounds
 from tui.devices import run_devices
+from tui.source_args import DATASETS_HELP, dataset_problem, format_input_shape, parse_input_shape
 
 # The form's number fields: (field id, label, kind); their ranges are TrainConfig's own (options).
 NUMBER_FIELDS = (
@@ -27,10 +30,13 @@ NUMBER_FIELDS = (
     ("batch_size", "Batch size", int),
     ("lr", "Learning rate", float),
 )
-FIELD_LABELS = {"model": "Model or spec", **{field: label for field, label, _ in NUMBER_FIELDS}}
+TEXT_FIELDS = {"model": "Model or spec", "dataset": "Dataset", "input_shape": "Input C,H,W"}
+FIELD_LABELS = {**TEXT_FIELDS, **{field: label for field, label, _ in NUMBER_FIELDS}}
 # The run options the form keeps when another recipe is chosen (the rest: the recipe's own).
 KEPT_ACROSS_RECIPES = (
     "model",
+    "dataset",
+    "input_shape",
     "epochs",
     "batch_size",
     "lr",
@@ -52,8 +58,21 @@ def model_help() -> Text:
         ("names: ", "bold"),
         f"{names}; {photos} (photos, inspection only)\n",
         ("spec: ", "bold"),
-        f"tokens joined by -, such as c32-p-c64-p-f128: {GRAMMAR}; b adds batch norm",
+        f"tokens joined by -, such as c32-p-c64-p-f128: {GRAMMAR}; b adds batch norm\n",
+        ("your own: ", "bold"),
+        "path/model.py:Name or package.module:Name (an nn.Module class or a function)",
     )
+
+
+def shape_problem(text: str) -> str:
+    """The input shape field's problem ("" when blank, the dataset's own, or C,H,W)."""
+    if not text:
+        return ""
+    try:
+        parse_input_shape(text)
+    except ValueError as exc:
+        return f"Input shape: {exc}"
+    return ""
 
 
 def number_problem(field: str, label: str, kind: type, text: str) -> tuple[int | float, str]:
@@ -90,7 +109,7 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
     RunConfigScreen .form-field { height: auto; }
     RunConfigScreen .field-error { height: auto; color: $error; display: none; }
     RunConfigScreen .field-error.-shown { display: block; }
-    RunConfigScreen #model-help { height: auto; color: $text-muted; }
+    RunConfigScreen #model-help, RunConfigScreen .field-help { height: auto; color: $text-muted; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Apply")]
 
@@ -122,6 +141,16 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
                     yield Input(c.model, id="model", compact=True, placeholder="fast-net")
                     yield Static("", id="model-error", classes="field-error")
                     yield Static(model_help(), id="model-help")
+                yield Label(FIELD_LABELS["dataset"])
+                with Vertical(classes="form-field"):
+                    yield Input(c.dataset, id="dataset", compact=True, placeholder="mnist")
+                    yield Static("", id="dataset-error", classes="field-error")
+                    yield Static(DATASETS_HELP, id="dataset-help", classes="field-help")
+                yield Label(FIELD_LABELS["input_shape"])
+                with Vertical(classes="form-field"):
+                    shape = format_input_shape(c.input_shape)
+                    yield Input(shape, id="input_shape", compact=True, placeholder="the dataset's")
+                    yield Static("", id="input_shape-error", classes="field-error")
                 for field, label, _ in NUMBER_FIELDS:
                     value = f"{c.lr:g}" if field == "lr" else str(getattr(c, field))
                     kind = "number" if field == "lr" else "integer"
@@ -166,9 +195,20 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
         error = self.query_one(f"#{field}-error", Static)
         if not error.has_class("-shown"):
             return
-        problem = self.model_problem() if field == "model" else self.number_problem(field)
-        error.update(Text(problem, style="bold"))
+        error.update(Text(problem := self.field_problem(field), style="bold"))
         error.set_class(bool(problem), "-shown")
+
+    def field_problem(self, field: str) -> str:
+        """Field ``field``'s problem ("" when its value can be used)."""
+        if field == "model":
+            return self.model_problem()
+        if field == "dataset":
+            text = self.field_text("dataset") or "mnist"
+            problem = dataset_problem(text)
+            return f"Dataset: {problem}" if problem else ""
+        if field == "input_shape":
+            return shape_problem(self.field_text("input_shape"))
+        return self.number_problem(field)
 
     def number_problem(self, field: str) -> str:
         """The number field ``field``'s problem ("" when its value can be used)."""
@@ -210,7 +250,7 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
     def read_config(self) -> TrainConfig:
         """The form's values over the config it was opened with; FormErrors naming each
         field whose value cannot be used, ConfigError for a problem of the whole config."""
-        problems = {"model": self.model_problem()}
+        problems = {field: self.field_problem(field) for field in TEXT_FIELDS}
         numbers: dict[str, int | float] = {}
         for field, label, kind in NUMBER_FIELDS:
             numbers[field], problems[field] = number_problem(
@@ -222,8 +262,11 @@ class RunConfigScreen(ModalScreen[TrainConfig | None]):
         overrides = {
             k: v for k, v in self.config.to_dict().items() if k not in ("recipe", "expected_acc")
         }
+        shape = self.field_text("input_shape")
         overrides.update(
             model=self.field_text("model"),
+            dataset=self.field_text("dataset") or "mnist",
+            input_shape=parse_input_shape(shape) if shape else None,
             **numbers,
             device=str(self.query_one("#device", Select).value),
         )

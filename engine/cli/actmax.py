@@ -9,8 +9,9 @@ the same range. ``--json`` prints one object: ``values`` (the image, height x wi
 in [0, 1]; for a 3-channel model the mean over the channels), ``layer`` (the logits layer for
 a class, the conv layer for a channel), ``target``, ``mode`` ("class" or "channel"),
 ``probability`` (p(K) for a class; null for a channel, where no class is asked about),
-``total_variation``, ``noise_total_variation``, ``start``/``end`` (the objective), ``steps``
-and ``seed``. Bad input: one line, exit 2.
+``total_variation``, ``noise_total_variation``, ``start``/``end`` (the objective), ``steps``,
+``seed`` and ``class_name`` (the model's name of class K; null for a channel). ``--layer`` takes
+a layer key (``conv1``, ``conv1#2``: its second call). Bad input: one line, exit 2.
 """
 
 from __future__ import annotations
@@ -107,7 +108,13 @@ def json_object(payload: dict[str, Any], channels: int) -> dict[str, Any]:
         "values_are": "pixels in [0, 1]" + (", mean of the channels" if channels > 1 else ""),
         "how_to_read": how_to_read(payload),
         "values": np.asarray(payload["image"]).tolist(),
+        "class_name": _class(payload).split(" ", 1)[-1] if payload["mode"] == "class" else None,
     }
+
+
+def _class(payload: dict[str, Any]) -> str:
+    """The maximised class as written: ``7``, or ``2 triangle`` for a named class."""
+    return str(payload.get("class_label", payload["target"]))
 
 
 def summary_line(payload: dict[str, Any]) -> str:
@@ -116,7 +123,7 @@ def summary_line(payload: dict[str, Any]) -> str:
     ratio = f" ({tv / noise:.2f} x)" if noise > 0 else ""
     smooth = f"total variation {tv:.3f} vs {noise:.3f} for uniform noise of the same range{ratio}"
     if payload["mode"] == "class":
-        head = f"class {payload['target']}: p = {payload['probability']:.3f}"
+        head = f"class {_class(payload)}: p = {payload['probability']:.3f}"
     else:
         head = (f"{payload['layer']} channel {payload['target']}: mean ReLU activation "
                 f"{payload['start']:.3g} -> {payload['end']:.3g}")  # fmt: skip
@@ -132,7 +139,7 @@ def text_lines(payload: dict[str, Any], mode: str) -> list[str]:
     image = np.asarray(payload["image"], dtype=np.float32)
     scaled = scale_maps(image[None], shared=False)
     lo, hi = (round(float(v), 4) for v in scaled.ranges[0])  # 1e-8 is black, say 0
-    title = (f"class {payload['target']}" if payload["mode"] == "class"
+    title = (f"class {_class(payload)}" if payload["mode"] == "class"
              else f"{payload['layer']}[{payload['target']}]")  # fmt: skip
     lines = render_grid([scaled.values[0]], [title], GRAY, mode, title_width=30)
     lines += legend(lo, hi, GRAY, mode, width=image.shape[1])
@@ -143,7 +150,7 @@ def write_png(path: str, payload: dict[str, Any], name: str) -> Path:
     """The image with its colour bar, titled with what was maximised, as a PNG."""
     from engine.render.figures import FigurePanel, save_figure
 
-    label = (f"class {payload['target']}  p = {payload['probability']:.3f}"
+    label = (f"class {_class(payload)}  p = {payload['probability']:.3f}"
              if payload["mode"] == "class"
              else f"{payload['layer']} channel {payload['target']}")  # fmt: skip
     panel = FigurePanel(np.asarray(payload["image"]), "grey", 0.0, 1.0, label)

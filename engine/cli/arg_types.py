@@ -1,9 +1,13 @@
-"""argparse types for the CLIs' whole-number options: a bad value is one line and exit 2."""
+"""argparse types for the CLIs' whole-number and input-shape options: a bad value is one
+line and exit 2."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+
+from engine.errors import ConfigError
+from engine.models.catalog import parse_input_shape
 
 # Wider than any terminal; keeps a typo such as --width 100000 from printing megabytes.
 MAX_COLUMNS = 1000
@@ -39,3 +43,15 @@ non_negative_int = bounded_int(0)
 
 columns_int = bounded_int(1, MAX_COLUMNS)
 """Terminal columns to draw in: 1 to MAX_COLUMNS."""
+
+
+def input_shape_arg(text: str) -> tuple[int, int, int]:
+    """An argparse type reading (channels, height, width) from "1,28,28" or "3x32x32";
+    argparse.ArgumentTypeError (one line, exit 2) for another form or a size out of range."""
+    try:
+        return parse_input_shape(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+input_shape_arg.__name__ = "input shape"  # type: ignore[attr-defined]

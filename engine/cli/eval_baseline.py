@@ -18,10 +18,11 @@ def baseline_result(path: str, test: Any, device: Any, test_acc: float) -> dict[
     ``device``), and ``improvement``: test_acc minus its accuracy, as a fraction (0.0123 is
     1.23 percentage points). Raises CheckpointError for an unreadable baseline."""
     from engine.training.checkpoint import model_from_checkpoint
-    from engine.training.steps import evaluate
+    from engine.training.steps import evaluate, normalization
 
     model, info, _ = model_from_checkpoint(path, device=device)
-    loss, acc = evaluate(model, test, mean=float(info.mean[0]), std=float(info.std[0]))
+    mean, std = normalization(info)
+    loss, acc = evaluate(model, test, mean=mean, std=std)
     return {
         "checkpoint": str(path),
         "model": info.name,

@@ -26,8 +26,8 @@ def check_png_path(path: str) -> Path:
 def write_confusion_png(
     path: str, model: Any, info: Any, data_dir: str | None, checkpoint: str
 ) -> Path:
-    """Evaluate ``model`` on the test split and write its confusion matrix (counts in cells,
-    class labels, title with model, run and accuracy) to ``path``; returns the path."""
+    """Evaluate ``model`` on its dataset's test split and write its confusion matrix (counts
+    in cells, class names, title with model, run and accuracy) to ``path``; returns the path."""
     from engine.process.workbench import Workbench
     from engine.render.confusion_png import save_confusion_png
 
@@ -38,4 +38,5 @@ def write_confusion_png(
         f"{info.name} · {checkpoint} · test accuracy {report['accuracy']:.2%} "
         f"({report['count'] - report['wrong']:,}/{report['count']:,})"
     )
-    return save_confusion_png(check_png_path(path), report["confusion"], title)
+    labels = [str(name) for name in info.classes]
+    return save_confusion_png(check_png_path(path), report["confusion"], title, labels)

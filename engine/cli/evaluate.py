@@ -7,6 +7,7 @@ import argparse
 import math
 from typing import Any
 
+from engine.cli.data_args import add_data_args, dataset_for_model
 from engine.render.json_out import strict_json
 
 
@@ -15,16 +16,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser(
         "eval",
         help="test loss and accuracy of a checkpoint",
-        description="Evaluate a checkpoint on the MNIST test split.",
+        description="Evaluate a checkpoint on the test split of the dataset it was trained on "
+        "(or --dataset).",
     )
     evaluate.add_argument("--checkpoint", required=True, metavar="PATH")
-    evaluate.add_argument("--data-dir", metavar="DIR")
+    add_data_args(evaluate, "the one the checkpoint was trained on")
+    evaluate.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST IDX files")
     evaluate.add_argument("--device", default="auto", metavar="auto|cpu|cuda|cuda:N")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument(
         "--confusion",
         action="store_true",
-        help="also the 10x10 confusion matrix (rows: true class)",
+        help="also the confusion matrix, N x N for N classes (rows: true class)",
     )
     evaluate.add_argument(
         "--confusion-png",
@@ -56,22 +59,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from engine.data.mnist import load_split
     from engine.training.checkpoint import model_from_checkpoint
     from engine.training.device import resolve_device
-    from engine.training.steps import evaluate
+    from engine.training.steps import evaluate, normalization
 
     if args.confusion_png:
         from engine.cli.eval_png import check_png_path
 
         check_png_path(args.confusion_png)
     device = resolve_device(args.device)
-    test = load_split("test", args.data_dir)
-    model, info, ckpt = model_from_checkpoint(args.checkpoint, device=device)
-    loss, acc = evaluate(model, test.to(device), mean=float(info.mean[0]), std=float(info.std[0]))
+    model, info, ckpt = model_from_checkpoint(
+        args.checkpoint, device=device, input_shape=args.input_shape
+    )
+    if args.dataset:
+        info = dataset_for_model(info, args.dataset)
+    test = test_split(info, args.data_dir)
+    mean, std = normalization(info)
+    loss, acc = evaluate(model, test.to(device), mean=mean, std=std)
     result = {
         "checkpoint": str(args.checkpoint),
         "model": info.name,
+        "dataset": info.dataset,
+        "classes": list(info.classes),
         "epoch": ckpt["epoch"],
         "test_loss": loss,
         "test_acc": acc,
@@ -100,7 +109,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(strict_json({**result, **(details or {})}))
     else:
-        print(f"{args.checkpoint}: {info.name} after {ckpt['epoch']} epoch(s)")
+        on = "" if info.dataset == "mnist" else f" on {info.dataset}"
+        print(f"{args.checkpoint}: {info.name} after {ckpt['epoch']} epoch(s){on}")
         print(
             f"test loss {loss:.4f}  test accuracy {acc:.2%} ({round(acc * len(test))}/{len(test)})"
         )
@@ -163,3 +173,10 @@ def eval_details(
     for key in ("split", "count", "loss", "accuracy"):  # the caller prints these already
         report.pop(key)
     return report
+
+
+def test_split(info: Any, data_dir: str | None = None) -> Any:
+    """The test split (uint8, on the CPU) of the dataset ``info`` names, at its input shape."""
+    from engine.data.datasets import load_dataset
+
+    return load_dataset(info.dataset or "mnist", tuple(info.input_shape), data_dir).test

@@ -12,8 +12,8 @@ from typing import Any
 import torch
 
 from engine.cli.arg_types import MAX_COLUMNS, columns_int, non_negative_int
+from engine.cli.data_args import MODEL_HELP, MODEL_METAVAR, add_data_args, load_model
 from engine.cli.layer_maps import DEFAULT_MAX, cmd_featuremaps, cmd_kernels
-from engine.cli.model_source import load_source
 from engine.inspect.summary import format_summary, summarize
 from engine.models.registry import build_model, count_params, describe, model_names
 from engine.render.json_out import strict_json
@@ -23,9 +23,15 @@ from engine.render.json_out import strict_json
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--model", metavar="NAME|SPEC", help="registry name or spec string")
+    group.add_argument("--model", metavar=MODEL_METAVAR, help=MODEL_HELP)
     group.add_argument("--checkpoint", metavar="PATH", help="checkpoint written by `train`")
-    parser.add_argument("--weights", metavar="FILE", help="state dict to load into --model")
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="weights to load into --model: a state dict (.pt, .pth, .safetensors), a "
+        "checkpoint holding one, Lightning's or DataParallel's",
+    )
+    add_data_args(parser, "mnist; with --checkpoint, the one it was trained on")
 
 
 def _add_display(parser: argparse.ArgumentParser) -> None:
@@ -99,7 +105,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    model, info = load_source(args)
+    model, info = load_model(args)
     summary = summarize(model, info.input_shape)
     if args.json:
         print(strict_json(summary.to_dict()))

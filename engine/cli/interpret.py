@@ -7,8 +7,11 @@ as terminal heatmaps with a legend, or prints one JSON object:
 ``values`` (the map over the input, height x width; Grad-CAM upsampled bilinearly from its
 layer), ``layer`` (Grad-CAM: the layer used; saliency and occlusion: "input", the maps are
 over the input pixels), ``target``, ``label`` (the true class), ``prediction``,
-``probability`` (p(target)), ``confidence`` (p(prediction)), ``method``, ``sample``, ``range``
-and ``how_to_read``. ``--png`` writes the figure with colour bars. ``--layer`` is for gradcam
+``probability`` (p(target)), ``confidence`` (p(prediction)), ``method``, ``sample``, ``range``,
+``how_to_read`` and the class names ``target_name``, ``label_name``, ``prediction_name`` (the
+model's own: a user model's classes, the digits for MNIST). ``--layer`` takes a layer key:
+``conv1``, or ``conv1#2`` for the second call of a conv that ``forward`` calls twice.
+``--png`` writes the figure with colour bars. ``--layer`` is for gradcam
 only (an error otherwise). Bad input: one line, exit 2.
 """
 
@@ -87,6 +90,22 @@ def json_object(payload: dict[str, Any]) -> dict[str, Any]:
         "range": list(entry["range"]),
         "how_to_read": payload["how_to_read"][-1],
         "values": np.asarray(entry["values"]).tolist(),
+        **class_names_of(payload, entry),
+    }
+
+
+def class_names_of(payload: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """``target_name``, ``label_name`` and ``prediction_name``: the model's names of those
+    classes (``"7"`` for a digit; null for an unknown label)."""
+    names = tuple(payload.get("classes") or (str(d) for d in range(10)))
+
+    def name(index: Any) -> str | None:
+        return names[int(index)] if index is not None and 0 <= int(index) < len(names) else None
+
+    return {
+        "target_name": name(entry["target"]),
+        "label_name": name(payload["label"]),
+        "prediction_name": name(payload["pred"]),
     }
 
 

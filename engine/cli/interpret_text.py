@@ -34,7 +34,7 @@ def _map_block(entry: dict[str, Any], mode: str) -> list[str]:
     lut = COLORMAPS[entry["cmap"]]
     lines = heatmap_lines(_scaled(values, lo, hi), lut, mode)
     lines += legend(lo, hi, lut, mode, width)
-    title = f"class {entry['target']} ({entry['role']})"
+    title = f"class {entry.get('class_label', entry['target'])} ({entry['role']})"
     return _block(title, lines, width)
 
 
@@ -47,24 +47,38 @@ def _side_by_side(blocks: list[list[str]], widths: list[int]) -> list[str]:
     return rows
 
 
+def _named(index: Any, names: tuple[str, ...]) -> str:
+    """``7`` for a digit class (or no names), ``2 triangle`` for a named one."""
+    if index is None or not 0 <= int(index) < len(names) or names[int(index)] == str(index):
+        return str(index)
+    return f"{index} {names[int(index)]}"
+
+
+def _thing(names: tuple[str, ...]) -> str:
+    """What a sample is called: a digit for MNIST's classes, else an image."""
+    return "digit" if not names or names == tuple(str(d) for d in range(10)) else "image"
+
+
 def interpret_lines(payload: dict[str, Any], model: str, mode: str) -> list[str]:
     """The lines to print for an ``attribute`` payload (see ``engine.cli.interpret``)."""
     image = np.asarray(payload["image"], dtype=np.float64)
     image = image.mean(axis=0) if image.ndim == 3 else image
-    digit = _block("the digit", heatmap_lines(image / 255.0, GRAY, mode), image.shape[1])
+    names = tuple(payload.get("classes") or ())
+    digit = _block(f"the {_thing(names)}", heatmap_lines(image / 255.0, GRAY, mode), image.shape[1])
     blocks, widths = [digit], [image.shape[1]]
     for entry in payload["maps"]:
         blocks.append(_map_block(entry, mode))
         widths.append(np.asarray(entry["values"]).shape[1])
     entry = payload["maps"][-1]
     where = f"layer {payload['layer']}" if payload["method"] == "gradcam" else "over the input"
+    true, pred = _named(payload["label"], names), _named(payload["pred"], names)
     head = (
-        f"{model} · {method_title(payload)} · test digit #{payload['index']}: true "
-        f"{payload['label']}, predicted {payload['pred']} (p={payload['confidence']:.2f})"
+        f"{model} · {method_title(payload)} · test {_thing(names)} #{payload['index']}: true "
+        f"{true}, predicted {pred} (p={payload['confidence']:.2f})"
     )
     summary = (
-        f"target {entry['target']} (p={entry['probability']:.2f}) · prediction "
-        f"{payload['pred']} · {where} · range {format_value(entry['range'][0])}.."
+        f"target {entry.get('class_label', entry['target'])} (p={entry['probability']:.2f}) · "
+        f"prediction {pred} · {where} · range {format_value(entry['range'][0])}.."
         f"{format_value(entry['range'][1])}"
     )
     notes = list(dict.fromkeys(payload.get("how_to_read", [])))

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.cli.model_source import load_source
+from engine.cli.data_args import load_model
 from engine.errors import DataError
 from engine.inspect.activations import (
     capture_activations,
@@ -22,8 +22,8 @@ from engine.inspect.activations import (
     layer_kernels,
     load_image,
     predict,
-    prepare_image,
 )
+from engine.inspect.layer_calls import resolve_layer
 from engine.inspect.summary import summarize
 from engine.models.registry import ModelInfo, kernel_layers
 from engine.render.ascii_ramp import even_zoom
@@ -114,7 +114,7 @@ def _grid_and_legend(
 
 def cmd_kernels(args: argparse.Namespace) -> int:
     _check_png(args)
-    model, info = load_source(args)
+    model, info = load_model(args)
     if not args.layer:
         return _print_layers(model, info, "kernels")
     weights = layer_kernels(model, args.layer).numpy()
@@ -122,7 +122,7 @@ def cmd_kernels(args: argparse.Namespace) -> int:
     mode = output_color_mode(args.ascii)
     width = args.width or _terminal_width()
     count = _limit(out_ch, args.max)
-    module_type = type(dict(model.named_modules())[args.layer]).__name__
+    module_type = type(resolve_layer(model, args.layer)[2]).__name__
     header = f"{info.name} · {args.layer} ({module_type}) · weights {list(weights.shape)}"
     if kh * kw == 1:
         matrix = weights[:, :, 0, 0]
@@ -179,38 +179,35 @@ def cmd_kernels(args: argparse.Namespace) -> int:
 
 
 def _category(info: ModelInfo, index: int) -> str:
-    if info.name == "alexnet":
-        from engine.models.registry import imagenet_categories
-
-        categories = imagenet_categories()
-        if 0 <= index < len(categories):
-            return f"{index} ({categories[index]})"
+    """A class as printed: its number, and its name when that is not the number."""
+    names = tuple(info.classes)
+    if 0 <= index < len(names) and names[index] != str(index):
+        return f"{index} ({names[index]})"
     return str(index)
 
 
-def _input_for(args: argparse.Namespace, info: ModelInfo) -> tuple[torch.Tensor, str, str]:
-    """(model input (1, C, H, W), description of the input, true label text)."""
+def _input_for(
+    args: argparse.Namespace, model: nn.Module, info: ModelInfo
+) -> tuple[torch.Tensor, str, str]:
+    """(model input (1, C, H, W), description of the input, true label text): a picture
+    file, or a test sample of the model's dataset resized and normalised for it."""
     if args.image:
         return load_image(args.image, info), f"image {args.image}", "unknown"
-    from engine.data.mnist import load_split
+    from engine.process.workbench import Workbench
 
     index = 0 if args.sample is None else args.sample
-    split = load_split("test", args.data_dir)
+    bench = Workbench(args.data_dir)
+    bench.set_model(model, info)
+    split = bench.split("test")
     if not 0 <= index < len(split):
         raise DataError(
             f"sample {index} is out of range; the test split has {len(split)} samples: "
             f"use --sample 0-{len(split) - 1}"
         )
-    digit = split.images[index].numpy()
-    label = str(int(split.labels[index]))
-    if info.input_shape == (1, 28, 28):
-        pixels = torch.from_numpy(digit.astype(np.float32) / 255.0)[None, None]
-        mean = torch.tensor(info.mean, dtype=torch.float32).reshape(1, -1, 1, 1)
-        std = torch.tensor(info.std, dtype=torch.float32).reshape(1, -1, 1, 1)
-        return (pixels - mean) / std, f"test sample {index}", label
-    from PIL import Image
-
-    return prepare_image(Image.fromarray(digit), info), f"test sample {index}", label
+    x, _, labels = bench.inputs([index])
+    label = int(labels[0])
+    shown = _category(info, label) if info.name != "alexnet" else str(label)
+    return x.cpu(), f"test sample {index}", shown
 
 
 def _output_maps(activation: torch.Tensor, width: int) -> tuple[list[np.ndarray], str]:
@@ -228,16 +225,16 @@ def _output_maps(activation: torch.Tensor, width: int) -> tuple[list[np.ndarray]
 
 def cmd_featuremaps(args: argparse.Namespace) -> int:
     _check_png(args)
-    model, info = load_source(args)
+    model, info = load_model(args, with_data=True)
     if not args.layer:
         return _print_layers(model, info, "featuremaps")
-    x, source, label = _input_for(args, info)
+    x, source, label = _input_for(args, model, info)
     activation = capture_activations(model, x, [args.layer])[args.layer]
     probs = predict(model, x)[0]
     pred = int(probs.argmax())
     mode = output_color_mode(args.ascii)
     width = args.width or _terminal_width()
-    module_type = type(dict(model.named_modules())[args.layer]).__name__
+    module_type = type(resolve_layer(model, args.layer)[2]).__name__
     print(
         f"{info.name} · {args.layer} ({module_type}) · output {list(activation.shape)} · "
         f"{info.weights}"

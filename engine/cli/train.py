@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from engine.cli.data_args import MODEL_HELP, MODEL_METAVAR, add_data_args
 from engine.cli.progress import PlainView, RichView, finished_line
 from engine.errors import Interrupted, raise_if_signalled
 from engine.training.config import (
@@ -26,6 +27,8 @@ TRAIN_EPILOG = """examples:
   python -m engine train --recipe seed-lenet5 --epochs 1
   python -m engine train --model c32-p-c64-p-f128 --optimizer sgd --lr 0.05 --schedule onecycle
   python -m engine train --resume runs/<run>/checkpoint.pt --epochs 4
+  python -m engine train --dataset fashion-mnist
+  python -m engine train --model model.py:Net --dataset folder:~/pictures --input-shape 3,64,64
 Options override the recipe's values; with --resume they override the checkpoint's.
 A run records the threads, layout and precision it trained with (config.json, checkpoint);
 --resume continues with them. A folder holding a run is refused without --resume/--overwrite.
@@ -37,16 +40,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``."""
     train = subparsers.add_parser(
         "train",
-        help="train a network on MNIST",
+        help="train a network on MNIST, Fashion-MNIST, an image folder or CIFAR-10",
         epilog=TRAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train a network on the bundled MNIST, writing metrics.jsonl and "
+        description="Train a network (a registry model, a spec or your own nn.Module) on the "
+        "bundled MNIST or Fashion-MNIST, an image folder or CIFAR-10, writing metrics.jsonl and "
         "checkpoints into a run folder (runs/<time>-<model>/ by default).",
     )
     train.add_argument(
         "--recipe", metavar="NAME", help=f"starting values: {', '.join(RECIPES)} (default fast)"
     )
-    train.add_argument("--model", metavar="NAME|SPEC", help="registry name or spec string")
+    train.add_argument("--model", metavar=MODEL_METAVAR, help=MODEL_HELP)
+    add_data_args(train, "mnist (with --resume: the checkpoint's)")
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--lr", type=float, metavar="LR", help="(peak) learning rate")
     train.add_argument("--momentum", type=float, help="SGD momentum")
@@ -125,6 +130,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "log_every": args.log_every,
         "snapshots": args.snapshots,
         "data_dir": args.data_dir,
+        "dataset": args.dataset,
+        "input_shape": args.input_shape,
     }
 
 
@@ -141,23 +148,38 @@ def build_train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _check_inputs(config: TrainConfig) -> None:
-    """Fail fast, with one line and exit 2, on a bad model, device or data folder."""
-    from engine.data.mnist import load_split
+    """Fail fast, with one line and exit 2, on a bad device, a model that is for inspection
+    only, or a user's model file that is missing or lacks the name (the dataset's form and
+    path: TrainConfig.validate). A user's file that fails while building is reported when the
+    run builds it: the summary line first, then their traceback."""
     from engine.errors import ConfigError
-    from engine.models.registry import build_model
+    from engine.models.catalog import is_model_source, model_source_problem
     from engine.training.device import resolve_device
 
     resolve_device(config.device)
-    if config.model.strip() == "alexnet" or tuple(build_model(config.model)[1].input_shape) != (
-        1,
-        28,
-        28,
-    ):
+    if config.model.strip() == "alexnet":
         raise ConfigError(
-            f"model {config.model!r} is for inspection only; train an MNIST model or a spec"
+            "model 'alexnet' is for inspection only (ImageNet's 1000 classes at 3x224x224); "
+            "train a registry model, a spec or your own model (--model FILE.py:Name)"
         )
-    load_split("train", config.data_dir)
-    load_split("test", config.data_dir)
+    if is_model_source(config.model):
+        if problem := model_source_problem(config.model):
+            raise ConfigError(problem)
+        _try_user_model(config)
+
+
+def _try_user_model(config: TrainConfig) -> None:
+    """Build a user's model once for a dataset of ten classes (the MNISTs, CIFAR-10), so an
+    error in their file is shown whole (summary line, then their traceback) before the run;
+    an image folder's classes are known only once it is read, so the run checks that one."""
+    from engine.data.dataset_ref import default_input_shape, parse_dataset
+    from engine.models.registry import build_model
+
+    ref = parse_dataset(config.dataset)
+    if ref.kind == "folder":
+        return
+    shape = config.input_shape or default_input_shape(ref)
+    build_model(config.model, input_shape=shape, classes=tuple(str(i) for i in range(10)))
 
 
 @contextlib.contextmanager

@@ -44,11 +44,20 @@ CHUNK_BYTES = 1 << 22
 READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 
 
-def default_data_dirs() -> list[Path]:
-    """Where the bundled MNIST may be: the source checkout first, then the wheel's shared data."""
-    checkout = Path(__file__).resolve().parents[2] / "data" / "mnist"
-    installed = Path(sys.prefix) / "share" / "cnn-tui" / "mnist"
+def default_data_dirs(name: str = "mnist") -> list[Path]:
+    """Where a bundled data set (``mnist``, ``fashion-mnist``) may be: the source checkout
+    first, then the wheel's shared data."""
+    checkout = Path(__file__).resolve().parents[2] / "data" / name
+    installed = Path(sys.prefix) / "share" / "cnn-tui" / name
     return [checkout, installed]
+
+
+def bundled_dir(name: str) -> Path | None:
+    """The folder of the bundled IDX data set ``name`` (its test images are there), or None."""
+    for candidate in default_data_dirs(name):
+        if (candidate / (SPLIT_FILES["test"][0] + ".gz")).exists():
+            return candidate
+    return None
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -245,7 +254,7 @@ def _check_pair(split: str, images: IdxHeader, labels: IdxHeader) -> None:
         raise DataError(f"{images.path} holds 0 images: the {split} split is empty; {FIX_HINT}")
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)  # MNIST and Fashion-MNIST, train and test
 def _read_split_cached(data_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     image_stem, label_stem = SPLIT_FILES[split]
     image_path, label_path = locate_file(data_dir, image_stem), locate_file(data_dir, label_stem)

@@ -15,7 +15,9 @@ from engine.data.idx import MNIST_MEAN, MNIST_STD, read_split, resolve_data_dir
 
 @dataclass(frozen=True)
 class MnistSplit:
-    """One split held in memory: images (N, 28, 28) uint8 and labels (N,) int64."""
+    """One split held in memory: uint8 images, (N, H, W) for one channel (MNIST: 28x28) or
+    (N, C, H, W) for colour, and labels (N,) int64 (class indices). Any dataset's split is
+    one (``ImageSplit`` is the same class under a name that says so)."""
 
     images: torch.Tensor
     labels: torch.Tensor
@@ -34,6 +36,9 @@ class MnistSplit:
         return MnistSplit(self.images[:count], self.labels[:count])
 
 
+ImageSplit = MnistSplit
+
+
 def load_split(split: str, data_dir: str | Path | None = None) -> MnistSplit:
     """Load 'train' or 'test' from data_dir (or the bundled copy), validated, as uint8 tensors."""
     return _split_tensors(resolve_data_dir(data_dir).resolve(), split)
@@ -45,15 +50,39 @@ def _split_tensors(data_dir: Path, split: str) -> MnistSplit:
     return MnistSplit(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
 
 
+Stat = float | tuple[float, ...]
+
+
 def normalize(
     images: torch.Tensor,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
+    mean: Stat = MNIST_MEAN,
+    std: Stat = MNIST_STD,
     memory_format: torch.memory_format = torch.contiguous_format,
 ) -> torch.Tensor:
-    """uint8 (N, 28, 28) to float32 (N, 1, 28, 28), scaled to [0, 1] then standardised."""
-    x = images.unsqueeze(1).to(torch.float32).div_(255.0).sub_(mean).div_(std)
+    """uint8 (N, H, W) to float32 (N, 1, H, W), or (N, C, H, W) to float32 (N, C, H, W),
+    scaled to [0, 1] then standardised: ``mean`` and ``std`` are one value for every channel
+    or one per channel (a tuple of length 1 or C)."""
+    x = (images.unsqueeze(1) if images.dim() == 3 else images).to(torch.float32).div_(255.0)
+    mean, std = _scalar_if_same(mean), _scalar_if_same(std)
+    if isinstance(mean, float) and isinstance(std, float):
+        x = x.sub_(mean).div_(std)  # scalars: no device tensor, no host-device copy per batch
+    else:
+        x = x.sub_(_channel_tensor(mean, x.device)).div_(_channel_tensor(std, x.device))
     return x.contiguous(memory_format=memory_format)
+
+
+def _scalar_if_same(value: Stat) -> Stat:
+    """A float for a float or a tuple of equal values; the tuple (of floats) otherwise."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    values = tuple(float(v) for v in value)
+    return values[0] if len(set(values)) == 1 else values
+
+
+@lru_cache(maxsize=32)
+def _channel_tensor(values: Stat, device: torch.device) -> torch.Tensor:
+    """Per-channel values as a (1, C, 1, 1) float32 tensor on ``device``, made once."""
+    return torch.tensor(values, dtype=torch.float32, device=device).reshape(1, -1, 1, 1)
 
 
 def batches(

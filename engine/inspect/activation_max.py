@@ -22,8 +22,9 @@ from torch import nn
 
 from engine.errors import SpecError
 from engine.inspect import regularisers
-from engine.inspect.attribution import layer_module, require_conv
+from engine.inspect.attribution import require_conv
 from engine.inspect.evaluation import eval_mode, model_device
+from engine.inspect.layer_calls import probe_input, resolve_layer
 from engine.models.registry import named_layers
 
 Objective = Callable[[torch.Tensor], torch.Tensor]  # (1, C, H, W) input -> scalar to raise
@@ -35,15 +36,24 @@ class _Reached(Exception):
 
 
 def channel_activation(
-    model: nn.Module, module: nn.Module, channel: int, x: torch.Tensor, slope: float | None = None
+    model: nn.Module,
+    module: nn.Module,
+    channel: int,
+    x: torch.Tensor,
+    slope: float | None = None,
+    call: int = 0,
 ) -> torch.Tensor:
-    """Mean activation of ``channel`` of ``module``'s output over all positions; with
-    ``slope``, of its leaky ReLU (0.0: of its ReLU). Later layers are not run."""
+    """Mean activation of ``channel`` of the output of call ``call`` (0-based) of ``module``
+    over all positions; with ``slope``, of its leaky ReLU (0.0: of its ReLU). Later layers
+    are not run."""
     captured: list[torch.Tensor] = []
+    seen = [0]
 
     def hook(_m: nn.Module, _i: Any, out: torch.Tensor) -> None:
-        captured.append(out)
-        raise _Reached
+        seen[0] += 1
+        if seen[0] == call + 1:
+            captured.append(out)
+            raise _Reached
 
     handle = module.register_forward_hook(hook)
     try:
@@ -52,6 +62,8 @@ def channel_activation(
         pass
     finally:
         handle.remove()
+    if not captured:
+        raise SpecError(f"{type(module).__name__} call {call + 1} did not run; pick another layer")
     values = captured[0][:, channel]
     return (values if slope is None else F.leaky_relu(values, slope)).mean()
 
@@ -131,18 +143,20 @@ def class_objective(model: nn.Module, target_class: int, classes: int) -> Object
 
 
 def channel_objectives(
-    model: nn.Module, layer: str | None, channel: int
+    model: nn.Module, layer: str | None, channel: int, input_shape: tuple[int, ...] = (1, 28, 28)
 ) -> tuple[str, Objective, Objective]:
-    """The conv layer's name, the measure and the ascent objective of its ``channel``.
+    """The conv call's key, the measure and the ascent objective of its ``channel``.
 
-    The measure is the mean of the channel's rectified output, ReLU(conv), over all
+    ``layer`` is a conv call's key (``conv1``, ``conv1#2``); None: the last conv executed
+    for an input of ``input_shape``. The measure is the mean of the channel's rectified
+    output, ReLU(conv), over all
     positions: the picture may excite it anywhere (a centre neuron would fight the jitter),
     and the ReLU keeps it from being a linear function of the input's mean (the mean of a
     conv output is, and a flat image would win). The ascent uses a leaky ReLU (slope
     ``LEAK``) so that a channel silent on the faint start still gets a gradient (the role of
     Lucid's "redirected ReLU" in Olah et al. 2017)."""
-    name = require_conv(model, layer)
-    module = layer_module(model, name)
+    name = require_conv(model, layer, probe_input(model, input_shape))
+    _, call, module = resolve_layer(model, name)
     if not 0 <= int(channel) < module.out_channels:
         raise SpecError(
             f"channel {channel} is out of range for {name}; use 0 to {module.out_channels - 1}"
@@ -150,8 +164,8 @@ def channel_objectives(
     c = int(channel)
     return (
         name,
-        lambda x: channel_activation(model, module, c, x, slope=0.0),
-        lambda x: channel_activation(model, module, c, x, slope=LEAK),
+        lambda x: channel_activation(model, module, c, x, slope=0.0, call=call),
+        lambda x: channel_activation(model, module, c, x, slope=LEAK, call=call),
     )
 
 
@@ -170,7 +184,7 @@ def optimise_input(
     start: torch.Tensor,
     settings: ActMaxSettings,
     generator: torch.Generator,
-    bounds: tuple[float, float] | None,
+    bounds: tuple[Any, Any] | None,
 ) -> torch.Tensor:
     """Adam ascent of ``objective`` from ``start`` (1, C, H, W) with the regularisers of
     ``settings``; returns the final input (detached). No gradient lands on the weights."""
@@ -190,7 +204,7 @@ def optimise_input(
             if settings.blur_every and (step + 1) % settings.blur_every == 0:
                 image.copy_(regularisers.gaussian_blur(image, settings.blur_sigma))
             if bounds is not None:
-                image.clamp_(*bounds)
+                image.clamp_(min=bounds[0], max=bounds[1])
     return image.detach()
 
 
@@ -204,7 +218,7 @@ def activation_maximisation(
     target_class: int | None = None,
     settings: ActMaxSettings | None = None,
     seed: int = 0,
-    bounds: tuple[float, float] | None = None,
+    bounds: tuple[Any, Any] | None = None,
 ) -> ActMaxResult:
     """Optimise an input (1, *input_shape) to raise a class logit or a conv channel.
 
@@ -212,7 +226,8 @@ def activation_maximisation(
     mean rectified activation of ``channel`` of conv ``layer`` (the last conv layer when None;
     see ``channel_objectives``).
     ``bounds`` (lo, hi) in model input units clamps every pixel after each step (the valid
-    range: (0 - mean)/std to (1 - mean)/std); ``steps`` overrides ``settings.steps``; the same
+    range: (0 - mean)/std to (1 - mean)/std; numbers, or sequences of one per channel);
+    ``steps`` overrides ``settings.steps``; the same
     seed gives the same picture. The model's weights and train/eval flags are untouched.
     Raises SpecError (one line naming the valid range) for a bad class, layer or channel.
     """
@@ -225,12 +240,16 @@ def activation_maximisation(
         measure = class_objective(model, target_class, class_count(model, input_shape))
         ascent = measure
     else:
-        name, measure, ascent = channel_objectives(model, layer, channel)
+        name, measure, ascent = channel_objectives(model, layer, channel, input_shape)
     generator = torch.Generator().manual_seed(seed)
     start = settings.start_scale * torch.randn((1, *input_shape), generator=generator)
     start = start.to(model_device(model))
-    if bounds is not None:
-        start = start.clamp(*bounds)
+    if bounds is not None:  # one (lo, hi) for all channels, or one per channel
+        bounds = tuple(
+            torch.as_tensor(b, dtype=start.dtype, device=start.device).reshape(1, -1, 1, 1)
+            for b in bounds
+        )
+        start = start.clamp(min=bounds[0], max=bounds[1])
     with eval_mode(model), torch.enable_grad():
         first = float(measure(start).detach())
         image = optimise_input(ascent, start, settings, generator, bounds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -14,70 +15,38 @@ from torch import nn
 from engine.data.images import read_picture
 from engine.data.mnist_style import light_on_dark, mnist_style
 from engine.errors import SpecError
+from engine.inspect.evaluation import eval_mode, model_device
+from engine.inspect.layer_calls import LayerKeyError, hooked_call, resolve_layer
 from engine.models.registry import ModelInfo, kernel_layers, named_layers
-
-
-def _layer_names(model: nn.Module) -> list[str]:
-    return [name for name, _ in named_layers(model)]
-
-
-def _unknown_layer(layer: str, choices: Iterable[str], what: str = "layers") -> SpecError:
-    return SpecError(f"unknown layer {layer!r}; {what}: {', '.join(choices) or 'none'}")
-
-
-def _first_output(output: Any) -> torch.Tensor | None:
-    if isinstance(output, torch.Tensor):
-        return output
-    if isinstance(output, (tuple, list)):
-        return next((o for o in output if isinstance(o, torch.Tensor)), None)
-    return None
 
 
 def capture_activations(
     model: nn.Module, x: torch.Tensor, layers: Iterable[str] | None = None
 ) -> OrderedDict[str, torch.Tensor]:
-    """Every leaf layer's output (or only ``layers``) for input ``x``, in forward order.
+    """Every leaf layer's output (first call) or those of the layer keys ``layers`` (any
+    module, containers included; ``conv1#2``: its second call), for input ``x``, in the
+    order the calls ran.
 
     The model runs once in eval mode under ``torch.inference_mode``; outputs are copied
-    (so a later in-place ReLU cannot change them) into ordinary CPU tensors without grad. Hooks are
-    removed and each module's train/eval mode restored even when the forward pass fails.
-    Unknown layer names raise SpecError listing the model's layers.
+    (so a later in-place ReLU cannot change them) into ordinary float32 CPU tensors without
+    grad. Hooks are removed and each module's train/eval mode restored even when the forward
+    pass fails. LayerKeyError (a SpecError) for an unknown key, naming close names, or for a
+    call that did not run.
     """
-    available = named_layers(model)
-    modules = dict(available)
-    wanted = list(modules) if layers is None else list(layers)
-    for name in wanted:
-        if name not in modules:
-            raise _unknown_layer(name, modules)
-    wanted_set = set(wanted)
-    captured: dict[str, torch.Tensor] = {}
-
-    def make_hook(name: str):
-        def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-            tensor = _first_output(output)
-            if tensor is not None and name not in captured:
-                with torch.inference_mode(False):  # a normal tensor the caller may modify
-                    captured[name] = tensor.detach().to("cpu", copy=True)
-
-        return hook
-
-    modes = {module: module.training for module in model.modules()}
-    handles = []
-    try:
-        for name, module in available:
-            if name in wanted_set:
-                handles.append(module.register_forward_hook(make_hook(name)))
-        model.eval()
-        reference = next(iter(model.parameters()), None)
-        device = reference.device if reference is not None else x.device
-        with torch.inference_mode():
-            model(x.to(device))
-    finally:
-        for handle in handles:
-            handle.remove()
-        for module, mode in modes.items():
-            module.training = mode
-    return OrderedDict((name, captured[name]) for name in modules if name in captured)
+    explicit = layers is not None
+    keys = list(layers) if explicit else [name for name, _ in named_layers(model)]
+    resolved = [(key, *resolve_layer(model, key)) for key in dict.fromkeys(keys)]
+    with ExitStack() as stack:
+        captures = [
+            stack.enter_context(hooked_call(module, key, call)) for key, _, call, module in resolved
+        ]
+        with eval_mode(model), torch.inference_mode():
+            model(x.to(model_device(model)))
+    if explicit:
+        for capture in captures:
+            capture.require("output")
+    ran = sorted((c for c in captures if c.output is not None), key=lambda c: c.order)
+    return OrderedDict((c.key, c.output) for c in ran)
 
 
 def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -97,20 +66,27 @@ def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def layer_kernels(model: nn.Module, layer: str) -> torch.Tensor:
-    """A layer's weights as float32 (out, in, kh, kw) on the CPU; a Linear gives (out, in, 1, 1).
+    """A layer's weights as float32 (out, in/groups, kh, kw) on the CPU; a Linear gives
+    (out, in, 1, 1). ``layer`` is a layer key (``conv1#2`` names conv1's weights).
 
-    Raises SpecError for an unknown layer or one without kernels, listing the layers with them.
+    Raises SpecError for an unknown layer (close names listed) or one without kernels,
+    listing the layers with them.
     """
-    modules = dict(named_layers(model))
     choices = kernel_layers(model)
-    if layer not in modules:
-        raise _unknown_layer(layer, choices, "layers with weights")
-    if layer not in choices:
+    shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
+    try:
+        _, _, module = resolve_layer(model, layer)
+    except LayerKeyError:
         raise SpecError(
-            f"layer {layer!r} ({type(modules[layer]).__name__}) has no kernels; "
-            f"layers with weights: {', '.join(choices) or 'none'}"
+            f"unknown layer {layer!r}; layers with weights: {shown or 'none'}"
+        ) from None
+    weight = getattr(module, "weight", None)
+    if not isinstance(weight, torch.Tensor) or weight.dim() not in (2, 4):
+        raise SpecError(
+            f"layer {layer!r} ({type(module).__name__}) has no kernels; "
+            f"layers with weights: {shown or 'none'}"
         )
-    weight = modules[layer].weight.detach().to("cpu", torch.float32, copy=True)
+    weight = weight.detach().to("cpu", torch.float32, copy=True)
     if weight.dim() == 2:
         weight = weight[:, :, None, None]
     return weight

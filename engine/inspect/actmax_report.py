@@ -9,6 +9,7 @@ from torch import nn
 
 from engine.inspect.activation_max import ActMaxResult
 from engine.inspect.attribution import conv_layers, layer_module
+from engine.inspect.layer_calls import probe_input
 from engine.inspect.regularisers import noise_total_variation, total_variation
 from engine.models.registry import ModelInfo
 
@@ -19,6 +20,14 @@ def pixel_bounds(info: ModelInfo) -> tuple[float, float]:
     mean = np.asarray(info.mean, dtype=np.float64)
     std = np.asarray(info.std, dtype=np.float64)
     return float((-mean / std).min()), float(((1 - mean) / std).max())
+
+
+def channel_bounds(info: ModelInfo) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The valid input range per channel in the model's units: ((0 - mean)/std per channel,
+    (1 - mean)/std per channel), for clamping a colour input channel by channel."""
+    mean = np.asarray(info.mean, dtype=np.float64)
+    std = np.asarray(info.std, dtype=np.float64)
+    return tuple(float(v) for v in -mean / std), tuple(float(v) for v in (1 - mean) / std)
 
 
 def to_pixels(image: np.ndarray, info: ModelInfo) -> np.ndarray:
@@ -51,7 +60,7 @@ def actmax_payload(model: nn.Module, info: ModelInfo, result: ActMaxResult) -> d
         "target_class": result.target_class,
         "channel": result.channel,
         "channels": channels,
-        "layers": conv_layers(model),
+        "layers": conv_layers(model, probe_input(model, tuple(info.input_shape))),
         "image": pixels.mean(axis=0).astype(np.float32),
         "pixels": pixels,
         "start": result.start,

@@ -235,10 +235,24 @@ def linear_facts(module: nn.Linear, before: torch.Tensor, after: torch.Tensor) -
 
 
 def conv_facts(module: nn.Conv2d, before: torch.Tensor) -> dict:
-    """One line on the convolution (press b to see one output cell's multiply-adds)."""
+    """One line on the convolution (press b to see one output cell's multiply-adds): how many
+    input maps each output map sums (in/groups), the window (dilated, strided) and bias."""
     kh, kw = module.kernel_size
+    per_group = module.in_channels // module.groups
+    if module.groups == 1:
+        over = f"{module.in_channels} input maps"
+    elif per_group == 1:
+        over = f"its own input map (depthwise, {module.groups} groups)"
+    else:
+        over = f"the {per_group} input maps of its group ({module.groups} groups)"
+    window = f"{kh}x{kw}"
+    if tuple(module.dilation) != (1, 1):
+        window += f" dilated {module.dilation[0]}x{module.dilation[1]}"
+    if tuple(module.stride) != (1, 1):
+        window += f" (stride {module.stride[0]}x{module.stride[1]})"
+    bias = ", + bias" if module.bias is not None else ", no bias"
     line = (
-        f"Conv2d: each of {module.out_channels} maps = Σ over {module.in_channels} input "
-        f"maps of {kh}x{kw} window × kernel, + bias; b explains a cell"
+        f"Conv2d: each of {module.out_channels} maps = Σ over {over} of {window} window "
+        f"× kernel{bias}; b explains a cell"
     )
-    return {"kind": "conv", "line": line, "channel": 0}
+    return {"kind": "conv", "line": line, "channel": 0, "groups": int(module.groups)}

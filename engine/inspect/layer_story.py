@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from engine.inspect.evaluation import eval_mode, model_device
+from engine.inspect.layer_calls import hooked_call, resolve_layer
 from engine.inspect.layer_facts import (
     activation_facts,
     batchnorm_facts,
@@ -24,6 +25,7 @@ from engine.inspect.layer_facts import (
     linear_facts,
     pool_facts,
 )
+from engine.models.layer_keys import CALL_MARK, split_layer_key
 from engine.models.registry import named_layers
 
 ACTIVATIONS = (
@@ -46,26 +48,18 @@ DROPOUTS = (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout)
 def layer_input_output(
     model: nn.Module, x: torch.Tensor, layer: str
 ) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
-    """(module, input, output) of ``layer`` for the batch ``x``, the model in eval mode.
+    """(module, input, output) of the call layer key ``layer`` names (``conv1#2``: conv1's
+    second call; a container: its input and output) for the batch ``x``, the model in eval
+    mode.
 
     Input and output are float32 CPU copies taken in the hook (a later in-place layer cannot
-    change them); every module's train/eval flag is restored. KeyError for an unknown layer.
+    change them); every module's train/eval flag is restored. LayerKeyError (a SpecError)
+    for an unknown key or a call that did not run.
     """
-    module = dict(named_layers(model))[layer]
-    seen: dict[str, torch.Tensor] = {}
-
-    def hook(_module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-        if "input" not in seen:
-            seen["input"] = inputs[0].detach().to("cpu", torch.float32, copy=True)
-            seen["output"] = output.detach().to("cpu", torch.float32, copy=True)
-
-    handle = module.register_forward_hook(hook)
-    try:
-        with eval_mode(model), torch.inference_mode():
-            model(x.to(model_device(model)))
-    finally:
-        handle.remove()
-    return module, seen["input"], seen["output"]
+    _, call, module = resolve_layer(model, layer)
+    with hooked_call(module, layer, call) as seen, eval_mode(model), torch.inference_mode():
+        model(x.to(model_device(model)))
+    return module, seen.require("input"), seen.require("output")
 
 
 def image_template_shape(
@@ -76,6 +70,7 @@ def image_template_shape(
     layer): each unit's weights then form an H x W template. None otherwise."""
     layers = named_layers(model)
     names = [name for name, _ in layers]
+    layer = split_layer_key(layer)[0] if CALL_MARK in layer else layer
     if layer not in names or len(input_shape) != 3 or int(input_shape[0]) != 1:
         return None
     module = layers[names.index(layer)][1]
@@ -95,7 +90,8 @@ def layer_story(model: nn.Module, x: torch.Tensor, layer: str, seed: int = 0) ->
     linear, conv or other), ``line`` (one sentence), ``before`` and ``after`` (float32 arrays:
     the layer's input and output for sample 0, without the batch dimension) and the kind's
     facts (see ``engine.inspect.layer_facts``). The other samples of ``x`` only serve batch
-    norm's batch statistics. ``seed`` fixes dropout's example mask. KeyError: unknown layer.
+    norm's batch statistics. ``seed`` fixes dropout's example mask. LayerKeyError (a
+    SpecError naming close names): unknown layer.
     """
     module, inputs, outputs = layer_input_output(model, x, layer)
     before, after = inputs[0], outputs[0]

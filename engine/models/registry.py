@@ -1,8 +1,8 @@
-"""The tutorials' networks by name, custom spec networks, and AlexNet for inspection."""
+"""Every model by name: the tutorials' networks, spec networks, AlexNet for inspection and
+the user's own (``path/to/model.py:Name``), built for an input shape and a list of classes."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -10,18 +10,41 @@ import torch
 from torch import nn
 
 from engine.data.idx import MNIST_MEAN, MNIST_STD
-from engine.models.catalog import DESCRIPTIONS, MODEL_NAMES, unknown_model
+from engine.errors import ConfigError, SpecError
+from engine.models.catalog import (
+    DESCRIPTIONS,
+    MODEL_NAMES,
+    input_shape_problem,
+    is_model_source,
+    shape_text,
+    unknown_model,
+)
 from engine.models.spec import build_from_spec, looks_like_spec
+from engine.models.spec_grammar import DEFAULT_INPUT
+from engine.models.tutorial_nets import (  # noqa: F401  (re-exported: the registry's builders)
+    TUTORIAL_BUILDERS,
+    TwoBlockCNNConfig,
+    lenet5,
+    mlp,
+    two_block_cnn,
+)
+from engine.models.user_model import build_user_model
 from engine.models.weights import load_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 ALEXNET_WEIGHTS_FILE = "alexnet-owt-7be5be79.pth"
+DIGITS = tuple(str(digit) for digit in range(10))  # MNIST's classes, the default
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What the rest of the tool needs to know about a model besides its modules."""
+    """What the rest of the tool needs to know about a model besides its modules.
+
+    ``classes`` names the model's output columns in order; ``source`` is
+    "/abs/path/model.py:Name" or "package.module:Name" for the user's own model ("" for a
+    registry name or spec: ``name`` rebuilds those); ``dataset`` is the data it is for (set by
+    whoever loads it with a dataset: build_model does not know one)."""
 
     name: str
     description: str
@@ -30,96 +53,9 @@ class ModelInfo:
     std: tuple[float, ...] = (MNIST_STD,)
     weights: str = "random init"
     trainable: bool = True  # False: inspection only (it cannot be trained on MNIST digits)
-
-
-@dataclass(frozen=True)
-class TwoBlockCNNConfig:
-    """Two conv/ReLU/max-pool blocks then a hidden dense layer, as in the first tutorials."""
-
-    channels: tuple[int, int] = (16, 32)
-    kernel: int = 3
-    padding: int = 1
-    hidden: int = 128
-
-
-def two_block_cnn(cfg: TwoBlockCNNConfig) -> nn.Sequential:
-    """conv1-relu1-pool1-conv2-relu2-pool2-flatten-fc1-relu3-fc2."""
-    c1, c2 = cfg.channels
-    side = ((28 + 2 * cfg.padding - cfg.kernel + 1) // 2 + 2 * cfg.padding - cfg.kernel + 1) // 2
-    return nn.Sequential(
-        OrderedDict(
-            [
-                ("conv1", nn.Conv2d(1, c1, cfg.kernel, padding=cfg.padding)),
-                ("relu1", nn.ReLU()),
-                ("pool1", nn.MaxPool2d(2)),
-                ("conv2", nn.Conv2d(c1, c2, cfg.kernel, padding=cfg.padding)),
-                ("relu2", nn.ReLU()),
-                ("pool2", nn.MaxPool2d(2)),
-                ("flatten", nn.Flatten()),
-                ("fc1", nn.Linear(c2 * side * side, cfg.hidden)),
-                ("relu3", nn.ReLU()),
-                ("fc2", nn.Linear(cfg.hidden, 10)),
-            ]
-        )
-    )
-
-
-def lenet5() -> nn.Sequential:
-    """LeNet-5 style: 6@5x5 pad 2, pool, 16@5x5, pool, 400-120-84-10."""
-    return nn.Sequential(
-        OrderedDict(
-            [
-                ("conv1", nn.Conv2d(1, 6, 5, padding=2)),
-                ("relu1", nn.ReLU()),
-                ("pool1", nn.MaxPool2d(2)),
-                ("conv2", nn.Conv2d(6, 16, 5)),
-                ("relu2", nn.ReLU()),
-                ("pool2", nn.MaxPool2d(2)),
-                ("flatten", nn.Flatten()),
-                ("fc1", nn.Linear(400, 120)),
-                ("relu3", nn.ReLU()),
-                ("fc2", nn.Linear(120, 84)),
-                ("relu4", nn.ReLU()),
-                ("fc3", nn.Linear(84, 10)),
-            ]
-        )
-    )
-
-
-def mlp(hidden: int = 512, dropout: float = 0.2) -> nn.Sequential:
-    """The dense baseline 784-512-512-10 with dropout after each hidden layer."""
-    return nn.Sequential(
-        OrderedDict(
-            [
-                ("flatten", nn.Flatten()),
-                ("fc1", nn.Linear(784, hidden)),
-                ("relu1", nn.ReLU()),
-                ("drop1", nn.Dropout(dropout)),
-                ("fc2", nn.Linear(hidden, hidden)),
-                ("relu2", nn.ReLU()),
-                ("drop2", nn.Dropout(dropout)),
-                ("fc3", nn.Linear(hidden, 10)),
-            ]
-        )
-    )
-
-
-# name -> builder; the descriptions and the display order are torch-free (engine.models.catalog)
-MNIST_BUILDERS = {
-    "basic-cnn": lambda: two_block_cnn(TwoBlockCNNConfig((16, 32))),
-    "convnet": lambda: two_block_cnn(TwoBlockCNNConfig((32, 64))),
-    "lenet5": lenet5,
-    "mlp": mlp,
-    "convnet-3block": lambda: build_from_spec("c32-p-c64-p-c128-p-f128"),
-    "convnet-k5": lambda: two_block_cnn(TwoBlockCNNConfig((32, 64), kernel=5, padding=2)),
-    "convnet-dropout": lambda: build_from_spec("c32-p-d0.25-c64-p-d0.25-f128-d0.5"),
-    # Chosen by measurement on the 2-core CPU (engine bench): 8 channels at 28x28 without batch
-    # norm (BN over 8 channels there costs more than it gives), BN where the maps are smaller.
-    # No pool after the third conv: its 7x7 maps feed the dense layer whole, which is what
-    # lifts one epoch from about 98.9 % to 99.1 % for the same time per step.
-    "fast-net": lambda: build_from_spec("c8-p-c16b-p-c32b-f128b"),
-}
-MNIST_MODELS = {name: (DESCRIPTIONS[name], build) for name, build in MNIST_BUILDERS.items()}
+    classes: tuple[str, ...] = DIGITS
+    source: str = ""
+    dataset: str = "mnist"
 
 
 def model_names() -> list[str]:
@@ -128,8 +64,10 @@ def model_names() -> list[str]:
 
 
 def describe(name: str) -> str:
-    """One line describing a registry model or spec."""
-    return DESCRIPTIONS.get(name, f"custom spec {name}")
+    """One line describing a registry model, spec or model source."""
+    if name in DESCRIPTIONS:
+        return DESCRIPTIONS[name]
+    return f"your model {name}" if is_model_source(name) else f"custom spec {name}"
 
 
 def alexnet(weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInfo]:
@@ -156,6 +94,8 @@ def alexnet(weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInf
         IMAGENET_STD,
         source,
         trainable=False,
+        classes=tuple(imagenet_categories()),
+        dataset="imagenet",
     )
     return model, info
 
@@ -167,22 +107,76 @@ def imagenet_categories() -> list[str]:
     return list(AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def build_model(name: str, weights_path: str | Path | None = None) -> tuple[nn.Module, ModelInfo]:
-    """A fresh model and its info from a registry name or a spec string."""
+def build_model(
+    name: str,
+    weights_path: str | Path | None = None,
+    *,
+    input_shape: tuple[int, int, int] | None = None,
+    classes: tuple[str, ...] | list[str] | None = None,
+) -> tuple[nn.Module, ModelInfo]:
+    """A fresh model and its info from a registry name, a spec string or a model source
+    ("path/to/model.py:Name", "package.module:Name"), with weights from ``weights_path``.
+
+    The model takes ``input_shape`` (C, H, W; None: 1x28x28) and outputs one column per name
+    in ``classes`` (None: the digits 0-9). AlexNet keeps its 3x224x224 photos and ImageNet's
+    1000 classes whatever is asked (it is for inspection only). Raises, each one line:
+    SpecError (unknown name, bad spec), ConfigError (a tutorial network that cannot take that
+    shape, a bad shape, no classes), ModelSourceError (the user's model cannot be imported,
+    built or run on the input; with the user's own traceback after the line),
+    CheckpointError (weights that cannot be read or do not fit)."""
     key = name.strip()
     if key == "alexnet":
         return alexnet(weights_path)
-    if key in MNIST_MODELS:
-        model, info = MNIST_MODELS[key][1](), ModelInfo(key, MNIST_MODELS[key][0])
-    elif looks_like_spec(key.lower()):
-        model, info = build_from_spec(key), ModelInfo(key, describe(key))
+    shape = _checked_shape(input_shape)
+    names = _checked_classes(classes)
+    if is_model_source(key):
+        built = build_user_model(key, shape, names)
+        model = built.model
+        info = ModelInfo(built.name, built.description, shape, classes=names, source=built.source)
     else:
-        raise unknown_model(name)
+        model = _build_named(key, shape, len(names))
+        info = ModelInfo(key, describe(key), shape, classes=names)
     if weights_path:
-        fix = f"pass weights saved from {key}, or a run's checkpoint with --checkpoint"
-        load_weights(model, weights_path, key, fix)
+        fix = f"pass weights saved from {info.name}, or a run's checkpoint with --checkpoint"
+        load_weights(model, weights_path, info.name, fix)
         info = replace(info, weights=f"weights from {weights_path}")
     return model, info
+
+
+def _checked_shape(input_shape: tuple[int, ...] | None) -> tuple[int, int, int]:
+    if input_shape is None:
+        return DEFAULT_INPUT
+    shape = tuple(int(side) for side in input_shape)
+    problem = input_shape_problem(shape)
+    if problem:
+        raise ConfigError(problem)
+    return shape  # type: ignore[return-value]  (three sides: checked above)
+
+
+def _checked_classes(classes: tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if classes is None:
+        return DIGITS
+    names = tuple(str(name) for name in classes)
+    if len(names) < 2:
+        raise ConfigError(f"a classifier needs at least 2 classes, got {len(names)}")
+    return names
+
+
+def _build_named(key: str, shape: tuple[int, int, int], num_classes: int) -> nn.Module:
+    """A tutorial network or a spec for ``shape`` and ``num_classes`` outputs."""
+    if key in TUTORIAL_BUILDERS:
+        try:
+            return TUTORIAL_BUILDERS[key](shape, num_classes)
+        except (ConfigError, SpecError) as exc:
+            # The reason only: the spec inside a registry network and its grammar are no help.
+            why = str(exc).split("; grammar:")[0].split("': ", 1)[-1]
+            raise ConfigError(
+                f"{key} cannot be built for {shape_text(shape)} inputs: {why}; "
+                "pass another --input-shape, or use a spec or your own model"
+            ) from None
+    if looks_like_spec(key.lower()):
+        return build_from_spec(key, num_classes, shape)
+    raise unknown_model(key)
 
 
 def count_params(model: nn.Module) -> int:

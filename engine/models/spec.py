@@ -12,6 +12,7 @@ from collections.abc import Callable
 from torch import nn
 
 from engine.models.spec_grammar import (
+    DEFAULT_INPUT,
     GRAMMAR,
     MAX_ACTIVATION,
     MAX_CHANNELS,
@@ -58,10 +59,13 @@ def module_of(layer: LayerPlan) -> nn.Module:
     return MODULES[layer.kind](*layer.args)
 
 
-def build_from_spec(spec: str, num_classes: int = 10) -> nn.Sequential:
-    """Build the network a spec describes for 1x28x28 inputs, ending in a dense layer to
-    num_classes outputs. Raises SpecError (one line naming the token) for a token that is not
-    a layer, a number out of its range, or a network over MAX_PARAMS weights or MAX_ACTIVATION
-    values per layer and digit; nothing big is allocated before the check."""
-    layers = plan_spec(spec, num_classes)
+def build_from_spec(
+    spec: str, num_classes: int = 10, input_shape: tuple[int, int, int] = DEFAULT_INPUT
+) -> nn.Sequential:
+    """Build the network a spec describes for inputs of ``input_shape`` (C, H, W), ending in a
+    dense layer to num_classes outputs. Raises SpecError (one line naming the token) for a
+    token that is not a layer, a number out of its range, a layer that does not fit its maps,
+    or a network over MAX_PARAMS weights or MAX_ACTIVATION values per layer and image; nothing
+    big is allocated before the check."""
+    layers = plan_spec(spec, num_classes, input_shape)
     return nn.Sequential(OrderedDict((layer.name, module_of(layer)) for layer in layers))

@@ -29,7 +29,8 @@ LAYER_SHAPE = re.compile(r"(?:[cfd]|a?p)[\d.][a-z0-9.]*|a?p|bn|gap")
 
 # The grammar's numbers and the built network are bounded, so that a spec either builds a
 # network that fits in memory or gets one SpecError line (never an allocation traceback).
-INPUT_SIDE = 28  # specs are MNIST networks: 1x28x28 in
+INPUT_SIDE = 28  # the default input is MNIST's 1x28x28
+DEFAULT_INPUT = (1, INPUT_SIDE, INPUT_SIDE)
 MAX_LAYERS = 64  # tokens in a spec
 MAX_CHANNELS = 1024  # conv output channels
 MAX_UNITS = 16384  # dense units
@@ -67,7 +68,9 @@ class _Planner:
 
     spec: str
     channels: int = 1
-    size: int = INPUT_SIDE
+    height: int = INPUT_SIDE
+    width: int = INPUT_SIDE
+    input_side: int = INPUT_SIDE  # the input's longer side
     flat: int | None = None
     params: int = 0
     layers: list[LayerPlan] = field(default_factory=list)
@@ -86,7 +89,13 @@ class _Planner:
     def flatten(self) -> None:
         if self.flat is None:
             self.layers.append(LayerPlan("flatten", "flatten"))
-            self.flat = self.channels * self.size * self.size
+            self.flat = self.channels * self.height * self.width
+
+    @property
+    def side_limit(self) -> int:
+        """The largest kernel, stride or pool size the grammar takes: the input's longer side
+        at the start (a number above it cannot fit any map of this network)."""
+        return max(INPUT_SIDE, self.input_side)
 
     def reserve(self, index: int, token: str, params: int, outputs: int) -> None:
         """Count a layer's weights and per-sample outputs before it is allocated; SpecError
@@ -98,7 +107,7 @@ class _Planner:
             )
         if outputs > MAX_ACTIVATION:
             raise self.fail(
-                index, token, f"outputs {outputs:,} values per digit, over {MAX_ACTIVATION:,}"
+                index, token, f"outputs {outputs:,} values per image, over {MAX_ACTIVATION:,}"
             )
 
 
@@ -113,27 +122,28 @@ def _conv(b: _Planner, i: int, tok: str, m: re.Match[str]) -> None:
     if b.flat is not None:
         raise b.fail(i, tok, "comes after a dense layer; put conv blocks first")
     out = _number(b, i, tok, m[1], "channels", 1, MAX_CHANNELS)
-    k = _number(b, i, tok, m[2] or "3", "kernel size", 1, INPUT_SIDE)
-    s = _number(b, i, tok, m[3] or "1", "stride", 1, INPUT_SIDE)
+    k = _number(b, i, tok, m[2] or "3", "kernel size", 1, b.side_limit)
+    s = _number(b, i, tok, m[3] or "1", "stride", 1, b.side_limit)
     # Padding of at most k-1: every output still sees at least one pixel of the map.
     pad = _number(b, i, tok, m[4], "padding", 0, k - 1) if m[4] is not None else k // 2
-    size = (b.size + 2 * pad - k) // s + 1
-    if size < 1:
-        raise b.fail(i, tok, f"does not fit a {b.size}x{b.size} input")
-    b.reserve(i, tok, out * b.channels * k * k + (2 if m[5] else 1) * out, out * size * size)
+    height, width = ((side + 2 * pad - k) // s + 1 for side in (b.height, b.width))
+    if min(height, width) < 1:
+        raise b.fail(i, tok, f"does not fit a {b.height}x{b.width} input")
+    b.reserve(i, tok, out * b.channels * k * k + (2 if m[5] else 1) * out, out * height * width)
     b.add("conv", "conv", b.channels, out, k, s, pad, not m[5])
     if m[5]:
         b.add("bn", "bn2d", out)
     b.add("relu", "relu")
-    b.channels, b.size = out, size
+    b.channels, b.height, b.width = out, height, width
 
 
 def _pool(b: _Planner, i: int, tok: str, m: re.Match[str]) -> None:
-    k = _number(b, i, tok, m[2] or "2", "pool size", 1, INPUT_SIDE)
-    if b.flat is not None or b.size // k < 1:
-        raise b.fail(i, tok, f"cannot pool a {b.size}x{b.size} map here")
+    k = _number(b, i, tok, m[2] or "2", "pool size", 1, b.side_limit)
+    if b.flat is not None or min(b.height, b.width) // k < 1:
+        raise b.fail(i, tok, f"cannot pool a {b.height}x{b.width} map here")
     b.add("pool", "avgpool" if m[1] else "maxpool", k)
-    b.size //= k
+    b.height //= k
+    b.width //= k
 
 
 def _dense(b: _Planner, i: int, tok: str, m: re.Match[str]) -> None:
@@ -175,23 +185,26 @@ def _token(b: _Planner, i: int, tok: str) -> None:
         if b.flat is not None:
             raise b.fail(i, tok, "comes after a dense layer")
         b.add("gap", "gap")
-        b.size = 1
+        b.height = b.width = 1
     else:
         raise b.fail(i, tok, "is not a layer")
 
 
-def plan_spec(spec: str, num_classes: int = 10) -> list[LayerPlan]:
-    """The layers a spec describes for 1x28x28 inputs, ending in a dense layer to
-    num_classes outputs. Raises SpecError (one line naming the token) for a token that is not
-    a layer, a number out of its range, or a network over MAX_PARAMS weights or MAX_ACTIVATION
-    values per layer and digit."""
+def plan_spec(
+    spec: str, num_classes: int = 10, input_shape: tuple[int, int, int] = DEFAULT_INPUT
+) -> list[LayerPlan]:
+    """The layers a spec describes for inputs of ``input_shape`` (C, H, W), ending in a dense
+    layer to num_classes outputs. Raises SpecError (one line naming the token) for a token
+    that is not a layer, a number out of its range, a layer that does not fit the maps it gets,
+    or a network over MAX_PARAMS weights or MAX_ACTIVATION values per layer and image."""
     text = spec.strip().lower()
     if not text:
         raise SpecError(f"empty model spec; grammar: {GRAMMAR}")
     tokens = text.split("-")
     if len(tokens) > MAX_LAYERS:
         raise SpecError(f"model spec has {len(tokens)} layers; use at most {MAX_LAYERS}")
-    planner = _Planner(spec=spec)
+    channels, height, width = input_shape
+    planner = _Planner(spec, channels, height, width, input_side=max(height, width))
     for index, token in enumerate(tokens):
         _token(planner, index, token)
     planner.flatten()

@@ -1,16 +1,18 @@
-"""Reading torch files safely and fitting state dicts into models, each problem one line.
+"""Reading weights files safely and fitting state dicts into models, each problem one line.
 
 Every checkpoint and weights file cnn-tui reads goes through ``read_torch_file`` (the safe
-``weights_only`` loader, with torch's own warnings kept off the terminal) and every state dict
-through ``fit_state_dict`` (``module.`` prefixes of DataParallel/DistributedDataParallel and
-``_orig_mod.`` of ``torch.compile`` removed; a state dict that does not fit is named by its
-first differing keys and shapes).
+``weights_only`` loader, with torch's own warnings kept off the terminal) or, for weights,
+``read_weights_file`` (which also reads ``.safetensors``), and every state dict through
+``fit_state_dict`` (``module.`` prefixes of DataParallel/DistributedDataParallel,
+``_orig_mod.`` of ``torch.compile`` and Lightning's ``model.`` removed, nested or not; a state
+dict that does not fit is named by its first differing keys and shapes).
 """
 
 from __future__ import annotations
 
 import pickle
 import pickletools
+import re
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -22,7 +24,12 @@ from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 from engine.errors import CheckpointError
 
-WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DataParallel / DDP, then torch.compile
+# DataParallel / DDP, torch.compile, and a LightningModule holding the network as self.model
+WRAPPER_PREFIXES = ("module.", "_orig_mod.", "model.")
+# Entries of a checkpoint dict that hold the state dict: cnn-tui's, the PyTorch tutorials'
+# (model_state_dict), Lightning's and many training scripts' (state_dict), and "model".
+STATE_DICT_KEYS = ("model_state", "model_state_dict", "state_dict", "model")
+SAFETENSORS_SUFFIX = ".safetensors"
 SHOWN_KEYS = 3  # keys named per kind of difference before "and N more"
 
 
@@ -56,6 +63,8 @@ def read_torch_file(
         # file that is not a pickle at all (random bytes, a truncated or foreign file).
         if "global" in str(exc).lower() or names_python_objects(file):
             reason = "it holds Python objects other than tensors, which the safe loader refuses"
+            refused = re.search(r"GLOBAL ([\w.]+)", str(exc))
+            reason += f": {refused[1]}" if refused else ""
         else:
             reason = "truncated, corrupt or not a torch file"
     except Exception as exc:  # truncated zip, not torch at all, unreadable: the user's to fix
@@ -85,14 +94,43 @@ def names_python_objects(file: Path) -> bool:
             return False
 
 
+def is_safetensors(file: Path) -> bool:
+    """Whether ``file`` is a safetensors file: by its name, or by its header (8 bytes of
+    little-endian header length, then the JSON header's "{"), so a renamed one is read too."""
+    if file.suffix == SAFETENSORS_SUFFIX:
+        return True
+    with file.open("rb") as handle:
+        head = handle.read(9)
+    size = file.stat().st_size
+    return len(head) == 9 and head[8:] == b"{" and int.from_bytes(head[:8], "little") < size
+
+
+def read_weights_file(path: str | Path, what: str, fix: str) -> Any:
+    """The content of a weights file: a torch file (``read_torch_file``) or a ``.safetensors``
+    file (its tensors by name, on the CPU). CheckpointError (one line) when it is missing,
+    truncated or corrupt."""
+    file = Path(path).expanduser()
+    if not file.is_file() or not is_safetensors(file):
+        return read_torch_file(file, what, fix)
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(file, device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        reason = one_line(exc, 80)
+    raise CheckpointError(f"{file} is not a readable safetensors {what} ({reason}); {fix}")
+
+
 def state_dict_of(content: Any, source: str) -> dict[str, Any]:
     """The state dict in a loaded file: a bare one, or a checkpoint's ``model_state``,
-    ``state_dict`` or ``model`` entry. CheckpointError when there is none."""
-    if isinstance(content, dict):
-        for key in ("model_state", "state_dict", "model"):
-            if isinstance(content.get(key), dict):
-                content = content[key]
-                break
+    ``model_state_dict``, ``state_dict`` or ``model`` entry, nested in as many such dicts
+    as it is. CheckpointError when there is none."""
+    while isinstance(content, dict):
+        inner = next((content[key] for key in STATE_DICT_KEYS if key in content), None)
+        if not isinstance(inner, dict):
+            break
+        content = inner
     if not isinstance(content, dict) or not content:
         kind = type(content).__name__ if not isinstance(content, dict) else "empty dict"
         raise CheckpointError(
@@ -110,7 +148,8 @@ def state_dict_of(content: Any, source: str) -> dict[str, Any]:
 
 def strip_wrapper_prefixes(state: dict[str, Any], model: nn.Module) -> dict[str, Any]:
     """``state`` without the key prefixes that wrapping a model adds, unless the model's own
-    keys have them. Returns a new dict; the caller's is unchanged."""
+    keys have them, then without an attribute name that all keys share when that makes them
+    the model's. Returns a new dict; the caller's is unchanged."""
     own = list(model.state_dict())
     stripped: dict[str, Any] = OrderedDict(state)
     changed = True
@@ -124,7 +163,19 @@ def strip_wrapper_prefixes(state: dict[str, Any], model: nn.Module) -> dict[str,
             ):
                 consume_prefix_in_state_dict_if_present(stripped, prefix)
                 changed = True
-    return stripped
+    return _strip_attribute_prefix(stripped, set(own))
+
+
+def _strip_attribute_prefix(state: dict[str, Any], own: set[str]) -> dict[str, Any]:
+    """``state`` without one first name all its keys share ("net.", "backbone.": the attribute
+    a LightningModule or wrapper class keeps the network in) when that gives exactly the
+    model's keys; else ``state`` as it is."""
+    firsts = {key.split(".", 1)[0] for key in state}
+    if len(firsts) != 1 or set(state) == own or "." not in next(iter(state), ""):
+        return state
+    prefix = firsts.pop() + "."
+    inner = OrderedDict((key[len(prefix) :], value) for key, value in state.items())
+    return inner if set(inner) == own else state
 
 
 def _shape(tensor: Any) -> str:
@@ -177,9 +228,10 @@ def fit_state_dict(
 
 
 def load_weights(model: nn.Module, path: str | Path, name: str, fix: str) -> None:
-    """Read a weights file (a state dict, or a checkpoint holding one) into ``model``.
+    """Read a weights file (a state dict, a checkpoint holding one, a Lightning checkpoint or a
+    ``.safetensors`` file) into ``model``.
 
     CheckpointError (one line ending in ``fix``) when it is missing, unreadable or does not fit.
     """
-    content = read_torch_file(path, "weights file", fix)
+    content = read_weights_file(path, "weights file", fix)
     fit_state_dict(model, state_dict_of(content, str(path)), str(path), name, fix)

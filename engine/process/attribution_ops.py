@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from engine.errors import EngineError
 from engine.inspect import attribution
-from engine.process.interpret_ops import EvaluateOps
+from engine.process.interpret_ops import EvaluateOps, black_pixel, class_label, class_names
 from engine.render.attribution_figure import payload_how_to_read
 
 METHODS = ("saliency", "gradcam", "occlusion")
@@ -50,7 +50,8 @@ class AttributionOps:
     ) -> dict[str, Any]:
         """One method for sample ``index``: ``maps`` holds one entry per explained class (the
         true class, then the predicted one; one entry when they agree or ``target`` is given),
-        each ``{"role", "target", "values" (H, W) float32, "range", "cmap", "probability"}``.
+        each ``{"role", "target", "class_label" ("2 triangle"; "7" for a digit), "values"
+        (H, W) float32, "range", "cmap", "probability"}``; ``classes`` the model's class names.
 
         ``layer`` (Grad-CAM only: a conv layer or its activation; None: the last one). Raises
         AttributionError for an unknown method, SpecError/OpError for a bad layer or sample.
@@ -63,11 +64,14 @@ class AttributionOps:
         with ops.current.evaluating() as evaluated:
             probs = torch.softmax(evaluated(x).float(), dim=1)[0].cpu().numpy()
         roles = _roles(digit, target, len(probs))
+        names = class_names(info)
         payload: dict[str, Any] = {**digit, "method": method, "layer": None, "maps": []}
+        payload["classes"] = names
         for role, k in roles:
             values, extra = self._one(model, info, x, method, layer, k)
             payload.update(extra)
             payload["maps"].append(_entry(role, k, values, method, probs))
+            payload["maps"][-1]["class_label"] = class_label(k, names)
         payload["same"] = len(roles) == 1 and target is None
         if method == "gradcam":  # said on the screen: an empty map is not a broken one
             finite = all(bool(np.isfinite(m["values"]).all()) for m in payload["maps"])
@@ -83,7 +87,7 @@ class AttributionOps:
             values, _ = attribution.saliency(model, x, k)
             return values, {}
         if method == "occlusion":
-            blank = (0.0 - info.mean[0]) / info.std[0]  # a black pixel in the model's units
+            blank = black_pixel(info)  # per channel, in the model's units
             values, _ = attribution.occlusion(model, x, k, OCCLUSION_PATCH, OCCLUSION_STRIDE, blank)
             return values, {"patch": OCCLUSION_PATCH, "stride": OCCLUSION_STRIDE}
         raw, _, _, name = attribution.grad_cam(model, x, layer, k)
@@ -95,8 +99,8 @@ class AttributionOps:
         )[0, 0].clamp(min=0)
         extra = {
             "layer": name,
-            "layers": attribution.gradcam_layers(model),
-            "convs": attribution.conv_layers(model),
+            "layers": attribution.gradcam_layers(model, x),
+            "convs": attribution.conv_layers(model, x),
             "layer_shape": tuple(int(s) for s in raw.shape),
         }
         return upsampled.numpy().astype(np.float32), extra

@@ -31,6 +31,7 @@ def eval_report(
         "loss": result["loss"],
         "accuracy": result["accuracy"],
         "per_class": [_finite(v) for v in result["per_class"]],
+        "classes": [str(name) for name in getattr(bench.info, "classes", ())],
     }
     if confusion:
         report["confusion"] = result["confusion"].tolist()
@@ -70,20 +71,10 @@ def format_eval_report(report: dict[str, Any], mode: str = "256") -> str:
             f"{report['loss']:.4f}, accuracy {100 * report['accuracy']:.2f}%",
             "",
         ]
-    lines += [
-        "class  " + " ".join(f"{c:>6}" for c in range(len(report["per_class"]))),
-        "acc %  "
-        + " ".join("     -" if v is None else f"{100 * v:6.1f}" for v in report["per_class"]),
-    ]
+    names = _class_names(report)
+    lines += _per_class_lines(report["per_class"], names)
     if "confusion" in report:
-        lines += [
-            "",
-            "confusion (rows: true class, columns: predicted)",
-            "      " + "".join(f"{c:>6}" for c in range(len(report["confusion"]))),
-        ]
-        lines += [
-            f"{r:>6}" + "".join(f"{n:>6}" for n in row) for r, row in enumerate(report["confusion"])
-        ]
+        lines += ["", *confusion_lines(report["confusion"], names)]
     if "misclassified" in report:
         lines += [
             "",
@@ -91,8 +82,10 @@ def format_eval_report(report: dict[str, Any], mode: str = "256") -> str:
             f"{len(report['misclassified'])})",
             " index  true  pred  confidence",
         ]
+        named = not _numbered(names)
         lines += [
             f"{m['index']:>6} {m['label']:>5} {m['pred']:>5}  {100 * m['confidence']:9.1f}%"
+            + (f"  {names[m['label']]} as {names[m['pred']]}" if named else "")
             for m in report["misclassified"]
         ]
     if "saliency" in report:
@@ -100,6 +93,52 @@ def format_eval_report(report: dict[str, Any], mode: str = "256") -> str:
     if "gradcam" in report:
         lines += ["", _gradcam_text(report["gradcam"], mode)]
     return "\n".join(lines)
+
+
+def _class_names(report: dict[str, Any]) -> list[str]:
+    """The report's class names; the numbers 0..N-1 when it has none."""
+    count = len(report["per_class"])
+    names = [str(name) for name in report.get("classes") or []]
+    return names if len(names) == count else [str(i) for i in range(count)]
+
+
+def _numbered(names: list[str]) -> bool:
+    """Whether the class names are just their numbers (MNIST's digits)."""
+    return names == [str(i) for i in range(len(names))]
+
+
+def _per_class_lines(per_class: list[float | None], names: list[str]) -> list[str]:
+    """Per-class accuracy: one row of numbered classes (the digits), else a line per class."""
+    shown = ["     -" if v is None else f"{100 * v:6.1f}" for v in per_class]
+    if _numbered(names):
+        return [
+            "class  " + " ".join(f"{c:>6}" for c in range(len(per_class))),
+            "acc %  " + " ".join(shown),
+        ]
+    width = max(len(name) for name in names)
+    return [f"{'class'.ljust(width)}  acc %"] + [
+        f"{name.ljust(width)} {value}" for name, value in zip(names, shown, strict=True)
+    ]
+
+
+def confusion_lines(confusion: list[list[int]], names: list[str]) -> list[str]:
+    """The N x N matrix as text, rows the true class. Digits head their rows and columns;
+    other class names head the rows with their number, and the columns carry the numbers."""
+    count = len(confusion)
+    cell = max(6, len(str(max((max(row) for row in confusion), default=0))) + 1)
+    numbered = _numbered(names)
+    heads = names if numbered else [f"{i} {name}" for i, name in enumerate(names)]
+    width = max(6, *(len(h) + 1 for h in heads))
+    align = ">" if numbered else "<"
+    lines = [
+        "confusion (rows: true class, columns: predicted)",
+        " " * width + "".join(f"{c:>{cell}}" for c in range(count)),
+    ]
+    lines += [
+        f"{head:{align}{width}}" + "".join(f"{n:>{cell}}" for n in row)
+        for head, row in zip(heads, confusion, strict=True)
+    ]
+    return lines
 
 
 def _saliency_text(saliency: dict[str, Any], mode: str) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.models.registry import named_layers
+from engine.process.cell_explain import conv_kernel_extras, explain_call_cell
 from engine.process.current_model import CurrentModel, OpError
 from engine.process.payloads import dense_template_payload, kernel_payload, quantized_maps
 from engine.process.sample_inputs import SampleInputs
@@ -53,12 +53,21 @@ class InspectionOps:
         _, info = self.current.require()
         return info.weights.startswith("random") and self.current.state is None
 
+    def _module(self, layer: str) -> nn.Module:
+        """The module of layer key ``layer`` (any module; ``conv1#2`` names conv1)."""
+        from engine.inspect.layer_calls import resolve_layer
+
+        model, _ = self.current.require()
+        return resolve_layer(model, layer)[2]
+
     def kernels(self, layer: str) -> dict[str, Any]:
-        """A conv layer's weights (out, in, kh, kw) or a dense layer's (out, in), as float32."""
+        """A conv layer's weights (out, in/groups, kh, kw) or a dense layer's (out, in), as
+        float32; a conv's payload adds its groups (``conv_kernel_extras``) and, for a first
+        layer on colour images, ``rgb`` and ``rgb_kernels``."""
         from engine.inspect.activations import layer_kernels
         from engine.inspect.layer_story import image_template_shape
 
-        module = self.current.layer(layer)
+        module = self._module(layer)
         weight = getattr(module, "weight", None)
         if not isinstance(weight, torch.Tensor) or weight.dim() not in (2, 4):
             raise OpError(
@@ -75,22 +84,23 @@ class InspectionOps:
             template = image_template_shape(model, layer, self.current.info.input_shape)
             if template is not None:  # whole rows: each one an H x W picture, never averaged
                 return dense_template_payload(layer, weights, shape, template)
-        return kernel_payload(layer, weights, shape)
+        payload = kernel_payload(layer, weights, shape)
+        if isinstance(module, nn.Conv2d):
+            payload.update(conv_kernel_extras(model, module, weights, self.current.info))
+        return payload
 
     def _maps(self, layer: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The layer's output and the logits, in one forward pass."""
-        from engine.inspect.activations import capture_activations
+        """The output of the call ``layer`` names (a container's: its output) and the
+        logits, in one forward pass."""
+        from engine.inspect.layer_calls import capture_call
 
-        self.current.layer(layer)
-        model, _ = self.current.require()
-        last = named_layers(model)[-1][0]
         with self.current.evaluating() as model:
-            acts = capture_activations(model, x, layers=list(dict.fromkeys([layer, last])))
-        return acts[layer], acts[last].float().reshape(x.shape[0], -1)
+            capture, logits = capture_call(model, layer, x)
+        return capture.require("output"), logits.float().reshape(x.shape[0], -1)
 
     def activations(self, layer: str, index: int, split: str = "test") -> dict[str, Any]:
-        """One layer's output for one sample, quantised to uint8 with per-map ranges."""
-        self.current.layer(layer)
+        """One layer's output for one sample, quantised to uint8 with per-map ranges;
+        ``layer`` is a layer key (``conv1#2``: conv1's second call)."""
         x, _, labels = self.inputs.inputs([index], split)
         out, logits = self._maps(layer, x)
         item = quantized_maps(layer, out[0])
@@ -101,7 +111,7 @@ class InspectionOps:
         self, layer: str, indices: Sequence[int], split: str = "test"
     ) -> dict[str, Any]:
         """The same layer's output for several samples (one batch)."""
-        self.current.layer(layer)
+        self._module(layer)
         indices = list(indices)
         if not indices:
             return {"layer": layer, "items": []}
@@ -132,15 +142,12 @@ class InspectionOps:
         value the forward pass produced there (``captured``) and the receptive field on the
         input.
         """
-        from engine.convlab.torch_ops import explain_model_cell
-
-        module = self.current.layer(layer)
+        module = self._module(layer)
         if not isinstance(module, nn.Conv2d):
             raise OpError(f"{layer} is a {type(module).__name__}; pick a conv layer to explain")
         x, _, labels = self.inputs.inputs([index], split)
         with self.current.evaluating() as model:
-            cell = None if i is None or j is None else (int(i), int(j))
-            result = explain_model_cell(model, x, layer, int(channel), *(cell or (None, None)))
+            result = explain_call_cell(model, x, layer, int(channel), i, j)
         result.update(index=int(index), label=labels[0], input_shape=tuple(x.shape[1:]))
         return result
 
@@ -155,7 +162,7 @@ class InspectionOps:
         with self.current.evaluating() as model:
             for start in range(0, len(data), PREDICT_BATCH):
                 raw = data.images[start : start + PREDICT_BATCH].cpu()
-                x = self.inputs.prepare_mnist(raw).to(device)
+                x = self.inputs.prepare(raw).to(device)
                 preds[start : start + len(raw)] = model(x).argmax(dim=1).cpu().numpy()
         self._predictions = (key, preds)
         return preds

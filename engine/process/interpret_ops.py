@@ -27,6 +27,23 @@ class InterpretOpError(EngineError):
     """An interpretation op that cannot run as asked (no run directory, not an MNIST model)."""
 
 
+def class_names(info: Any) -> tuple[str, ...]:
+    """The model's class names (``ModelInfo.classes``; the ten digits for a model whose info
+    predates them)."""
+    return tuple(getattr(info, "classes", None) or (str(d) for d in range(10)))
+
+
+def class_label(index: int, names: tuple[str, ...]) -> str:
+    """How a class is written: ``7`` for a digit class, ``2 triangle`` when it has a name."""
+    name = names[index] if 0 <= index < len(names) else str(index)
+    return str(index) if name == str(index) else f"{index} {name}"
+
+
+def black_pixel(info: Any) -> tuple[float, ...]:
+    """A black pixel in the model's input units, one value per input channel."""
+    return tuple((0.0 - m) / s for m, s in zip(info.mean, info.std, strict=True))
+
+
 def nonfinite_weights(model: torch.nn.Module) -> int:
     """How many of the model's parameters are NaN or infinite (why a loss is nan)."""
     return sum(int((~torch.isfinite(p.detach())).sum()) for p in model.parameters())
@@ -53,19 +70,19 @@ class EvaluateOps:
             limit = cached[1] if cached else None
         if cached and cached[0] == version and cached[1] == limit:
             return cached[2]
-        if info.name == "alexnet" or info.input_shape[0] != 1:
+        if not info.trainable:
             raise InterpretOpError(
-                "evaluation needs an MNIST model with 10 classes; "
-                f"{info.name} is for inspection only"
+                f"evaluation needs a model built for the data set; {info.name} is for "
+                "inspection only"
             )
         data = self.inputs.split(split).subset(limit)
         device = self.current.device()
 
         def prepare(start: int, end: int) -> torch.Tensor:
-            return self.inputs.prepare_mnist(data.images[start:end].cpu()).to(device)
+            return self.inputs.prepare(data.images[start:end].cpu()).to(device)
 
         batches = evaluation.batches_of(len(data), EVAL_BATCH, prepare, data.labels.cpu())
-        result = evaluation.evaluate_batches(model, batches, classes=10)
+        result = evaluation.evaluate_batches(model, batches, classes=len(class_names(info)))
         cache[split] = (version, limit, result)
         return result
 
@@ -169,8 +186,8 @@ class EvaluateOps:
             "raw": raw,
             "empty": attribution.is_empty_cam(raw) and bool(np.isfinite(raw).all()),
             "nonfinite": not bool(np.isfinite(raw).all()),
-            "layers": attribution.gradcam_layers(model),
-            "convs": attribution.conv_layers(model),
+            "layers": attribution.gradcam_layers(model, x),
+            "convs": attribution.conv_layers(model, x),
         }
 
     def occlusion(
@@ -184,8 +201,9 @@ class EvaluateOps:
         """Drop in the class probability when each patch of the digit is blanked."""
         x, payload = self._digit(index, split)
         model, info = self.current.require()
-        blank = (0.0 - info.mean[0]) / info.std[0]  # a black pixel in the model's units
-        values, chosen = attribution.occlusion(model, x, target, int(patch), int(stride), blank)
+        values, chosen = attribution.occlusion(
+            model, x, target, int(patch), int(stride), black_pixel(info)
+        )
         return {
             **payload,
             "target": chosen,
@@ -214,6 +232,9 @@ class EvaluateOps:
             None if steps is None else int(steps),
             target_class=None if target_class is None else int(target_class),
             seed=int(seed),
-            bounds=actmax_report.pixel_bounds(info),
+            bounds=actmax_report.channel_bounds(info),
         )
-        return actmax_report.actmax_payload(model, info, result)
+        payload = actmax_report.actmax_payload(model, info, result)
+        if payload["target_class"] is not None:
+            payload["class_label"] = class_label(payload["target_class"], class_names(info))
+        return payload

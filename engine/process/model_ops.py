@@ -5,14 +5,14 @@ Every op returns plain Python values and numpy arrays, never tensors.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from torch import nn
 
-from engine.models.registry import ModelInfo, build_model, named_layers
+from engine.models.registry import ModelInfo, named_layers
 from engine.process.current_model import CurrentModel, OpError
 from engine.process.inspection_ops import InspectionOps
 from engine.process.protocol import CUSTOM_INDEX
@@ -33,15 +33,29 @@ class ModelOps:
         self.inspection = inspection
 
     def load(
-        self, model: str | None = None, checkpoint: str | None = None, weights: str | None = None
+        self,
+        model: str | None = None,
+        checkpoint: str | None = None,
+        weights: str | None = None,
+        dataset: str | None = None,
+        input_shape: Any = None,
     ) -> dict[str, Any]:
-        """Load a registry model or spec (optionally with weights) or a checkpoint."""
+        """Load a registry model, spec or user's model (``path.py:Name``), optionally with
+        weights, built for ``dataset`` (default mnist) and ``input_shape`` (C, H, W; default:
+        the dataset's); or a checkpoint, which records its own dataset and shape (``dataset``
+        then picks the samples shown, ``input_shape`` rebuilds it for another size)."""
         if self.current.live:
             raise OpError("cannot load a model while training; stop training first")
+        shape = _shape(input_shape)
         if checkpoint:
-            net, info = _model_from_checkpoint(checkpoint)
+            net, info = _model_from_checkpoint(checkpoint, shape)
+            if dataset:
+                info = _with_dataset(info, dataset)
         elif model:
-            net, info = build_model(model, weights)
+            from engine.training.dataset_model import model_for_dataset
+
+            net, info, data = model_for_dataset(model, weights, dataset, shape)
+            self.inputs.remember(info, data)
         else:
             raise OpError("load needs model=NAME or checkpoint=PATH")
         net.eval()
@@ -68,7 +82,8 @@ class ModelOps:
         }
 
     def class_names(self) -> list[str]:
-        """The model's class names: ImageNet's for alexnet, else the digits '0' to '9'."""
+        """The model's class names: ImageNet's for alexnet, else those its info records (the
+        digits '0' to '9' for MNIST, Fashion-MNIST's names, an image folder's subfolders)."""
         _, info = self.current.require()
         if info.name == "alexnet":
             try:
@@ -77,7 +92,7 @@ class ModelOps:
                 return imagenet_categories()
             except Exception:
                 return [str(i) for i in range(1000)]
-        return [str(i) for i in range(10)]
+        return [str(name) for name in info.classes]
 
     def image(self, path: str) -> dict[str, Any]:
         """Use a picture file as the input sample (index -1); returns that sample."""
@@ -151,9 +166,42 @@ def drawn_canvas(pixels: Any) -> np.ndarray:
     return np.rint(np.clip(np.nan_to_num(values), 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _model_from_checkpoint(path: str) -> tuple[nn.Module, ModelInfo]:
+def _shape(value: Any) -> tuple[int, int, int] | None:
+    """An input shape from the op's argument (a list or tuple of three whole numbers), or
+    None; OpError for anything else."""
+    if value is None:
+        return None
+    from engine.training.options import input_shape_problem
+
+    shape = tuple(value) if isinstance(value, (list, tuple)) else value
+    if problem := input_shape_problem(shape):
+        raise OpError(problem)
+    return shape  # type: ignore[return-value]
+
+
+def _with_dataset(info: ModelInfo, dataset: str) -> ModelInfo:
+    """``info`` showing samples of ``dataset`` (its own: unchanged); OpError when the dataset
+    cannot be read or has another number of classes."""
+    from engine.data.dataset_ref import dataset_problem
+    from engine.training.dataset_model import dataset_classes
+    from engine.training.model_source import recorded_dataset
+
+    if problem := dataset_problem(dataset):
+        raise OpError(problem)
+    if recorded_dataset(dataset) == info.dataset:
+        return info
+    classes = dataset_classes(dataset)
+    if len(classes) != len(info.classes):
+        raise OpError(
+            f"{info.name} has {len(info.classes)} classes but {dataset} has {len(classes)}; "
+            "pick a dataset with as many classes"
+        )
+    return replace(info, dataset=recorded_dataset(dataset), classes=tuple(classes))
+
+
+def _model_from_checkpoint(path: str, input_shape: Any = None) -> tuple[nn.Module, ModelInfo]:
     """(model, info) from a checkpoint file or a run folder holding checkpoint.pt."""
     from engine.training.checkpoint import model_from_checkpoint
 
-    model, info, _ = model_from_checkpoint(path)
+    model, info, _ = model_from_checkpoint(path, input_shape=input_shape)
     return model, info

@@ -1,8 +1,11 @@
-"""SampleInputs: the Workbench's inputs (MNIST splits, checked indices, the custom image).
+"""SampleInputs: the Workbench's inputs (the model's dataset, checked indices, the custom image).
 
-Turns sample indices into model input on the model's device, uint8 images for display and
-labels. Index ``CUSTOM_INDEX`` (-1) names the picture file set with the ``image`` op, or the
-drawing set with the ``drawn`` op (the later of the two).
+The splits are those of the dataset the model in view records (``ModelInfo.dataset``: the
+bundled MNIST, Fashion-MNIST, an image folder or CIFAR-10; while a run trains, the run's own
+dataset). Turns sample indices into model input on the model's device, uint8 images for
+display ((H, W) for one channel, (C, H, W) for colour) and labels. Index ``CUSTOM_INDEX`` (-1)
+names the picture file set with the ``image`` op, or the drawing set with the ``drawn`` op
+(the later of the two).
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.data.mnist import MnistSplit, load_split
+from engine.data.mnist import MnistSplit
 from engine.process.current_model import CurrentModel, OpError
 from engine.process.protocol import CUSTOM_INDEX
 
 SPLITS = ("test", "train")
+# Datasets whose images have one fixed size: read at it, resized per batch for the model
+# (AlexNet's 3x224x224 from MNIST's 28x28 digits would be 1.5 GB all at once)
+FIXED_SIZE = ("mnist", "fashion-mnist")
 
 
 class SampleInputs:
@@ -33,16 +39,55 @@ class SampleInputs:
         # The drawn canvas (uint8 (H, W), light ink on dark) when it is the custom input.
         self.drawing: np.ndarray | None = None
         self._drawings = 0  # counts drawings, so each new one is prepared anew
-        self._splits: dict[str, MnistSplit] = {}
+        self._datasets: dict[tuple, Any] = {}
         self._custom: tuple[tuple, torch.Tensor, np.ndarray] | None = None
 
+    @staticmethod
+    def _key(info: Any) -> tuple[str, tuple[int, ...] | None]:
+        """(dataset, the shape it is read at: None for the fixed-size MNISTs)."""
+        from engine.data.dataset_ref import parse_dataset
+        from engine.errors import DataError
+
+        try:
+            ref = parse_dataset(info.dataset)
+        except DataError:  # alexnet's "imagenet": no such set on disk, shown MNIST's digits
+            ref = parse_dataset("mnist")
+        shape = None if ref.kind in FIXED_SIZE else tuple(info.input_shape)
+        return (ref.text, shape)
+
+    def remember(self, info: Any, data: Any) -> None:
+        """Keep ``data``, read for the model ``info`` describes, so its samples are not read
+        twice (a folder or CIFAR-10; the MNISTs are read at their own size anyway)."""
+        key = self._key(info)
+        if data is not None and key[1] is not None:
+            self._datasets = {key: data}
+
+    def dataset(self) -> Any:
+        """The dataset (engine.data.datasets.Dataset) of the model in view: the training run's
+        own while one trains, else the one its info names, read once."""
+        _, info = self.current.require()
+        key = self._key(info)
+        state = self.current.state
+        if getattr(state, "dataset", None) is not None and state.dataset.name == key[0]:
+            return state.dataset
+        if key not in self._datasets:
+            from engine.data.datasets import load_dataset
+
+            self._datasets.clear()  # one dataset at a time: a folder may be large
+            self._datasets[key] = load_dataset(key[0], key[1], self.data_dir)
+        return self._datasets[key]
+
     def split(self, name: str = "test") -> MnistSplit:
-        """The named split ('test' or 'train'), read once; OpError for another name."""
+        """The named split ('test' or 'train') of the model's dataset, read once; OpError for
+        another name."""
         if name not in SPLITS:
             raise OpError(f"unknown split {name!r}; use 'test' or 'train'")
-        if name not in self._splits:
-            self._splits[name] = load_split(name, self.data_dir)
-        return self._splits[name]
+        return getattr(self.dataset(), name)
+
+    def class_names(self) -> tuple[str, ...]:
+        """The class names of the model in view (its info's, as its dataset gave them)."""
+        _, info = self.current.require()
+        return tuple(info.classes)
 
     def check_index(self, index: Any, split: str) -> int:
         """``index`` as an int within the split (or CUSTOM_INDEX when an image is set)."""
@@ -64,18 +109,25 @@ class SampleInputs:
             )
         return value
 
-    def prepare_mnist(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 (B, 28, 28) digits as the model's normalised input (B, C, H, W)."""
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images (B, H, W) or (B, C, H, W) as the model's normalised input (B, C, H, W):
+        resized to its input size, grey copied to every channel or colour averaged to grey
+        when the channel counts differ, standardised with its per-channel mean and std."""
         _, info = self.current.require()
         channels, height, width = info.input_shape
-        x = images.to(torch.float32).div(255.0).unsqueeze(1)
+        x = images.to(torch.float32).div(255.0)
+        if x.dim() == 3:
+            x = x.unsqueeze(1)
         if tuple(x.shape[-2:]) != (height, width):
             x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
-        if channels != 1:
+        if x.shape[1] != channels:
+            x = x.mean(dim=1, keepdim=True) if channels == 1 else x[:, :1]
             x = x.expand(-1, channels, -1, -1)
         mean = torch.tensor(info.mean, dtype=torch.float32).reshape(1, -1, 1, 1)
         std = torch.tensor(info.std, dtype=torch.float32).reshape(1, -1, 1, 1)
         return ((x - mean) / std).contiguous()
+
+    prepare_mnist = prepare  # the name the inspection ops know it by
 
     def set_drawing(self, canvas: np.ndarray | None) -> None:
         """Make ``canvas`` (uint8 (H, W), light ink on dark) the custom input; None: none."""
@@ -120,7 +172,7 @@ class SampleInputs:
             else:
                 data = self.split(split)
                 raw = data.images[index : index + 1].cpu()
-                parts.append(self.prepare_mnist(raw))
+                parts.append(self.prepare(raw))
                 images.append(raw[0].numpy().copy())
                 labels.append(int(data.labels[index]))
         x = torch.cat(parts) if parts else torch.empty(0)

@@ -18,12 +18,15 @@ class StoryOps:
         self.inputs = inputs
 
     def layer_story(self, layer: str, index: int, split: str = "test") -> dict[str, Any]:
-        """``engine.inspect.layer_story.layer_story`` for ``layer`` and sample ``index`` (-1:
-        the picture), plus ``index``. A batch norm layer also sees the next test digits, for
+        """``engine.inspect.layer_story.layer_story`` for layer key ``layer`` (any module;
+        ``conv1#2``: conv1's second call) and sample ``index`` (-1: the picture), plus
+        ``index``. A batch norm layer also sees the next test digits, for
         its batch statistics (``batch_size`` of them)."""
+        from engine.inspect.layer_calls import resolve_layer
         from engine.inspect.layer_story import NORMS, layer_story
 
-        module = self.current.layer(layer)
+        model, _ = self.current.require()
+        module = resolve_layer(model, layer)[2]
         indices = [index]
         if isinstance(module, NORMS):
             size = len(self.inputs.split(split))

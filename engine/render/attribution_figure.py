@@ -56,7 +56,8 @@ def method_title(payload: dict[str, Any]) -> str:
 
 def entry_label(entry: dict[str, Any]) -> str:
     """ "class 7 (true) p=0.98": the explained class, its role and probability."""
-    return f"class {entry['target']} ({entry['role']}) p={entry['probability']:.2f}"
+    klass = entry.get("class_label", entry["target"])  # "2 triangle" for a named class
+    return f"class {klass} ({entry['role']}) p={entry['probability']:.2f}"
 
 
 def entry_range(entry: dict[str, Any]) -> tuple[float | None, float | None]:

@@ -3,8 +3,9 @@
 Cells are coloured by count on a log scale, log(1 + count) / log(1 + the largest count), with the
 sequential (viridis) map, as the Evaluate tab colours them: the few mistakes stay visible next to
 a diagonal of ~1,000. Every non-zero count is written in its cell, white on dark cells and black
-on light ones; zero cells are left blank. Rows are the true class, columns the predicted one.
-Pillow + numpy only.
+on light ones; zero cells are left blank. Rows are the true class, columns the predicted one,
+each labelled with its class name (the digits for MNIST; long names are written upwards under
+the columns). Pillow + numpy only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ TITLE_SIZE = 16
 COUNT_SIZE = 15
 LABEL_SIZE = 14
 AXIS_SIZE = 14
-LABEL_ROOM = 26  # the class labels' strip beside the grid
+LABEL_ROOM = 26  # the class labels' strip beside the grid (wider for longer names)
+MANY_CLASSES = 20  # more classes than this: smaller cells, so the picture stays readable
+GRID_MAX = 1120  # pixels the grid of many classes spans at most
+MIN_CELL = 18
 AXIS_ROOM = 22  # the axis name's strip beyond the labels
 BAR_GAP = 16
 BAR_WIDTH = 16
@@ -38,7 +42,9 @@ DARK_TEXT = (0, 0, 0)
 
 @dataclass(frozen=True)
 class ConfusionLayout:
-    """Where things are in the picture (pixels): the grid's top-left, the cell side, size."""
+    """Where things are in the picture (pixels): the grid's top-left, the cell side, size, and
+    the strips of class labels: ``row_room`` wide left of the rows, ``col_room`` high under the
+    columns (``upright``: the column labels are written upwards, for long names)."""
 
     left: int
     top: int
@@ -46,6 +52,10 @@ class ConfusionLayout:
     classes: int
     width: int
     height: int
+    row_room: int = LABEL_ROOM
+    col_room: int = LABEL_ROOM
+    upright: bool = False
+    labels: tuple[str, ...] = ()
 
     def cell_box(self, row: int, col: int) -> tuple[int, int, int, int]:
         """(x0, y0, x1, y1) of cell (true ``row``, predicted ``col``), x1/y1 exclusive."""
@@ -66,19 +76,34 @@ def text_colour(rgb: np.ndarray) -> tuple[int, int, int]:
     return LIGHT_TEXT if 0.2126 * r + 0.7152 * g + 0.0722 * b < 128 else DARK_TEXT
 
 
-def confusion_layout(classes: int, title: str = "") -> ConfusionLayout:
-    """The picture's geometry for a ``classes`` x ``classes`` matrix and its title."""
-    grid = classes * CELL
-    title_lines = len(_title_lines(title, grid)) if title else 0
+def _label_width(text: str) -> int:
+    return int(font(LABEL_SIZE).getlength(text))
+
+
+def confusion_layout(
+    classes: int, title: str = "", labels: tuple[str, ...] | list[str] | None = None
+) -> ConfusionLayout:
+    """The picture's geometry for a ``classes`` x ``classes`` matrix, its title and its class
+    names (``labels``; default the numbers 0..classes-1)."""
+    names = tuple(str(n) for n in labels) if labels else tuple(str(k) for k in range(classes))
+    cell = CELL if classes <= MANY_CLASSES else max(MIN_CELL, GRID_MAX // classes)
+    widest = max((_label_width(name) for name in names), default=0)
+    row_room = max(LABEL_ROOM, widest + 12)
+    upright = widest + 6 > cell
+    col_room = max(LABEL_ROOM, widest + 12) if upright else LABEL_ROOM
+    grid = classes * cell
+    title_lines = len(_title_lines(title, grid, row_room)) if title else 0
     top = PAD + title_lines * (TITLE_SIZE + 6) + (PAD if title_lines else 0)
-    left = PAD + AXIS_ROOM + LABEL_ROOM
+    left = PAD + AXIS_ROOM + row_room
     width = left + grid + BAR_GAP + BAR_WIDTH + TICK_ROOM + PAD
-    height = top + grid + LABEL_ROOM + AXIS_ROOM + PAD
-    return ConfusionLayout(left, top, CELL, classes, width, height)
+    height = top + grid + col_room + AXIS_ROOM + PAD
+    return ConfusionLayout(
+        left, top, cell, classes, width, height, row_room, col_room, upright, names
+    )
 
 
-def _title_lines(title: str, grid: int) -> list[str]:
-    width = AXIS_ROOM + LABEL_ROOM + grid + BAR_GAP + BAR_WIDTH + TICK_ROOM  # less the pads
+def _title_lines(title: str, grid: int, row_room: int = LABEL_ROOM) -> list[str]:
+    width = AXIS_ROOM + row_room + grid + BAR_GAP + BAR_WIDTH + TICK_ROOM  # less the pads
     return wrap(title, width, TITLE_SIZE)
 
 
@@ -98,40 +123,62 @@ def _centred(
     )
 
 
-def render_confusion(confusion: np.ndarray, title: str = "") -> Image.Image:
-    """The picture (see the module docstring); FigureError for a matrix that is not square."""
+def render_confusion(
+    confusion: np.ndarray, title: str = "", labels: tuple[str, ...] | list[str] | None = None
+) -> Image.Image:
+    """The picture (see the module docstring), the rows and columns labelled with ``labels``
+    (class names; default their numbers); FigureError for a matrix that is not square or
+    labels of another count."""
     counts = np.asarray(confusion)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] == 0:
         raise FigureError(f"a confusion matrix must be square (N, N), got {counts.shape}")
     classes = counts.shape[0]
-    layout = confusion_layout(classes, title)
+    if labels is not None and len(labels) != classes:
+        raise FigureError(f"{len(labels)} class names for a {classes}x{classes} matrix")
+    layout = confusion_layout(classes, title, labels)
     canvas = Image.new("RGB", (layout.width, layout.height), BACKGROUND)
     draw = ImageDraw.Draw(canvas)
     colours = apply(cell_colour_positions(counts), SEQUENTIAL)
+    count_size = min(COUNT_SIZE, max(8, layout.cell // 3))
     for row in range(classes):
         for col in range(classes):
             box = layout.cell_box(row, col)
             draw.rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill=tuple(colours[row, col]))
-            if counts[row, col]:
+            text = f"{int(counts[row, col])}"
+            if counts[row, col] and font(count_size).getlength(text) <= layout.cell - 2:
                 fill = text_colour(colours[row, col])
-                _centred(draw, box, f"{int(counts[row, col])}", COUNT_SIZE, fill)
-    _draw_labels(draw, layout)
+                _centred(draw, box, text, count_size, fill)
+    _draw_labels(canvas, draw, layout)
     _draw_bar(canvas, layout, int(counts.max()))
-    for i, line in enumerate(_title_lines(title, classes * CELL) if title else []):
+    lines = _title_lines(title, classes * layout.cell, layout.row_room) if title else []
+    for i, line in enumerate(lines):
         draw.text((PAD, PAD + i * (TITLE_SIZE + 6)), line, fill=TEXT, font=font(TITLE_SIZE))
     return canvas
 
 
-def _draw_labels(draw: ImageDraw.ImageDraw, layout: ConfusionLayout) -> None:
-    """Class numbers left of the rows and under the columns; the axis names beyond them."""
+def _upwards(text: str, size: int, room: int) -> Image.Image:
+    """``text`` written upwards (rotated by 90 degrees), ``room`` pixels high at most."""
+    face = font(size)
+    word = Image.new("RGB", (min(int(face.getlength(text)) + 4, room), size + 8), BACKGROUND)
+    ImageDraw.Draw(word).text((2, (size + 8) // 2), text, fill=TEXT, font=face, anchor="lm")
+    return word.rotate(90, expand=True)
+
+
+def _draw_labels(canvas: Image.Image, draw: ImageDraw.ImageDraw, layout: ConfusionLayout) -> None:
+    """Class names left of the rows and under the columns; the axis names beyond them."""
     grid = layout.classes * layout.cell
-    for k in range(layout.classes):
+    for k, name in enumerate(layout.labels):
         x0, y0, x1, y1 = layout.cell_box(k, k)
-        row_box = (layout.left - LABEL_ROOM, y0, layout.left, y1)
-        col_box = (x0, layout.top + grid, x1, layout.top + grid + LABEL_ROOM)
-        _centred(draw, row_box, str(k), LABEL_SIZE, TEXT)
-        _centred(draw, col_box, str(k), LABEL_SIZE, TEXT)
-    below = layout.top + grid + LABEL_ROOM
+        row_box = (layout.left - layout.row_room, y0, layout.left - 6, y1)
+        draw.text((row_box[2], (y0 + y1) / 2), name, fill=TEXT, font=font(LABEL_SIZE), anchor="rm")
+        below = layout.top + grid
+        if layout.upright:  # long names read upwards, their ends at the grid
+            turned = _upwards(name, LABEL_SIZE, layout.col_room - 6)
+            x = (x0 + x1 - turned.width) // 2
+            canvas.paste(turned, (x, below + 6))
+        else:
+            _centred(draw, (x0, below, x1, below + layout.col_room), name, LABEL_SIZE, TEXT)
+    below = layout.top + grid + layout.col_room
     _centred(
         draw,
         (layout.left, below, layout.left + grid, below + AXIS_ROOM),
@@ -139,13 +186,9 @@ def _draw_labels(draw: ImageDraw.ImageDraw, layout: ConfusionLayout) -> None:
         AXIS_SIZE,
         TEXT,
     )
-    # "true" written upwards along the rows (a small image rotated by 90 degrees)
-    face = font(AXIS_SIZE)
-    word = Image.new("RGB", (int(face.getlength("true")) + 4, AXIS_ROOM), BACKGROUND)
-    ImageDraw.Draw(word).text((2, AXIS_ROOM // 2), "true", fill=TEXT, font=face, anchor="lm")
-    turned = word.rotate(90, expand=True)
-    y = layout.top + (grid - turned.height) // 2
-    draw._image.paste(turned, (PAD, y))  # type: ignore[attr-defined]
+    # "true" written upwards along the rows
+    turned = _upwards("true", AXIS_SIZE, 200)
+    canvas.paste(turned, (PAD, layout.top + (grid - turned.height) // 2))
 
 
 def _draw_bar(canvas: Image.Image, layout: ConfusionLayout, largest: int) -> None:
@@ -166,7 +209,13 @@ def _draw_bar(canvas: Image.Image, layout: ConfusionLayout, largest: int) -> Non
         draw.text((x + BAR_WIDTH + 6, y), str(count), fill=TEXT, font=font(11), anchor="lm")
 
 
-def save_confusion_png(path: str | Path, confusion: np.ndarray, title: str = "") -> Path:
-    """Write the confusion matrix picture to ``path``; returns it. FigureError (one line) when
-    the matrix is not square or the path cannot be written."""
-    return write_png(render_confusion(confusion, title), path)
+def save_confusion_png(
+    path: str | Path,
+    confusion: np.ndarray,
+    title: str = "",
+    labels: tuple[str, ...] | list[str] | None = None,
+) -> Path:
+    """Write the confusion matrix picture, labelled with the class names ``labels`` (default
+    their numbers), to ``path``; returns it. FigureError (one line) when the matrix is not
+    square, the labels do not match it or the path cannot be written."""
+    return write_png(render_confusion(confusion, title, labels), path)

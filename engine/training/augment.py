@@ -20,13 +20,14 @@ class ShiftRotate(nn.Module):
     to ``max_degrees``, with one ``affine_grid`` + ``grid_sample`` for the whole batch.
 
     Works on normalised images: the area uncovered by the warp gets ``background`` (the
-    normalised value of a black pixel), not 0. The random numbers come from torch's global
+    normalised value of a black pixel: one number, or a (1, C, 1, 1) tensor with one value per
+    channel for colour images), not 0. The random numbers come from torch's global
     generator on the batch's device, so a seeded run is repeatable. Identity in eval mode.
     """
 
     def __init__(
         self,
-        background: float = 0.0,
+        background: float | torch.Tensor = 0.0,
         max_shift: float = MAX_SHIFT_PX,
         max_degrees: float = MAX_DEGREES,
     ) -> None:
@@ -57,6 +58,17 @@ class ShiftRotate(nn.Module):
             x - self.background, grid, mode="bilinear", padding_mode="zeros", align_corners=False
         )
         return warped + self.background
+
+
+def black_background(
+    mean: tuple[float, ...], std: tuple[float, ...], device: torch.device | str = "cpu"
+) -> float | torch.Tensor:
+    """The normalised value of a black pixel: one number for one channel, else (1, C, 1, 1)
+    on ``device`` (channel c: -mean[c] / std[c])."""
+    values = [-float(m) / float(s) for m, s in zip(mean, std, strict=True)]
+    if len(values) == 1:
+        return values[0]
+    return torch.tensor(values, dtype=torch.float32, device=device).reshape(1, -1, 1, 1)
 
 
 def make_augment(name: str | None, background: float = 0.0) -> nn.Module | None:

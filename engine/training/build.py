@@ -1,10 +1,12 @@
 """Building a training run's TrainState: device, data, model, optimizer, schedule, precision.
 
-``build_state(config, resume)`` checks the request, loads the MNIST splits onto the device,
-builds the seeded model and its training graph (engine.models.train_graph), the optimizer, the
-schedule, the augmentation and the precision (engine.training.accel), restores a checkpoint
-when resuming (engine.training.resume) and creates the run directory
-(engine.training.run_folder). ``engine.training.loop`` runs the loop over the result.
+``build_state(config, resume)`` checks the request, loads the dataset's splits (the bundled
+MNIST, Fashion-MNIST, an image folder or CIFAR-10: engine.data.datasets) onto the device,
+builds the seeded model for its input shape and classes and its training graph
+(engine.models.train_graph), the optimizer, the schedule, the augmentation and the precision
+(engine.training.accel), restores a checkpoint when resuming (engine.training.resume) and
+creates the run directory (engine.training.run_folder). ``engine.training.loop`` runs the loop
+over the result.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.data.mnist import batch_spans, load_split
+from engine.data.mnist import MnistSplit, batch_spans
 from engine.errors import ConfigError
 from engine.models.registry import ModelInfo, build_model, count_params
 from engine.models.train_graph import training_graph
@@ -27,12 +29,14 @@ from engine.training.accel import (
     prepare_device,
     warms_up,
 )
-from engine.training.augment import make_augment
+from engine.training.augment import black_background, make_augment
 from engine.training.checkpoint import load_checkpoint
 from engine.training.config import TrainConfig
+from engine.training.dataset_model import info_for_dataset
 from engine.training.device import choose_cpu_settings, resolve_device
 from engine.training.device_label import device_label
 from engine.training.events import Started
+from engine.training.model_source import model_source_for
 from engine.training.resume import check_same_model, load_initial_weights, restore_checkpoint
 from engine.training.run_folder import run_dir_for
 from engine.training.state import TrainState, new_totals
@@ -45,30 +49,59 @@ from engine.training.steps import (
 from engine.training.switches import verdicts
 
 
-def _mnist_model(name: str) -> tuple[nn.Module, ModelInfo]:
-    """The model (seeded by the caller), or ConfigError if it does not take MNIST digits."""
-    if name.strip() == "alexnet":  # known without building its 61 M parameters
+def _trainable_model(
+    config: TrainConfig, dataset: Any, ckpt: dict[str, Any] | None = None
+) -> tuple[nn.Module, ModelInfo]:
+    """The model (seeded by the caller) built for the dataset's input shape and classes, its
+    info carrying the dataset's name, classes and per-channel mean/std; ConfigError (one line)
+    for a model that is for inspection only or cannot take these inputs."""
+    if config.model.strip() == "alexnet":  # known without building its 61 M parameters
         raise ConfigError(
-            "model 'alexnet' takes 3x224x224 images, not MNIST digits; it is for "
-            "inspection only: train an MNIST model or a spec"
+            "model 'alexnet' is for inspection only (ImageNet's 1000 classes at 3x224x224); "
+            "train a registry model, a spec or your own model (--model FILE.py:Name)"
         )
-    model, info = build_model(name)
-    if tuple(info.input_shape) != (1, 28, 28):
-        raise ConfigError(
-            f"model {name!r} takes {info.input_shape} inputs, not MNIST "
-            "digits; it is for inspection only: train an MNIST model or a spec"
-        )
-    return model, info
+    model, info = build_model(
+        model_source_for(config, ckpt), input_shape=dataset.input_shape, classes=dataset.classes
+    )
+    if not info.trainable:
+        raise ConfigError(f"model {config.model!r} is for inspection only; train another model")
+    return model, info_for_dataset(info, dataset, config.dataset)
+
+
+def load_run_dataset(config: TrainConfig) -> Any:
+    """The run's dataset (engine.data.datasets.Dataset): the bundled MNIST as fast as ever, a
+    folder or CIFAR-10 read from disk; DataError (one line) when it cannot be read."""
+    from engine.data.datasets import load_dataset
+
+    return load_dataset(config.dataset, config.input_shape, config.data_dir)
+
+
+def subset_of(split: MnistSplit, count: int | None, dataset: str) -> MnistSplit:
+    """``count`` samples of a split: the first ones for the MNISTs and CIFAR-10 (their files
+    mix the classes), a fixed random draw (seed 0) for an image folder, whose files come
+    class by class (the first ones would be one class)."""
+    if count is None or count >= len(split) or not dataset.startswith("folder"):
+        return split.subset(count)
+    generator = torch.Generator().manual_seed(0)
+    chosen = torch.randperm(len(split), generator=generator)[:count].sort().values
+    return MnistSplit(split.images[chosen], split.labels[chosen])
 
 
 def _threads_and_layout(
-    device: torch.device, config: TrainConfig, train_count: int
+    device: torch.device, config: TrainConfig, train_count: int, model_name: str, info: ModelInfo
 ) -> tuple[int, bool]:
     """(threads, channels_last): measured or chosen on the CPU, as asked on a GPU."""
     if device.type == "cpu":
         # Measured at the largest batch the run really takes (never more than its split).
         batch = min(config.batch_size, max(train_count, 1))
-        settings = choose_cpu_settings(config.model, batch, config.threads, config.channels_last)
+        settings = choose_cpu_settings(
+            model_name,
+            batch,
+            config.threads,
+            config.channels_last,
+            input_shape=info.input_shape,
+            classes=info.classes,
+        )
         # Measuring builds models of its own; the seeded model the caller built is the one
         # trained.
         return settings.threads, settings.channels_last
@@ -112,14 +145,17 @@ def build_state(
     augment = make_augment(config.augment)  # an unknown name fails before data is loaded
     device = resolve_device(config.device)
     prepare_device(device)
-    train = load_split("train", config.data_dir).subset(config.train_subset)
-    test = load_split("test", config.data_dir).subset(config.test_subset)
+    dataset = load_run_dataset(config)
+    train = subset_of(dataset.train, config.train_subset, config.dataset)
+    test = subset_of(dataset.test, config.test_subset, config.dataset)
     torch.manual_seed(config.seed)
-    model, info = _mnist_model(config.model)
+    model, info = _trainable_model(config, dataset, ckpt)
     if ckpt is None:  # fine-tuning: a new run from saved weights
         load_initial_weights(model, config)
     check_batch_norm_batches(model, len(train), config.batch_size)
-    threads, channels_last = _threads_and_layout(device, config, len(train))
+    threads, channels_last = _threads_and_layout(
+        device, config, len(train), model_source_for(config, ckpt), info
+    )
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(device=device, memory_format=memory_format)
     precision, compiled = _precision_plan(device, config, threads)
@@ -147,9 +183,10 @@ def build_state(
         test=test.to(device),
         precision=precision,
         train_model=train_model,
+        dataset=dataset,
     )
     if augment is not None:  # uncovered pixels get the normalised value of black
-        augment.background = -float(info.mean[0]) / float(info.std[0])
+        augment.background = black_background(info.mean, info.std, device)
         state.augment = augment.to(device)
     if ckpt is None:
         state.scheduler = make_scheduler(state.optimizer, config, state.steps_per_epoch)

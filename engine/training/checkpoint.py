@@ -23,8 +23,8 @@ from typing import Any
 
 import torch
 
-from engine.errors import CheckpointError, EngineError
-from engine.models.weights import fit_state_dict, read_torch_file
+from engine.errors import CheckpointError
+from engine.models.weights import read_torch_file
 from engine.training.checkpoint_fields import check_fields
 from engine.training.run_paths import CHECKPOINT_NAME, resolve_checkpoint_path
 
@@ -185,22 +185,19 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return ckpt
 
 
-def model_from_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
-    """(model in eval mode, ModelInfo, checkpoint dict) rebuilt from a checkpoint."""
-    from engine.models.registry import build_model
+def model_from_checkpoint(
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    input_shape: tuple[int, int, int] | None = None,
+):
+    """(model in eval mode, ModelInfo, checkpoint dict) rebuilt from a checkpoint: its model
+    (a user's model from the source file it records) for the input shape and classes it was
+    trained with (``input_shape``: another shape, for a model that takes any), its weights,
+    and its dataset, mean and std. CheckpointError (one line) when it cannot be rebuilt; for
+    a user's model the line names the recorded source."""
+    from engine.training.checkpoint_model import rebuild_model
 
     ckpt = load_checkpoint(path)
-    name = ckpt["config"].get("model") or ckpt["model"]
-    try:
-        model, info = build_model(name)
-    except EngineError as exc:
-        raise CheckpointError(f"{path}: its model cannot be built ({exc})") from None
-    fit_state_dict(
-        model,
-        ckpt["model_state"],
-        str(path),
-        repr(name),
-        "the checkpoint is corrupt or from another version",
-    )
+    model, info = rebuild_model(ckpt, str(path), input_shape)
     info = replace(info, weights=f"checkpoint {path} (epoch {ckpt['epoch']})")
     return model.to(device).eval(), info, ckpt

@@ -38,6 +38,13 @@ def _is_a(value: Any, hint: Any) -> bool:
         return any(_is_a(value, arg) for arg in typing.get_args(hint))
     if hint is type(None):
         return value is None
+    if typing.get_origin(hint) is tuple:  # a fixed-length tuple such as the input shape
+        args = typing.get_args(hint)
+        return (
+            isinstance(value, (tuple, list))
+            and len(value) == len(args)
+            and all(_is_a(v, a) for v, a in zip(value, args, strict=True))
+        )
     if isinstance(value, bool):
         return hint is bool
     if hint is float:
@@ -61,7 +68,8 @@ def checked_config(data: Any, file: Path) -> TrainConfig:
                 f"is {data[f.name]!r:.40}, not {_type_name(_CONFIG_TYPES[f.name])}",
             )
     try:
-        return TrainConfig.from_dict(data).validate()
+        # The form only: a dataset folder on another machine does not make the file unreadable
+        return TrainConfig.from_dict(data).validate(check_paths=False)
     except ConfigError as exc:
         raise _bad(file, "config", f"is out of range ({exc})") from None
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from engine.errors import ConfigError
-from engine.training.options import option_problem
+from engine.training.options import data_problem, option_problem
 from engine.training.recipe_figures import MEASURED
 from engine.training.snapshot_plan import DEFAULT_SNAPSHOTS
 
@@ -50,6 +50,10 @@ class TrainConfig:
     # Kernel snapshots spread over the run's steps (engine.training.snapshot_plan); 0 or 1:
     # the initial weights and every epoch's end only
     snapshots: int = DEFAULT_SNAPSHOTS
+    # What it trains on (engine.data.dataset_ref: mnist, fashion-mnist, folder:PATH,
+    # cifar10:PATH) and the model's input (C, H, W); None: the dataset decides
+    dataset: str = "mnist"
+    input_shape: tuple[int, int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,10 +61,16 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("input_shape"), list):  # JSON has no tuples
+            values["input_shape"] = tuple(values["input_shape"])
+        return cls(**values)
 
-    def validate(self) -> TrainConfig:
-        """Return self, or raise ConfigError naming the bad option and its allowed values."""
+    def validate(self, check_paths: bool = True) -> TrainConfig:
+        """Return self, or raise ConfigError naming the bad option and its allowed values.
+
+        ``check_paths``: also check that a folder or CIFAR dataset is on disk (off where only
+        the form matters: reading a checkpoint that another machine wrote)."""
         checks = [
             (self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.schedule in SCHEDULES, f"--schedule must be one of {', '.join(SCHEDULES)}"),
@@ -78,6 +88,9 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(f"bad training option: {message}")
+        # Said as it is: "image folder X has no class subfolders; put each class's images..."
+        if problem := data_problem(self.dataset, self.input_shape, check_paths):
+            raise ConfigError(problem)
         return self
 
 

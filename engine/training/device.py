@@ -126,15 +126,18 @@ def choose_cpu_settings(
     *,
     rounds: int = 3,
     steps: int = 3,
+    input_shape: tuple[int, int, int] | None = None,
+    classes: tuple[str, ...] | None = None,
 ) -> CpuSettings:
-    """Threads (when ``threads`` is 0) and channels_last (when None) chosen by measurement.
+    """Threads (when ``threads`` is 0) and channels_last (when None) chosen by measurement,
+    on the model built for ``input_shape`` and ``classes`` (None: the model's own).
 
     Leaves torch's thread count set to the winner and torch's random state as it found it.
     """
     if threads and channels_last is not None:
         torch.set_num_threads(threads)
         return CpuSettings(threads, channels_last, measured=False)
-    key = (model_name, batch_size, threads, channels_last)
+    key = (model_name, batch_size, threads, channels_last, input_shape, len(classes or ()))
     if key in _CACHE:
         torch.set_num_threads(_CACHE[key].threads)
         return _CACHE[key]
@@ -148,11 +151,13 @@ def choose_cpu_settings(
         torch.manual_seed(0)
         prepared = []
         for t, cl in candidates:
-            model, info = build_model(model_name)
+            model, info = build_model(model_name, input_shape=input_shape, classes=classes)
             fmt = torch.channels_last if cl else torch.contiguous_format
             model = model.to(memory_format=fmt).train()
-            x = torch.randn(batch_size, *info.input_shape).contiguous(memory_format=fmt)
-            y = torch.randint(0, 10, (batch_size,))
+            x = torch.randn(batch_size, *(input_shape or info.input_shape)).contiguous(
+                memory_format=fmt
+            )
+            y = torch.randint(0, len(classes) if classes else 10, (batch_size,))
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
             torch.set_num_threads(t)
             warm = _time_steps(model, optimizer, x, y, 2)

@@ -187,8 +187,12 @@ def started_line(ev: Started) -> str:
     layout = f"{cfg.get('threads')} thread(s), {fmt}, " if ev.device == "cpu" else ""
     where = f"{ev.device}, {layout}{ev.precision}"
     start = f", from epoch {ev.start_epoch + 1}" if ev.start_epoch else ""
+    data = cfg.get("dataset") or "mnist"
+    shape = cfg.get("input_shape")
+    data += f" at {'x'.join(map(str, shape))}" if shape else ""
+    data = "" if data == "mnist" else f" with {data}"
     return (
-        f"training {ev.model} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
+        f"training {ev.model}{data} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
         f"lr {cfg['lr']:g} {cfg['schedule']}, batch {cfg['batch_size']}, {ev.epochs} "
         f"epoch(s) of {ev.steps_per_epoch} steps{start}\nrun folder {ev.run_dir}"
     )

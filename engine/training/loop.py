@@ -48,7 +48,7 @@ from engine.training.running_sums import RunningSums
 from engine.training.snapshots import StepSnapshots, record_epoch
 from engine.training.state import TrainState, new_totals, one_line
 from engine.training.step_records import StepLog, append_steps
-from engine.training.steps import evaluate, train_step
+from engine.training.steps import evaluate, normalization, train_step
 from engine.training.watch import StepWatch
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ class _Loop:
         self.state, self.control, self.run = state, control, run
         self.check_each_step = checks_loss_every_step(state.device)
         self.watch = StepWatch(state.config.log_every)  # divergence and --log-every
-        self.mean, self.std = float(state.info.mean[0]), float(state.info.std[0])
+        self.mean, self.std = normalization(state.info)
         self.sums = RunningSums(state.device)
         self.step_log = StepLog(state.steps_per_epoch)  # steps.jsonl: the per-step curve
         self.snapshots = StepSnapshots(state, run)  # kernels at the planned mid-epoch steps

@@ -90,3 +90,36 @@ def option_problem(config: Any) -> str | None:
         if hasattr(config, name) and (problem := bound.problem(getattr(config, name))):
             return problem
     return None
+
+
+def input_shape_problem(shape: Any) -> str | None:
+    """Why ``shape`` is not an input shape (C, H, W) of whole numbers in range
+    (engine.models.catalog), or None (None itself: the dataset decides)."""
+    from engine.models.catalog import INPUT_SHAPE_FORM
+    from engine.models.catalog import input_shape_problem as shape_problem
+
+    if shape is None:
+        return None
+    if not isinstance(shape, (tuple, list)) or not all(_number(d, whole=True) for d in shape):
+        return f"--input-shape must be {INPUT_SHAPE_FORM}, not {_shown(shape)}"
+    return shape_problem(tuple(shape))
+
+
+def data_problem(dataset: Any, input_shape: Any, check_paths: bool = True) -> str | None:
+    """Why ``dataset`` (mnist, fashion-mnist, folder:PATH, cifar10:PATH) or ``input_shape``
+    cannot be trained on, as one line, or None. ``check_paths``: also that a folder or CIFAR
+    path is on disk (engine.data.dataset_ref.dataset_problem); else only the form."""
+    from engine.data.dataset_ref import dataset_problem, parse_dataset
+    from engine.errors import EngineError
+
+    if not isinstance(dataset, str) or not dataset.strip():
+        return f"--dataset must name a dataset, not {_shown(dataset)}"
+    if check_paths:
+        problem = dataset_problem(dataset)
+    else:
+        try:
+            parse_dataset(dataset)
+            problem = None
+        except (EngineError, ValueError) as exc:
+            problem = str(exc)
+    return problem or input_shape_problem(input_shape)

@@ -12,6 +12,7 @@ from engine.errors import CheckpointError, ConfigError
 from engine.models.weights import fit_state_dict, load_weights
 from engine.training.checkpoint import load_checkpoint, set_rng_state
 from engine.training.config import TrainConfig
+from engine.training.model_source import same_dataset
 from engine.training.state import new_totals, one_line
 from engine.training.steps import make_scheduler, schedule_at
 
@@ -43,11 +44,26 @@ def load_initial_weights(model: Any, config: TrainConfig) -> None:
 
 
 def check_same_model(ckpt: dict[str, Any], config: TrainConfig, resume: str | Path) -> None:
-    """CheckpointError when the run asks for another model than the checkpoint holds."""
-    if ckpt["config"].get("model", ckpt["model"]) != config.model:
+    """CheckpointError when the run asks for another model, dataset or input shape than the
+    checkpoint was trained with (resuming continues the same run)."""
+    saved = ckpt["config"]
+    if saved.get("model", ckpt["model"]) != config.model:
         raise CheckpointError(
             f"{resume} holds model {ckpt['model']!r} but the run asks for "
             f"{config.model!r}; leave out --model to resume it"
+        )
+    if not same_dataset(saved.get("dataset"), config.dataset):
+        raise CheckpointError(
+            f"{resume} was trained on {saved.get('dataset') or 'mnist'} but the run asks for "
+            f"{config.dataset}; leave out --dataset to resume it, or start a new run from its "
+            "weights with --weights"
+        )
+    old_shape = saved.get("input_shape")
+    if config.input_shape is not None and tuple(old_shape or ()) != tuple(config.input_shape):
+        shown = "the dataset's" if old_shape is None else ",".join(map(str, old_shape))
+        raise CheckpointError(
+            f"{resume} was trained at input shape {shown} but the run asks for "
+            f"{','.join(map(str, config.input_shape))}; leave out --input-shape to resume it"
         )
 
 

@@ -35,7 +35,9 @@ def run_dir_for(config: TrainConfig, resume: str | Path | None) -> Path:
         return Path(config.run_dir).expanduser()
     if resume is not None:
         return resolve_checkpoint_path(resume).parent
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", config.model)[:40] or "model"
+    # A user's model (path/model.py:Name) is named by its Name, not its path
+    name = config.model.rpartition(":")[2] if ":" in config.model else config.model
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:40] or "model"
     base = Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{safe}"
     folder, n = base, 1
     while folder.exists():

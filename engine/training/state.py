@@ -45,6 +45,9 @@ class TrainState:
     # engine.models.train_graph's rewrite of model (shared weights), which the steps run;
     # None: the steps run model itself
     train_model: nn.Module | None = None
+    # The whole dataset (engine.data.datasets.Dataset) the splits above were cut from: the
+    # workbench serves samples from it while the run trains
+    dataset: Any = None
 
     @property
     def lr(self) -> float:

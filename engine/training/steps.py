@@ -31,6 +31,17 @@ ONECYCLE_PCT = 0.25
 ONECYCLE_DIV = 25.0
 ONECYCLE_FINAL_DIV = 1e4
 STEP_GAMMA = 0.7  # schedule "step": lr x 0.7 after every epoch (PyTorch's MNIST example)
+Stat = float | tuple[float, ...]  # a mean or std: one number, or one per channel
+
+
+def normalization(info: Any) -> tuple[Stat, Stat]:
+    """(mean, std) of a ModelInfo as ``normalize`` takes them: plain numbers for one channel
+    (the MNISTs' fast path), per-channel tuples for colour."""
+    mean = tuple(float(m) for m in info.mean)
+    std = tuple(float(s) for s in info.std)
+    if len(mean) == 1 and len(std) == 1:
+        return mean[0], std[0]
+    return mean, std
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -117,8 +128,8 @@ def train_step(
     images: torch.Tensor,
     labels: torch.Tensor,
     *,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
+    mean: Stat = MNIST_MEAN,
+    std: Stat = MNIST_STD,
     memory_format: torch.memory_format = torch.contiguous_format,
     label_smoothing: float = 0.0,
     check_finite: bool = False,
@@ -190,8 +201,8 @@ def train_one_epoch(
     epoch: int = 0,
     label_smoothing: float = 0.0,
     memory_format: torch.memory_format = torch.contiguous_format,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
+    mean: Stat = MNIST_MEAN,
+    std: Stat = MNIST_STD,
     max_steps: int | None = None,
 ) -> tuple[float, float]:
     """One pass (or max_steps batches) over split; returns (mean train loss, accuracy)."""
@@ -229,8 +240,8 @@ def evaluate(
     *,
     batch_size: int = EVAL_BATCH,
     memory_format: torch.memory_format = torch.contiguous_format,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
+    mean: Stat = MNIST_MEAN,
+    std: Stat = MNIST_STD,
 ) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) over the whole split, in eval mode (mode restored)."""
     was_training = model.training

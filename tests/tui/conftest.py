@@ -297,7 +297,12 @@ class FakeEngine:
         return getattr(self, f"op_{op}")(**kw)
 
     def op_load(
-        self, model: str | None = None, checkpoint: str | None = None, weights: str | None = None
+        self,
+        model: str | None = None,
+        checkpoint: str | None = None,
+        weights: str | None = None,
+        dataset: str | None = None,  # the engine builds the model for them (kept as sent)
+        input_shape: tuple[int, int, int] | None = None,
     ) -> dict[str, Any]:
         if checkpoint:
             if "corrupt" in Path(checkpoint).name:

@@ -1,7 +1,8 @@
 """The Evaluate tab's act-max grid as plain state: which target, the replies, what to ask next.
 
-The grid shows every class (0-9) or every channel of one conv layer. The engine is asked one
-panel at a time (``actmax`` with ``target_class=K`` or ``layer``/``channel``) and each reply
+The grid shows every class (0-9, or the model's named classes) or every channel of one conv
+layer. The engine is asked one panel at a time (``actmax`` with ``target_class=K`` or
+``layer``/``channel``) and each reply
 asks for the next missing panel, so the UI stays responsive, the grid fills in as the panels
 arrive and training (which the child serves between steps) is held up ~0.5 s at a time, not
 for the whole grid. Replies are kept per target while the tab stays in view, so g cycles
@@ -10,9 +11,12 @@ through classes and layers without computing them again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from tui.class_names import name_of
 
 CLASSES = "classes"  # the target that shows every class's logit maximised
 CLASS_COUNT = 10  # MNIST; a model with fewer answers the first class past its end with an error
@@ -48,6 +52,7 @@ class ActMaxState:
         self.page = 0  # the grid's page ([ and ] turn it when the panels do not fit)
         self.latest: dict[str, Any] | None = None  # the newest reply for the target in view
         self.computed_for: Any = None  # the evaluation the replies belong to (new weights)
+        self.class_names: list[str] | None = None  # the model's classes (None: 0-9)
 
     # -- what is shown ----------------------------------------------------------------------
     @property
@@ -86,7 +91,8 @@ class ActMaxState:
     def restart(self, evaluation: Any) -> list[Request]:
         """Entering the view: forget replies computed for other weights, ask again."""
         if evaluation is not self.computed_for:
-            self.items, self.counts = {}, {CLASSES: CLASS_COUNT}
+            classes = len(self.class_names) if self.class_names else CLASS_COUNT
+            self.items, self.counts = {}, {CLASSES: classes}
             self.computed_for = evaluation
         self.asked, self.page = None, 0
         return self.next_requests()
@@ -122,9 +128,12 @@ class ActMaxState:
 # ----------------------------------------------------------- what the grid draws
 
 
-def panel_title(target: str, index: int, payload: dict[str, Any] | None) -> str:
-    """ "3 p=0.97" for a class, "#5 0.42" for a channel (its mean ReLU), "3 …" while waiting."""
-    head = str(index) if target == CLASSES else f"#{index}"
+def panel_title(
+    target: str, index: int, payload: dict[str, Any] | None, names: Sequence[str] | None = None
+) -> str:
+    """ "3 p=0.97" for a class (its name: "cat p=0.97"), "#5 0.42" for a channel (its mean
+    ReLU), "3 …" while waiting."""
+    head = name_of(names, index) if target == CLASSES else f"#{index}"
     if payload is None:
         return f"{head} …"
     if target == CLASSES:
@@ -132,8 +141,16 @@ def panel_title(target: str, index: int, payload: dict[str, Any] | None) -> str:
     return f"{head} {float(payload.get('end') or 0.0):.2g}"
 
 
+def rgb_panels(maps: np.ndarray) -> np.ndarray:
+    """Colour panels float (N, 3, H, W) in [0, 1] (NaN: not computed yet) as uint8
+    (N, H, W, 3) pictures for the grid (a panel not computed yet is black)."""
+    values = np.nan_to_num(np.clip(np.asarray(maps, dtype=np.float32), 0, 1), nan=0.0)
+    return np.ascontiguousarray(np.rint(np.moveaxis(values, 1, -1) * 255).astype(np.uint8))
+
+
 def grid_maps(state: ActMaxState) -> tuple[np.ndarray, list[str]]:
-    """float32 (N, H, W) pixels in [0, 1] (NaN: not computed yet) and the panels' titles."""
+    """float32 (N, H, W) pixels in [0, 1] (NaN: not computed yet) and the panels' titles;
+    a colour model's panels are (N, 3, H, W) (see :func:`rgb_panels`)."""
     panels = state.panels
     first = next(iter(panels.values()), None)
     shape = np.asarray(first["image"]).shape if first else (SIDE, SIDE)
@@ -144,7 +161,7 @@ def grid_maps(state: ActMaxState) -> tuple[np.ndarray, list[str]]:
         payload = panels.get(index)
         if payload is not None:
             maps[index] = np.clip(np.asarray(payload["image"], dtype=np.float32), 0, 1)
-        titles.append(panel_title(state.target, index, payload))
+        titles.append(panel_title(state.target, index, payload, state.class_names))
     return maps, titles
 
 
@@ -152,6 +169,8 @@ def halved(maps: np.ndarray) -> np.ndarray:
     """(N, H, W) -> (N, ceil(H/2), ceil(W/2)): each 2x2 block's mean (an odd edge repeated);
     a block with a NaN (a panel not computed yet) stays NaN."""
     values = np.asarray(maps, dtype=np.float32)
+    if values.ndim == 4:  # colour panels (N, 3, H, W): each channel on its own
+        return np.stack([halved(values[:, c]) for c in range(values.shape[1])], axis=1)
     pad_h, pad_w = values.shape[1] % 2, values.shape[2] % 2
     values = np.pad(values, ((0, 0), (0, pad_h), (0, pad_w)), mode="edge")
     n, h, w = values.shape
@@ -203,7 +222,7 @@ def actmax_export(state: ActMaxState, subject: str = "") -> tuple[str, dict[str,
     rows = [{k: state.panels[i].get(k) for k in keys} for i in shown]
     name = "actmax-classes" if state.target == CLASSES else f"actmax-{state.target}"
     panels = [
-        {"values": np.clip(np.asarray(state.panels[i]["image"], dtype=np.float32), 0, 1),
+        {"values": figure_values(state.panels[i]["image"]),
          "cmap": "grey", "lo": 0.0, "hi": 1.0, "label": figure_label(state, i)}
         for i in shown
     ]  # fmt: skip
@@ -212,11 +231,21 @@ def actmax_export(state: ActMaxState, subject: str = "") -> tuple[str, dict[str,
     return name, {"figures": {"panels": figure}, "tables": {"actmax": rows}}
 
 
+def figure_values(image: Any) -> np.ndarray:
+    """A panel's pixels for the figure (H, W) in [0, 1]; a colour picture (3, H, W) as its
+    luminance (the figure's panels hold one value per pixel)."""
+    values = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
+    if values.ndim == 3:
+        values = np.tensordot(np.array([0.299, 0.587, 0.114], np.float32), values, axes=1)
+    return values
+
+
 def figure_label(state: ActMaxState, index: int) -> str:
     """ "class 3  p = 0.950" or "conv1 channel 5  mean ReLU 0.42": a figure panel's label."""
     payload = state.panels[index]
     if state.target == CLASSES:
-        return f"class {index}  p = {float(payload.get('probability') or 0.0):.3f}"
+        name = name_of(state.class_names, index)
+        return f"class {name}  p = {float(payload.get('probability') or 0.0):.3f}"
     return f"{state.target} channel {index}  mean ReLU {float(payload.get('end') or 0.0):.3g}"
 
 

@@ -23,6 +23,7 @@ from tui.evaluate.actmax_state import (
     grid_maps,
     halved,
     how_to_read,
+    rgb_panels,
 )
 from tui.widgets.colorbar import ColorBar
 from tui.widgets.fit_line import Wording
@@ -64,9 +65,12 @@ class ActMaxView(Vertical):
         grid.model.show_titles, grid.model.zoom = True, 1
         maps, titles = grid_maps(state)
         options = {"titles": titles, "cmap": "gray", "caption": caption(state), "keep_page": True}
-        grid.set_maps(maps, **options)
+        colour = maps.ndim == 4  # a colour model's pictures (N, 3, H, W)
+        shown = rgb_panels(maps) if colour else maps
+        grid.set_maps(shown, rgb=colour, **options)
         if grid.size.width and grid.page_count > 1:
-            grid.set_maps(halved(maps), **options)
+            smaller = halved(maps)
+            grid.set_maps(rgb_panels(smaller) if colour else smaller, rgb=colour, **options)
         grid.page = state.page
         state.page = grid.page  # clamped to the pages there are
         bar.set_scale(0.0, 1.0, "gray", label=BAR_LABEL)

@@ -33,9 +33,12 @@ class EvaluateDrawer:
             self.maps.clear("loading…")
             return
         if not gallery.get("items"):
-            self.maps.clear("no digits here", caption=views.gallery_caption(gallery))
+            caption = views.gallery_caption(gallery, state.class_names)
+            self.maps.clear("nothing here", caption=caption)
             return
-        images, titles = views.gallery_maps(gallery)
-        caption = views.gallery_caption(gallery)
-        self.maps.set_maps(images, titles=titles, cmap="gray", caption=caption)
+        names = state.class_names
+        images, titles = views.gallery_maps(gallery, names)
+        rgb = images.ndim == 4
+        caption = views.gallery_caption(gallery, names)
+        self.maps.set_maps(images, titles=titles, cmap="gray", caption=caption, rgb=rgb)
         self.maps.set_highlight(state.selected, (0, 0, images.shape[1], images.shape[2]))

@@ -1,7 +1,9 @@
-"""The Evaluate tab's confusion matrix: a 10x10 table of counts with a cell cursor.
+"""The Evaluate tab's confusion matrix: an N x N table of counts with a cell cursor.
 
-Its cells are coloured by the same lookup tables as the heatmaps (log of the count, so a handful
-of mistakes still shows against the diagonal's thousand).
+Rows and columns are labelled with the class names (cut to fit a cell, the full names beside
+the matrix for the cell under the cursor and in its tooltip). Its cells are coloured by the
+same lookup tables as the heatmaps (log of the count, so a handful of mistakes still shows
+against the diagonal's thousand).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.render.colormap import COLORMAPS, apply, rgb_to_xterm256
+from tui.class_names import abbreviate, are_digits, legend, name_of
 from tui.evaluate.views import cell_values
 from tui.widgets.fit_text import SEPARATOR, Part
 
@@ -28,15 +31,26 @@ LABEL = 4  # the row label column ("  7 ")
 ACC_WIDTH = 7  # the accuracy column (" 100.0%")
 MAX_SCALE = 6  # rows per cell at most (a 61-row matrix)
 CELL_TEXT_MIN = 26  # columns kept beside the matrix for the text of the cell under the cursor
+MAX_LABEL = 10  # row labels (class names) longer than this are cut
 
 
-def summary_parts(payload: dict[str, Any] | None) -> list[Part]:
-    """The summary line's parts; accuracy and a NaN warning are kept longest."""
+def label_width(names: Sequence[str] | None) -> int:
+    """Columns of the row labels: ``LABEL`` for digits, else the longest name (cut at
+    ``MAX_LABEL``) and a space."""
+    if are_digits(names):
+        return LABEL
+    return max(LABEL, min(MAX_LABEL, max(len(str(n)) for n in names or ["?"])) + 1)
+
+
+def summary_parts(payload: dict[str, Any] | None, names: Sequence[str] | None = None) -> list[Part]:
+    """The summary line's parts; accuracy and a NaN warning are kept longest. ``names``: the
+    classes (digits count "digits", other classes "images")."""
     if not payload:
         return [Part("Evaluating on the test split…", 0)]
+    items = "digits" if are_digits(names) else "images"
     parts = [
         Part(f"{payload['split']} split", 1),
-        Part(f"{payload['count']:,} digits", 2),
+        Part(f"{payload['count']:,} {items}", 2),
         Part(f"loss {payload['loss']:.4f}", 3),
         Part(f"accuracy {100 * payload['accuracy']:.2f}%", 5),
         Part(f"{payload['wrong']:,} wrong", 4),
@@ -69,16 +83,16 @@ def cell_width(scale: int) -> int:
     return CELL + scale - 1
 
 
-def matrix_size(scale: int, classes: int = 10) -> tuple[int, int]:
-    """(columns, rows) of the matrix drawn at ``scale``."""
-    return LABEL + classes * cell_width(scale) + ACC_WIDTH, 1 + classes * scale
+def matrix_size(scale: int, classes: int = 10, label: int = LABEL) -> tuple[int, int]:
+    """(columns, rows) of the matrix drawn at ``scale`` with ``label`` columns of row labels."""
+    return label + classes * cell_width(scale) + ACC_WIDTH, 1 + classes * scale
 
 
-def fit_scale(width: int, height: int, classes: int = 10) -> int:
+def fit_scale(width: int, height: int, classes: int = 10, label: int = LABEL) -> int:
     """The largest whole scale (1..MAX_SCALE) at which the matrix fits ``width`` x ``height``
     cells; 1 when none does."""
     for scale in range(MAX_SCALE, 1, -1):
-        columns, rows = matrix_size(scale, classes)
+        columns, rows = matrix_size(scale, classes, label)
         if columns <= width and rows <= height:
             return scale
     return 1
@@ -97,22 +111,28 @@ def matrix_text(
     cursor: tuple[int, int],
     mode: str,
     scale: int = 1,
+    names: Sequence[str] | None = None,
 ) -> Text:
     """Header, then ``scale`` lines per true class (counts in coloured cells ``scale`` rows
-    tall and ``cell_width(scale)`` wide, on their middle line with the row's accuracy)."""
+    tall and ``cell_width(scale)`` wide, on their middle line with the row's accuracy).
+    ``names``: the class names labelling rows and columns (None: the class indices)."""
     classes, width, middle = len(confusion), cell_width(scale), scale // 2
-    text = Text()
-    text.append("t╲p".ljust(LABEL), Style(dim=True))  # rows: true class, columns: predicted
+    names = [name_of(names, c) for c in range(classes)]
+    label_w = label_width(names)
+    columns = abbreviate(names, width - 1)
+    rows = abbreviate(names, label_w - 1)
+    text = Text(no_wrap=True)
+    text.append("t╲p".ljust(label_w), Style(dim=True))  # rows: true class, columns: predicted
     if scale == 1:
-        header = "".join(f"{c:>{CELL - 1}} " for c in range(classes))
+        header = "".join(f"{c:>{CELL - 1}} " for c in columns)
     else:
-        header = "".join(str(c).center(width) for c in range(classes))
+        header = "".join(c.center(width) for c in columns)
     text.append(header, Style(bold=True))
     text.append("   acc\n", Style(bold=True))
     colours = apply(cell_values(confusion), COLORMAPS["sequential"])
     for row in range(classes):
         for line in range(scale):
-            label = f"{row:>{LABEL - 1}} " if line == middle else " " * LABEL
+            label = f"{rows[row]:>{label_w - 1}} " if line == middle else " " * label_w
             text.append(label, Style(bold=True))
             for col in range(classes):
                 count = int(confusion[row][col])
@@ -153,11 +173,22 @@ class ConfusionMatrix(Widget):
         super().__init__(id=id)
         self.confusion: np.ndarray | None = None
         self.per_class: list[float] = []
+        self.names: list[str] | None = None  # the class names (None: the indices)
         self.set_reactive(ConfusionMatrix.color_mode, color_mode)
 
-    def set_data(self, confusion: np.ndarray, per_class: Sequence[float]) -> None:
+    def set_data(
+        self,
+        confusion: np.ndarray,
+        per_class: Sequence[float],
+        names: Sequence[str] | None = None,
+    ) -> None:
+        """The counts (N, N), each class's accuracy and the class names (None: indices);
+        shortened names get a legend as the matrix's tooltip."""
         self.confusion = np.asarray(confusion, dtype=np.int64)
         self.per_class = [float(v) for v in per_class]
+        self.names = None if names is None else [str(n) for n in names][: len(self.confusion)]
+        shown = self.names or []
+        self.tooltip = legend(shown, cell_width(self.scale) - 1) or None
         self.refresh(layout=True)
 
     def move(self, rows: int, cols: int) -> None:
@@ -173,14 +204,18 @@ class ConfusionMatrix(Widget):
     def render(self) -> Text:
         if self.confusion is None:
             return Text("")
-        return matrix_text(self.confusion, self.per_class, self.cursor, self.color_mode, self.scale)
+        return matrix_text(
+            self.confusion, self.per_class, self.cursor, self.color_mode, self.scale, self.names
+        )
 
 
-def cell_text(true: int, pred: int, count: int) -> str:
-    """What the cell under the cursor holds, beside the matrix."""
-    what = f"{true}s correct" if true == pred else f"{true}s mistaken for {pred}"
+def cell_text(true: int, pred: int, count: int, names: Sequence[str] | None = None) -> str:
+    """What the cell under the cursor holds, beside the matrix (full class names)."""
+    true_name, pred_name = name_of(names, true), name_of(names, pred)
+    what = f"{true_name} correct" if true == pred else f"{true_name} mistaken for {pred_name}"
+    items = "digits" if are_digits(names) else "images"
     return (
-        f"true {true}, predicted {pred}:\n{count} digits ({what})\n\n"
+        f"true {true_name}, predicted {pred_name}:\n{count} {items} ({what})\n\n"
         "enter: show them\nw: every mistake"
     )
 
@@ -206,14 +241,27 @@ class MatrixPanel(Horizontal):
         """Enlarge the matrix by the largest whole scale that fits, leaving room beside it
         for the cell's text."""
         width, height = self.content_size
+        if width <= 0:  # not laid out yet: the first resize fits it
+            return
         matrix = self.query_one(ConfusionMatrix)
         classes = 10 if matrix.confusion is None else len(matrix.confusion)
-        stacked = width - matrix_size(1, classes)[0] < CELL_TEXT_MIN
+        label = label_width(matrix.names)
+        stacked = width - matrix_size(1, classes, label)[0] < CELL_TEXT_MIN
         self.set_class(stacked, "-stacked")
-        matrix.scale = 1 if stacked else fit_scale(width - CELL_TEXT_MIN, height, classes)
+        scale = 1 if stacked else fit_scale(width - CELL_TEXT_MIN, height, classes, label)
+        matrix.scale = scale
+        if matrix.names:  # the legend names what the cells of this scale cut
+            matrix.tooltip = legend(matrix.names, cell_width(scale) - 1) or None
 
-    def set_data(self, confusion: np.ndarray, per_class: Sequence[float]) -> None:
-        self.query_one(ConfusionMatrix).set_data(confusion, per_class)
+    def set_data(
+        self,
+        confusion: np.ndarray,
+        per_class: Sequence[float],
+        names: Sequence[str] | None = None,
+    ) -> None:
+        """The matrix's counts, accuracies and class names (None: the class indices)."""
+        self.query_one(ConfusionMatrix).set_data(confusion, per_class, names)
+        self.on_resize()
         self.show_cell()
 
     def move(self, rows: int, cols: int) -> None:
@@ -228,4 +276,5 @@ class MatrixPanel(Horizontal):
 
     def show_cell(self) -> None:
         matrix = self.query_one(ConfusionMatrix)
-        self.query_one("#eval-cell", Static).update(cell_text(*matrix.cursor, matrix.count))
+        text = cell_text(*matrix.cursor, matrix.count, matrix.names)
+        self.query_one("#eval-cell", Static).update(text)

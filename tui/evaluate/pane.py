@@ -28,6 +28,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from engine.process.protocol import Reply
+from tui.class_names import app_class_names
 from tui.engine_service import EngineAnswer, EngineService
 from tui.evaluate import views
 from tui.evaluate.actmax_view import ActMaxView
@@ -168,8 +169,9 @@ class EvaluatePane(Widget, can_focus=True):
     # -------------------------------------------------------------------- replies
     def got_evaluate(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         self.state.evaluation = payload
-        self.query_one("#eval-summary", FitLine).set_wordings(summary_parts(payload))
-        self.query_one(MatrixPanel).set_data(payload["confusion"], payload["per_class"])
+        names = self.state.class_names = self.state.actmax.class_names = app_class_names(self.app)
+        self.query_one("#eval-summary", FitLine).set_wordings(summary_parts(payload, names))
+        self.query_one(MatrixPanel).set_data(payload["confusion"], payload["per_class"], names)
         if self.state.status == EVALUATING:
             self.set_status("")
 

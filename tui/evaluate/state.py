@@ -31,6 +31,7 @@ class EvaluateState:
 
     def __init__(self) -> None:
         self.evaluation: dict[str, Any] | None = None
+        self.class_names: list[str] | None = None  # the model's (None: the class indices)
         self.cell: tuple[int | None, int | None] = (None, None)  # the gallery's (true, pred)
         self.gallery: dict[str, Any] | None = None
         self.gallery_page = 0
@@ -204,9 +205,9 @@ class EvaluateState:
         """The export of ``view``: (name, export op keyword arguments), or None; ``subject``
         (model and run) titles the confusion matrix."""
         if view == "matrix" and self.evaluation:
-            return "confusion", views.matrix_export(self.evaluation, subject)
+            return "confusion", views.matrix_export(self.evaluation, subject, self.class_names)
         if view == "gallery" and self.gallery and self.gallery.get("items"):
-            return "gallery", views.gallery_export(self.gallery)
+            return "gallery", views.gallery_export(self.gallery, self.class_names)
         if view == "digit" and len(self.digit) == len(DIGIT_OPS):
             return f"digit-{self.digit_index}", views.digit_export(self.digit)
         if view == "actmax" and self.actmax.panels:

@@ -6,13 +6,17 @@ to the shared ``HeatmapGrid``; the confusion matrix is drawn by ``tui.evaluate.m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.render.maps import scale_maps
+from tui.class_names import are_digits, cut_name, name_of
 from tui.widgets.fit_text import SEPARATOR
+
+TITLE_NAME = 6  # cells for each class name in a gallery thumbnail's title
 
 # Each view's keys, most needed first (a narrow line drops the last ones; ? lists them all);
 # "x export" comes before the keys a person also finds in the footer, so 80 columns keep it.
@@ -56,34 +60,54 @@ def gradcam_note(payload: dict[str, Any] | None) -> str:
     )
 
 
-def digit_title(item: dict[str, Any] | None) -> str:
-    """ "#123 7→2 93%" (true → predicted, confidence)."""
+def digit_title(item: dict[str, Any] | None, names: Sequence[str] | None = None) -> str:
+    """ "#123 7→2 93%" (true → predicted, confidence); with class names, names first, each
+    cut to ``TITLE_NAME`` cells: "Sneak…→Sandal✗ #12 93%"."""
     if not item:
         return ""
+    true, pred = name_of(names, item.get("label")), name_of(names, item.get("pred"))
+    if not are_digits(names):  # the classes first, cut alike, so a thumbnail's width shows both
+        true, pred = cut_name(true, TITLE_NAME), cut_name(pred, TITLE_NAME)
     mark = "" if item.get("label") == item.get("pred") else "✗"
     confidence = item.get("confidence")
     percent = "" if confidence is None else f" {100 * confidence:.0f}%"
     percent = " !NaN" if percent and not np.isfinite(confidence) else percent
-    return f"#{item.get('index')} {item.get('label')}→{item.get('pred')}{mark}{percent}"
+    if not are_digits(names):
+        return f"{true}→{pred}{mark} #{item.get('index')}{percent}"
+    return f"#{item.get('index')} {true}→{pred}{mark}{percent}"
 
 
-def gallery_maps(payload: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
-    """The page's digits (N, 28, 28) uint8 and their titles."""
+def gallery_images(payload: dict[str, Any]) -> tuple[np.ndarray, bool]:
+    """(images, rgb): the page's pictures uint8 (N, H, W) grey, or (N, H, W, 3) in colour
+    from (N, 3, H, W) colour samples (CIFAR-10, image folders)."""
     images = np.asarray(payload.get("images"), dtype=np.uint8)
-    return images, [digit_title(item) for item in payload.get("items", [])]
+    if images.ndim == 4 and images.shape[1] == 3:
+        return np.ascontiguousarray(np.moveaxis(images, 1, -1)), True
+    if images.ndim == 4 and images.shape[1] == 1:
+        return images[:, 0], False
+    return images, False
 
 
-def gallery_caption(payload: dict[str, Any]) -> str:
+def gallery_maps(
+    payload: dict[str, Any], names: Sequence[str] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """The page's pictures (see :func:`gallery_images`) and their titles (class names)."""
+    images, _ = gallery_images(payload)
+    return images, [digit_title(item, names) for item in payload.get("items", [])]
+
+
+def gallery_caption(payload: dict[str, Any], names: Sequence[str] | None = None) -> str:
     true, pred = payload.get("true"), payload.get("pred")
+    true_name = "any" if true is None else name_of(names, true)
+    pred_name = "any" if pred is None else name_of(names, pred)
+    what = "digit" if are_digits(names) else "image"
     which = (
-        "every misclassified digit"
+        f"every misclassified {what}"
         if true is None and pred is None
-        else (
-            f"true {'any' if true is None else true}, predicted {'any' if pred is None else pred}"
-        )
+        else f"true {true_name}, predicted {pred_name}"
     )
     return (
-        f"{which}: {payload.get('total', 0):,} digits · page {payload.get('page', 0) + 1}/"
+        f"{which}: {payload.get('total', 0):,} {what}s · page {payload.get('page', 0) + 1}/"
         f"{payload.get('pages', 1)}"
     )
 
@@ -108,10 +132,12 @@ def cell_values(confusion: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------ text and exports
 
 
-def matrix_export(evaluation: dict[str, Any], subject: str = "") -> dict[str, Any]:
+def matrix_export(
+    evaluation: dict[str, Any], subject: str = "", names: Sequence[str] | None = None
+) -> dict[str, Any]:
     """Export op arguments for the matrix view: the labelled confusion matrix PNG (counts in
-    the cells, titled with ``subject``, e.g. model and run, and the accuracy), the counts and
-    the metrics as CSV."""
+    the cells, titled with ``subject``, e.g. model and run, and the accuracy; ``labels``: the
+    class names), the counts and the metrics as CSV (rows and columns named by class)."""
     confusion = np.asarray(evaluation["confusion"])
     right = int(evaluation.get("count", 0)) - int(evaluation.get("wrong", 0))
     title = (
@@ -119,22 +145,32 @@ def matrix_export(evaluation: dict[str, Any], subject: str = "") -> dict[str, An
         f"({right:,}/{int(evaluation.get('count', 0)):,})"
     )
     per_class = evaluation["per_class"]
-    rows = [[true, *confusion[true].tolist(), per_class[true]] for true in range(len(confusion))]
+    classes = range(len(confusion))  # digits stay numbers in the CSV
+    labels = list(classes) if are_digits(names) else [name_of(names, c) for c in classes]
+    rows = [[labels[t], *confusion[t].tolist(), per_class[t]] for t in range(len(confusion))]
     summary = [{k: evaluation[k] for k in ("split", "count", "loss", "accuracy", "wrong")}]
-    header = ["true", *range(len(confusion)), "accuracy"]
+    header = ["true", *labels, "accuracy"]
+    matrix = {"matrix": confusion, "title": f"{subject} · {title}".strip(" ·")}
+    if not are_digits(names):  # for the PNG's axes (engine.render.export)
+        matrix["labels"] = labels
     return {
-        "confusion": {"matrix": {"matrix": confusion, "title": f"{subject} · {title}".strip(" ·")}},
+        "confusion": {"matrix": matrix},
         "tables": {"matrix": {"header": header, "rows": rows}, "metrics": summary},
     }
 
 
-def gallery_export(gallery: dict[str, Any]) -> dict[str, Any]:
-    images, _ = gallery_maps(gallery)
-    return {
-        "grids": {"digits": images / 255.0},
-        "cmap": "gray",
-        "tables": {"digits": gallery["items"]},
-    }
+def gallery_export(gallery: dict[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:
+    """The gallery page as a grid PNG (colour pictures as their grey luminance: the grid
+    export draws one value per pixel) and its items as CSV with the class names."""
+    images, rgb = gallery_images(gallery)
+    if rgb:
+        images = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    items = [
+        {**item, "true_name": name_of(names, item.get("label")),
+         "pred_name": name_of(names, item.get("pred"))}
+        for item in gallery["items"]
+    ]  # fmt: skip
+    return {"grids": {"digits": images / 255.0}, "cmap": "gray", "tables": {"digits": items}}
 
 
 def digit_export(digit: dict[str, dict[str, Any]]) -> dict[str, Any]:

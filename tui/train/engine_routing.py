@@ -7,11 +7,11 @@ refreshes, and opens the model when the engine (re)starts.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.training.events import EpochEnd, Failed, Finished, Paused, Progress, Resumed, Started
+from tui.source_args import saved_run_config
 from tui.train.run_words import (
     NO_RUN,
     RunWords,
@@ -108,8 +108,8 @@ class TrainEvents:
             run.previous_config = None
             self.control.announce_next_run()
         if kwargs.get("checkpoint") and info.get("name"):
-            run.next_config = replace(run.next_config, model=info["name"])
-            run.loaded_model = info["name"]
+            run.next_config = saved_run_config(run.next_config, info)  # a user model: its file
+            run.loaded_model = run.next_config.model
         # Everything on screen belongs to the model in view: no run of it yet, the last
         # run (if any) labelled as the previous one.
         tab.update_status(model=run.loaded_model or "?", **model_status(payload))

@@ -55,6 +55,7 @@ def show_view(
         vector=view.vector,
         row_labels=view.row_labels,
         keep_page=keep_page,
+        rgb=view.rgb,
     )
     bar.set_scale(view.lo, view.hi, view.cmap, view.scale_label)
 
@@ -165,7 +166,7 @@ class InspectorDrawer:
 
     def sample(self, state: InspectorState) -> None:
         if (parts := self.parts) is not None:
-            parts.sample_panel.show(state.sample, state.class_names)
+            parts.sample_panel.show(state.sample, state.class_names, state.labels_graded)
 
     def explain(self, state: InspectorState) -> None:
         if (parts := self.parts) is not None:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tui.train.layer_tree import row_key
 from tui.train.local_digits import LocalDigits, read_test_digits
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ class InspectorFeed:
         self.tab.call_after_refresh(self.open_layer, row)
 
     def open_layer(self, row: dict[str, Any]) -> None:
-        if row.get("name") != self.selection.layer_name:
+        if row_key(row) != self.selection.layer_name:
             return  # already moved on (keys faster than frames)
         self.tab.inspector.set_layer(row)
         self.refresh(sample=False)

@@ -6,6 +6,7 @@ from typing import Any
 
 from tui.train.explain_state import ExplainState
 from tui.train.formatting import format_count, format_shape
+from tui.train.layer_tree import row_key
 from tui.train.views import MapView, activation_view, has_weights, kernel_view, many_view
 
 
@@ -49,7 +50,7 @@ class InspectorState:
     def set_layer(self, row: dict[str, Any]) -> bool:
         """Select the layer (a summary row); True when it is the layer already selected.
         Another layer drops the previous one's kernels and maps and goes back to channel 0."""
-        same = self.layer_row is not None and self.layer_row.get("name") == row.get("name")
+        same = self.layer_row is not None and row_key(self.layer_row) == row_key(row)
         self.layer_row = dict(row)
         if not same:
             self.kernels = self.activations = self.many_payload = self.story = None
@@ -77,12 +78,29 @@ class InspectorState:
 
     @property
     def layer_name(self) -> str | None:
-        return None if self.layer_row is None else str(self.layer_row.get("name"))
+        """The selected row's key (``conv1``; ``conv1#2`` for a second call), or None."""
+        return None if self.layer_row is None else row_key(self.layer_row)
 
     @property
     def has_weights(self) -> bool:
         """Whether the selected layer has kernels to request."""
         return has_weights(self.layer_row)
+
+    @property
+    def labels_graded(self) -> bool:
+        """Whether a sample's label is one of the model's classes: the model is built for the
+        data the samples come from (not AlexNet's ImageNet shown MNIST digits)."""
+        names = self.class_names
+        digits = names is None or [str(n) for n in names] == [str(i) for i in range(10)]
+        return digits or self.info.get("dataset", "imagenet") != "imagenet"
+
+    @property
+    def reads_rgb(self) -> bool:
+        """Whether the selected layer reads the model's RGB input image (a first conv of 3
+        input channels: its kernels are drawn as colour pictures)."""
+        shape = list(self.info.get("input_shape") or [])
+        row_in = list((self.layer_row or {}).get("input_shape") or [])[1:]
+        return len(shape) == 3 and shape[0] == 3 and row_in == shape
 
     @property
     def input_channels(self) -> int:
@@ -101,7 +119,7 @@ class InspectorState:
         if row is None:
             return str(self.info.get("name", "")) or "no layer selected"
         parts = [
-            str(row.get("name", "")),
+            row_key(row),
             str(row.get("type", "")),
             "out " + format_shape(row.get("output_shape")),
         ]
@@ -114,7 +132,9 @@ class InspectorState:
         none."""
         view = None
         if self.kernels is not None:
-            view = kernel_view(self.kernels, self.channel, self.mean_channels, self.shared_scale)
+            view = kernel_view(
+                self.kernels, self.channel, self.mean_channels, self.shared_scale, self.reads_rgb
+            )
         self.kernel_view = view
         kind = str((self.layer_row or {}).get("type", "this"))
         return view, "loading…" if self.has_weights else f"no kernels in a {kind} layer"

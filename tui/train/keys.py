@@ -31,6 +31,14 @@ TRAIN_KEYS: tuple[Key, ...] = (
         group="Layers and samples",
     ),
     Key(
+        "enter,z",
+        "fold",
+        "Fold/unfold",
+        "layer table: fold or unfold the block under the cursor (a residual block, a "
+        "Sequential); a folded block's row shows its layers' totals",
+        group="Layers and samples",
+    ),
+    Key(
         "l,right",
         "sample(1)",
         "Next sample",

@@ -93,8 +93,11 @@ def layer_values(row: dict[str, Any], form: Columns) -> dict[str, str]:
     }  # fmt: skip
 
 
-def totals_values(summary: dict[str, Any], rows: list[dict[str, Any]], form: Columns) -> dict:
-    """The totals row's texts: the summary's totals, or the sums of the rows without them."""
+def totals_values(
+    summary: dict[str, Any], rows: list[dict[str, Any]], form: Columns, layers: int | None = None
+) -> dict:
+    """The totals row's texts: the summary's totals, or the sums of the rows without them;
+    ``layers`` is the count of layers named (default: the rows)."""
     total_params = summary.get("total_params")
     if total_params is None:
         total_params = sum(int(r.get("params", 0) or 0) for r in rows)
@@ -104,7 +107,7 @@ def totals_values(summary: dict[str, Any], rows: list[dict[str, Any]], form: Col
     params = format_count(total_params) if form.exact_params else format_macs(total_params)
     return {
         "name": "total",
-        "type": f"{len(rows)} layers" if form.types == "full" else "",
+        "type": f"{len(rows) if layers is None else layers} layers" if form.types == "full" else "",
         "output": format_trainable(summary, form.exact_params) if form.types != "none" else "",
         "params": params,
         "macs": format_macs(total_macs),
@@ -133,10 +136,13 @@ def table_width(summary: dict[str, Any], rows: list[dict[str, Any]], form: Colum
     )
 
 
-def fit_columns(summary: dict[str, Any], width: int | None) -> Columns:
+def fit_columns(
+    summary: dict[str, Any], width: int | None, rows: list[dict[str, Any]] | None = None
+) -> Columns:
     """The fullest form whose table fits ``width`` cells (None: the fullest); past the last
-    form, names are shortened from the front."""
-    rows = [dict(row) for row in summary.get("layers", [])]
+    form, names are shortened from the front. ``rows``: the rows as drawn (default: the
+    summary's)."""
+    rows = [dict(row) for row in (summary.get("layers", []) if rows is None else rows)]
     if width is None:
         return FORMS[0]
     for form in FORMS:

@@ -1,7 +1,10 @@
 """LayerTable: the model's layers (name, type, output, parameters, MACs) and a totals row.
 
-The columns fit the table's width (``tui.train.layer_columns``: the type goes first, then the
-numbers get compact); the totals row stays pinned to the bottom line while the layers scroll.
+One row per module call, as a tree (``tui.train.layer_tree``): containers (a residual block,
+an ``nn.Sequential``) fold and unfold under the cursor, names are indented by depth, and a
+container's row shows its subtree's totals. The columns fit the table's width
+(``tui.train.layer_columns``: the type goes first, then the numbers get compact); the totals
+row stays pinned to the bottom line while the layers scroll.
 """
 
 from __future__ import annotations
@@ -24,16 +27,19 @@ from tui.train.layer_columns import (
     spaced,
     totals_values,
 )
+from tui.train.layer_tree import LayerTree
 
 TOTAL_KEY = "__total__"
 
 
 class LayerTable(DataTable):
-    """One row per layer of the summary, plus a totals row; row cursor selects the layer.
+    """One row per module call of the summary (the visible ones: a folded container hides
+    its subtree), plus a totals row; the row cursor selects the layer.
 
     Filled from ``ModelSummary.to_dict()`` (the ``load`` reply's ``summary``). Moving the cursor
-    posts :class:`LayerTable.LayerSelected` with the layer's summary dict; the totals row is not
-    selectable (the cursor goes back to the last layer)."""
+    posts :class:`LayerTable.LayerSelected` with the row's key (``conv1``, ``conv1#2``) and its
+    summary dict; the totals row is not selectable (the cursor goes back to the last layer).
+    :meth:`toggle_fold` folds or unfolds the container under the cursor."""
 
     DEFAULT_CSS = """
     LayerTable {
@@ -44,10 +50,13 @@ class LayerTable(DataTable):
     BINDINGS = [
         Binding("j", "select_next", "Next layer", show=False),
         Binding("k", "select_previous", "Previous layer", show=False),
+        # DataTable's enter selects the row (the cursor already does): here it folds a block
+        Binding("enter", "fold", "Fold/unfold", show=False),
     ]
 
     class LayerSelected(Message):
-        """The highlighted layer changed: ``name`` and its summary ``row`` dict."""
+        """The highlighted layer changed: ``name`` (its key: ``conv1#2`` for a second call)
+        and its summary ``row`` dict."""
 
         def __init__(self, table: LayerTable, name: str, row: dict[str, Any]) -> None:
             super().__init__()
@@ -68,8 +77,8 @@ class LayerTable(DataTable):
         )  # fmt: skip
         self.summary: dict[str, Any] = {}
         self.form: Columns = Columns()  # the columns in view (fit_columns)
-        self.layer_rows: list[dict[str, Any]] = []
-        self._keys: list[str] = []
+        self.layer_tree = LayerTree()
+        self.layer_rows: list[dict[str, Any]] = []  # the visible rows, top to bottom
         self._last_posted: str | None = None
 
     def on_mount(self) -> None:
@@ -86,7 +95,7 @@ class LayerTable(DataTable):
         form = self.form
         return [
             Text(spaced(key, values[key], form), style=style if key != "type" else "dim",
-                 justify="right" if key in RIGHT else "left")
+                 justify="right" if key in RIGHT else "left", no_wrap=True)
             for key in form.keys
         ]  # fmt: skip
 
@@ -100,38 +109,44 @@ class LayerTable(DataTable):
         """Fill the table from a summary dict; keeps the selected layer when it still exists."""
         previous = self.selected_name if keep_selection else None
         self.summary = dict(summary)
-        self.layer_rows = [dict(row) for row in summary.get("layers", [])]
-        self.form = fit_columns(self.summary, self.available_width)
+        self.layer_tree.set_rows(list(summary.get("layers", [])))
         self._fill()
         self._last_posted = None
         if self.layer_rows:
-            target = self._keys.index(previous) if previous in self._keys else 0
+            keys = self.layer_tree.visible_keys
+            target = keys.index(previous) if previous in keys else self.layer_tree.first_leaf()
             self.move_cursor(row=target)
             self._post_selected(target)
 
     def _fill(self) -> None:
+        """Rebuild the rows in view (a model, a width or a fold changed)."""
+        tree = self.layer_tree
+        self.layer_rows = [tree.rows[i] for i in tree.visible]
+        self.form = fit_columns(self.summary, self.available_width, tree.shown_rows())
         self.clear(columns=True)
         self._add_columns()
-        self._keys = []
-        for index, row in enumerate(self.layer_rows):
-            name = str(row.get("name", index))
-            key = name if name not in self._keys else f"{name}#{index}"  # keys must be unique
-            self._keys.append(key)
-            self.add_row(*self._cells(layer_values(row, self.form)), key=key)
-        totals = totals_values(self.summary, self.layer_rows, self.form)
+        for index in tree.visible:
+            cells = self._cells(layer_values(tree.shown_row(index), self.form))
+            for cell in cells[1:] if tree.is_open(index) else ():
+                cell.stylize("dim")  # its children's numbers follow: its totals stay quiet
+            self.add_row(*cells, key=f"{tree.keys[index]}@{index}")  # keys must be unique
+        totals = totals_values(self.summary, tree.rows, self.form, tree.leaf_count())
         self.add_row(*self._cells(totals, "bold"), key=TOTAL_KEY)
 
     def on_resize(self) -> None:
         """Fit the columns to the new width (the selection and scroll stay)."""
         if not self.layer_rows:
             return
-        form = fit_columns(self.summary, self.available_width)
+        form = fit_columns(self.summary, self.available_width, self.layer_tree.shown_rows())
         if form != self.form:
-            self.form = form
-            cursor, scroll = self.cursor_row, self.scroll_y
-            self._fill()
-            self.move_cursor(row=cursor, scroll=False)
-            self.scroll_to(y=scroll, animate=False, immediate=True)
+            self._refill(self.cursor_row)
+
+    def _refill(self, cursor: int) -> None:
+        """Rebuild the rows with the cursor on row ``cursor`` and the scroll where it was."""
+        scroll = self.scroll_y
+        self._fill()
+        self.move_cursor(row=cursor, scroll=False)
+        self.scroll_to(y=scroll, animate=False, immediate=True)
 
     # -- the pinned totals row ----------------------------------------------------------------
     @property
@@ -163,8 +178,9 @@ class LayerTable(DataTable):
 
     @property
     def selected_name(self) -> str | None:
+        """The selected row's key (``conv1``, ``conv1#2``, ``layer1.0``), or None."""
         index = self.selected_index
-        return None if index is None else str(self.layer_rows[index].get("name"))
+        return None if index is None else self.layer_tree.keys[self.layer_tree.visible[index]]
 
     @property
     def selected_row(self) -> dict[str, Any] | None:
@@ -179,13 +195,17 @@ class LayerTable(DataTable):
         if self.layer_rows:
             self.move_cursor(row=max(self.cursor_row - 1, 0))
 
-    def select_name(self, name: str) -> bool:
-        """Move the cursor to the layer called ``name``; False if there is none."""
-        for index, row in enumerate(self.layer_rows):
-            if str(row.get("name")) == name:
-                self.move_cursor(row=index)
-                return True
-        return False
+    def toggle_fold(self) -> bool:
+        """Fold or unfold the container under the cursor (the cursor stays on it); False
+        when the row is a layer, not a container."""
+        position = self.selected_index
+        if position is None or not self.layer_tree.toggle(self.layer_tree.visible[position]):
+            return False
+        self._refill(position)
+        return True
+
+    def action_fold(self) -> None:
+        self.toggle_fold()
 
     action_select_next = select_next
     action_select_previous = select_previous
@@ -204,7 +224,7 @@ class LayerTable(DataTable):
         if not 0 <= index < len(self.layer_rows):
             return
         row = self.layer_rows[index]
-        name = str(row.get("name"))
+        name = self.layer_tree.keys[self.layer_tree.visible[index]]
         if name == self._last_posted:
             return
         self._last_posted = name

@@ -24,11 +24,15 @@ def digit_classes(class_names: Sequence[str] | None) -> bool:
     return class_names is None or list(class_names) == DIGITS
 
 
-def caption_of(sample: dict[str, Any], class_names: Sequence[str] | None) -> str:
-    """``true 7 pred 2 ✗`` for a digit model; for a model of other classes (AlexNet's ImageNet)
-    a digit is not graded: ``digit 7 · pred analog clock``."""
+def caption_of(
+    sample: dict[str, Any], class_names: Sequence[str] | None, graded: bool | None = None
+) -> str:
+    """``true 7 pred 2 ✗`` (``true cat pred dog ✗``) when the sample's label is one of the
+    model's classes (``graded``; None: when they are the digits); for a model of other
+    classes (AlexNet's ImageNet shown MNIST) a digit is not graded: ``digit 7 · pred clock``."""
     label = sample.get("label")
-    if label is None or int(label) < 0 or digit_classes(class_names):  # -1: no label
+    graded = digit_classes(class_names) if graded is None else graded
+    if label is None or int(label) < 0 or graded:  # -1: no label
         return sample_caption(sample, class_names)
     return f"digit {label} · " + sample_caption({**sample, "label": None}, class_names)
 
@@ -89,9 +93,16 @@ class SamplePanel(Vertical):
         for pixels in self.query("#digit-pixels"):
             pixels.styles.height = rows
 
-    def show(self, sample: dict[str, Any] | None, class_names: Sequence[str] | None) -> None:
-        """Draw ``sample`` (None clears); class names label the prediction and the bars. A
-        sample whose ``random_weights`` is set (the engine's model is untrained) says so."""
+    def show(
+        self,
+        sample: dict[str, Any] | None,
+        class_names: Sequence[str] | None,
+        graded: bool | None = None,
+    ) -> None:
+        """Draw ``sample`` (None clears); class names label the prediction and the bars;
+        ``graded``: its label is one of the model's classes (None: when they are the digits).
+        A sample whose ``random_weights`` is set (the engine's model is untrained) says so."""
+        graded = digit_classes(class_names) if graded is None else graded
         digit = self.query_one("#digit", HeatmapGrid)
         probs = self.query_one("#probs", Probabilities)
         if sample is None:
@@ -102,11 +113,11 @@ class SamplePanel(Vertical):
             self.fit_rows()
             return
         image, rgb = sample_image(sample)
-        caption = caption_of(sample, class_names)
+        caption = caption_of(sample, class_names, graded)
         digit.set_maps(image, titles=[""], cmap="gray", rgb=rgb, caption=caption)
         for pixels in self.query("#digit-pixels"):
             pixels.set_image(image, caption)  # type: ignore[attr-defined]
-        label = sample.get("label") if digit_classes(class_names) else None
+        label = sample.get("label") if graded else None
         note = RANDOM_WEIGHTS if sample.get("random_weights") else ""
         if sample.get("pending"):  # drawn before the engine's reply: the model has not changed
             note = probs.note

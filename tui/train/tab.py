@@ -250,8 +250,10 @@ class TrainTab(Widget):
         self.control.quit()
 
     def action_layer(self, step: int) -> None:
-        table = self.table
-        table.select_next() if step > 0 else table.select_previous()
+        self.table.select_next() if step > 0 else self.table.select_previous()
+
+    def action_fold(self) -> None:
+        self.table.toggle_fold()
 
     def action_sample(self, step: int) -> None:
         self.feed.step_sample(step)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tui.screens import QuitScreen, RunConfigScreen
+from tui.source_args import load_args, same_model
 
 if TYPE_CHECKING:
     from engine.training.config import TrainConfig
@@ -80,7 +81,10 @@ class RunControl:
         self.tab = tab
 
     def request_load(self, **kwargs: Any) -> None:
-        """Open a model (model=, checkpoint=, weights=; empty values are left out)."""
+        """Open a model (model=, checkpoint=, weights=; empty values left out) for the next
+        run's dataset and input shape (a checkpoint brings its own)."""
+        if not kwargs.get("checkpoint"):
+            kwargs = {**load_args(self.run.next_config), **kwargs}
         self.engine.want("load", "load", **{k: v for k, v in kwargs.items() if v})
 
     def toggle_training(self) -> None:
@@ -211,7 +215,7 @@ class RunControl:
                 return
             run = self.run
             previous, run.next_config = run.next_config, config
-            if config.model != previous.model and not run.active:
+            if not same_model(config, previous) and not run.active:
                 # Build the new model now: a bad spec says so at once (and is undone), and
                 # the layer table shows the new network. got_load announces the run.
                 self.request_load(model=config.model)

@@ -33,15 +33,18 @@ class MapView:
     stretch: bool = False
     row_labels: list[str] | None = None
     channels: int = 1  # input channels of conv kernels
+    rgb: bool = False  # maps are uint8 (N, H, W, 3) colour pictures (an RGB first layer)
 
     @property
     def scale_label(self) -> str:
+        if self.rgb:
+            return "RGB: each kernel scaled to its own range"
         return "shared scale" if self.lo is not None else "per-map scale"
 
 
 def has_weights(row: dict[str, Any] | None) -> bool:
     """Whether a summary row is a layer whose kernels the engine can show (conv or dense)."""
-    if not row:
+    if not row or not row.get("leaf", True):  # a container: its layers have the kernels
         return False
     kind = str(row.get("type", ""))
     return kind in WEIGHT_TYPES or (
@@ -53,10 +56,26 @@ def dims(shape: Sequence[int]) -> str:
     return "×".join(str(int(d)) for d in shape)
 
 
-def kernel_view(payload: dict[str, Any], channel: int, mean: bool, shared: bool) -> MapView:
+def rgb_kernels(weights: np.ndarray) -> np.ndarray:
+    """(out, 3, kh, kw) kernels as uint8 (out, kh, kw, 3) pictures, each scaled from its own
+    minimum to its maximum (torchvision's ``make_grid(normalize=True, scale_each=True)``):
+    the colour a kernel responds to most is its brightest. A flat kernel is mid grey."""
+    w = np.nan_to_num(np.asarray(weights, dtype=np.float32))
+    lo = w.min(axis=(1, 2, 3), keepdims=True)
+    span = w.max(axis=(1, 2, 3), keepdims=True) - lo
+    unit = np.where(span > 0, (w - lo) / np.where(span > 0, span, 1), 0.5)
+    return np.ascontiguousarray(np.rint(np.moveaxis(unit, 1, -1) * 255).astype(np.uint8))
+
+
+def kernel_view(
+    payload: dict[str, Any], channel: int, mean: bool, shared: bool, rgb: bool = False
+) -> MapView:
     """Conv kernels of one input channel (or their mean over input channels); dense: the matrix.
 
-    Ranges are symmetric about 0 so that the diverging map's white is 0.
+    Ranges are symmetric about 0 so that the diverging map's white is 0. ``rgb``: the layer
+    reads the RGB input image, so each kernel of 3 input channels is one colour picture
+    (:func:`rgb_kernels`) unless ``mean``. A grouped or depthwise conv (1 input channel per
+    group) draws one map per output channel.
     """
     weights = np.asarray(payload["weights"], dtype=np.float32)
     shape = tuple(payload.get("shape") or weights.shape)
@@ -68,11 +87,21 @@ def kernel_view(payload: dict[str, Any], channel: int, mean: bool, shared: bool)
     if weights.ndim != 4:
         raise ValueError(f"kernels must be (out, in, kh, kw) or (out, in), got {weights.shape}")
     out_ch, in_ch = weights.shape[:2]
+    if rgb and in_ch == 3 and not mean:
+        caption = nonfinite_note(weights, count_nonfinite(weights))
+        caption += f"kernels {dims(weights.shape)} · RGB, each kernel its own range"
+        titles = [f"#{i}" for i in range(out_ch)]
+        return MapView(
+            rgb_kernels(weights), titles, "gray", None, None, caption, channels=3, rgb=True
+        )
     channel = channel % max(1, in_ch)
     shown = weights.mean(axis=1) if mean else weights[:, channel]
     scaled = scale_maps(shown, shared, True)
     lo, hi = scaled.shared_range if shared else (None, None)
     which = "mean of inputs" if mean else f"in {channel + 1}/{in_ch}"
+    which = (
+        "one input per kernel (grouped)" if in_ch == 1 and payload.get("groups", 1) > 1 else which
+    )
     caption = nonfinite_note(weights, count_nonfinite(weights)) + f"kernels {dims(weights.shape)}"
     caption += f" · {which}" if in_ch > 1 else ""
     titles = [f"#{i}" for i in range(out_ch)]

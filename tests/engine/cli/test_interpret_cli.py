@@ -63,7 +63,7 @@ def test_gradcam_json_is_upsampled_to_the_input_and_names_its_layer(
     capsys, tiny_trained_run: Path
 ) -> None:
     model, x, _ = model_input(tiny_trained_run)
-    layer = attribution.gradcam_layers(model)[-1]
+    layer = attribution.gradcam_layers(model, x)[-1]
     got = interpret_json(capsys, tiny_trained_run, "--method", "gradcam", "--target", "2")
     raw, scaled, target, name = attribution.grad_cam(model, x, None, 2)
     assert got["layer"] == name == layer and got["target"] == target == 2
@@ -74,7 +74,7 @@ def test_gradcam_json_is_upsampled_to_the_input_and_names_its_layer(
     if values.max() > 0:  # the same map as attribution's, which scales it to its peak
         np.testing.assert_allclose(values / values.max(), scaled, rtol=1e-4, atol=1e-6)
     # --layer picks the conv layer itself
-    conv = attribution.conv_layers(model)[0]
+    conv = attribution.conv_layers(model, x)[0]
     chosen = interpret_json(capsys, tiny_trained_run, "--method", "gradcam", "--layer", conv)
     assert chosen["layer"] == conv
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from engine.cli.main import main
@@ -28,7 +29,7 @@ def test_kernels_png_holds_one_enlarged_panel_per_kernel(
     capsys, tiny_trained_run: Path, tmp_path: Path
 ) -> None:
     model, _ = model_from_checkpoint(tiny_trained_run)
-    layer = conv_layers(model)[0]
+    layer = conv_layers(model, torch.zeros(1, 1, 28, 28))[0]
     weights = dict(model.named_modules())[layer].weight.detach().numpy()
     png = tmp_path / "k.png"
     code, out, err = run(
@@ -52,7 +53,7 @@ def test_featuremaps_png_has_the_digit_and_the_maps(
     capsys, tiny_trained_run: Path, tmp_path: Path
 ) -> None:
     model, _ = model_from_checkpoint(tiny_trained_run)
-    layer = conv_layers(model)[0]
+    layer = conv_layers(model, torch.zeros(1, 1, 28, 28))[0]
     png = tmp_path / "f.png"
     code, out, err = run(
         capsys, "featuremaps", "--checkpoint", str(tiny_trained_run), "--layer", layer,

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from engine.convlab.torch_ops import explain_model_cell
+from engine.errors import SpecError
 from engine.inspect import activation_max, attribution
 from engine.inspect.activations import capture_activations
 from engine.models.registry import build_model, named_layers
@@ -63,18 +64,19 @@ def test_the_pre_relu_map_of_a_crossed_net_is_empty_and_the_default_is_not() -> 
     ],
 )
 def test_grad_cam_offers_each_conv_s_rectified_output(model: str, layers: list[str]) -> None:
-    net, _ = build_model(model)
-    assert attribution.gradcam_layers(net) == layers
-    assert attribution.require_gradcam_layer(net, None) == layers[-1]
-    conv = attribution.conv_layers(net)[0]
-    assert attribution.require_gradcam_layer(net, conv) == conv  # pre-ReLU when asked by name
-    with pytest.raises(Exception, match="not a conv layer"):
-        attribution.require_gradcam_layer(net, "flatten" if model != "alexnet" else "avgpool")
+    net, info = build_model(model)
+    x = torch.zeros(1, *info.input_shape)
+    assert attribution.gradcam_layers(net, x) == layers
+    assert attribution.require_gradcam_layer(net, None, x) == layers[-1]
+    conv = attribution.conv_layers(net, x)[0]
+    assert attribution.require_gradcam_layer(net, conv, x) == conv  # pre-ReLU when asked
+    with pytest.raises(SpecError, match="not a conv layer"):
+        attribution.require_gradcam_layer(net, "flatten" if model != "alexnet" else "avgpool", x)
 
 
 def test_a_conv_without_an_activation_after_it_is_its_own_output() -> None:
     net = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 2, 3), pool=nn.MaxPool2d(2), relu=nn.ReLU()))
-    assert attribution.gradcam_layers(net) == ["conv"]
+    assert attribution.gradcam_layers(net, torch.zeros(1, 1, 8, 8)) == ["conv"]
 
 
 def test_the_default_map_of_a_trained_net_is_rarely_empty(tiny_config) -> None:
@@ -158,14 +160,14 @@ def same(a, b) -> None:
 def methods(model: nn.Module, x: torch.Tensor, target: int) -> dict[str, object]:
     """Every hook-based answer (and saliency, occlusion) of ``model`` for ``x``."""
     answers: dict[str, object] = {}
-    for layer in attribution.gradcam_layers(model) + attribution.conv_layers(model):
+    for layer in attribution.gradcam_layers(model, x) + attribution.conv_layers(model, x):
         raw, cam, _, _ = attribution.grad_cam(model, x, layer, target)
         answers[f"gradcam {layer}"] = (raw, cam)
     answers["saliency"] = attribution.saliency(model, x, target)[0]
     answers["occlusion"] = attribution.occlusion(model, x, target, patch=4, stride=4)[0]
     for name, tensor in capture_activations(model, x).items():
         answers[f"activation {name}"] = tensor.numpy()
-    for layer in attribution.conv_layers(model):
+    for layer in attribution.conv_layers(model, x):
         result = activation_max.activation_maximisation(
             model, layer, 1, tuple(x.shape[1:]), steps=3
         )
@@ -230,6 +232,5 @@ def test_a_layer_the_forward_pass_skips_is_one_line() -> None:
     graph = training_graph(model.eval())
     skipped = [name for name, _ in named_layers(model) if name.startswith("relu")]
     with pytest.raises(Exception, match="did not run") as info:
-        attribution.forward_capturing(graph, dict(model.named_modules())[skipped[0]],
-                                      sample((1, 1, 28, 28)))  # fmt: skip
+        attribution.forward_capturing(graph, skipped[0], sample((1, 1, 28, 28)))
     assert "\n" not in str(info.value)

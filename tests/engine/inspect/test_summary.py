@@ -45,6 +45,12 @@ LAYER_KEYS = {
     "params",
     "trainable",
     "macs",
+    "depth",
+    "call",
+    "leaf",
+    "key",
+    "recursive",
+    "own_params",
 }
 ROW = re.compile(r"^\s*(\w+)-(\d+)\s+(\[[-\d, ]+\])\s+([\d,]+)$")
 
@@ -136,7 +142,9 @@ def test_registry_parameter_counts(name: str, params: int, request: pytest.Fixtu
     model, info = request.getfixturevalue("alexnet") if name == "alexnet" else build_model(name)
     summary = summarize(model, info.input_shape)
     assert summary.total_params == params == summary.trainable_params
-    assert sum(layer.params for layer in summary.layers) == params
+    # each tensor is shown at one non-recursive row: leaves their own, containers what is left
+    assert sum(layer.own_params for layer in summary.layers if not layer.recursive) == params
+    assert sum(layer.params for layer in summary.layers if layer.leaf) == params
 
 
 def test_alexnet_totals_match_torchinfo(alexnet: tuple[nn.Module, object]) -> None:
@@ -144,8 +152,15 @@ def test_alexnet_totals_match_torchinfo(alexnet: tuple[nn.Module, object]) -> No
     ours = summarize(model, info.input_shape)
     stats = torchinfo_stats(model, info.input_shape)
     assert ours.total_macs == stats.total_mult_adds
-    assert ours.layers[0].name == "features.0" and ours.layers[0].output_shape == [-1, 64, 55, 55]
+    assert ours.layers[0].key == "features" and not ours.layers[0].leaf  # containers are rows
+    leaves = [layer for layer in ours.layers if layer.leaf]
+    assert leaves[0].name == "features.0" and leaves[0].output_shape == [-1, 64, 55, 55]
     assert ours.layers[-1].output_shape == [-1, 1000]
+    assert [layer.key for layer in ours.layers if layer.depth == 1] == [
+        "features",
+        "avgpool",
+        "classifier",
+    ]
 
 
 def test_frozen_layers_are_not_trainable() -> None:

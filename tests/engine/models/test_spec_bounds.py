@@ -33,7 +33,7 @@ from engine.models.spec import MAX_PARAMS, build_from_spec, looks_like_spec
         ("c8-p99999999999", "pool size 99999999999"),
         ("c" + "9" * 5000, "channels 999999999999"),  # past Python's int() digit limit
         ("c1024-c1024-c1024-f4096", f"weights, over {MAX_PARAMS:,}"),
-        ("-".join(["c2k28p27"] * 60), "values per digit"),  # each layer's maps grow
+        ("-".join(["c2k28p27"] * 60), "values per image"),  # each layer's maps grow
         ("d1.5", "dropout is at most 1"),
         ("c8-d2", "dropout is at most 1"),
         ("d1.2.3", "is not a dropout probability"),

@@ -62,7 +62,8 @@ def test_a_right_answer_gives_one_map_and_occlusion_is_signed(bench: Workbench) 
     assert entry["cmap"] == ("diverging" if entry["range"][0] < 0 else "sequential")
     assert "6x6 patch" in answer["how_to_read"][0]
     gradcam = bench.attribute(index, "gradcam", layer=None, target=3)
-    assert gradcam["layer"] == attribution.gradcam_layers(bench.model)[-1]
+    probe = torch.zeros(1, 1, 28, 28)
+    assert gradcam["layer"] == attribution.gradcam_layers(bench.model, probe)[-1]
     assert gradcam["maps"][0]["values"].shape == (28, 28) and gradcam["maps"][0]["target"] == 3
 
 
