@@ -17,12 +17,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.errors import (
+    ConfigError,
     EngineError,
     Interrupted,
     exit_code_of,
     raise_if_signalled,
     signals_interrupt,
 )
+from engine.models.catalog import parse_input_shape
 from engine.training.config import RECIPES, make_config
 from tui.devices import gpu_driver_present
 from tui.folder_checks import data_dir_problem, run_dir_problem
@@ -30,7 +32,6 @@ from tui.source_args import (
     DATASETS_HELP,
     dataset_problem,
     model_problem,
-    parse_input_shape,
     with_data,
 )
 from tui.widgets.graphics import CHOICES as GRAPHICS_CHOICES
@@ -133,10 +134,10 @@ def build_parser() -> OneLineParser:
 
 
 def input_shape_arg(text: str) -> tuple[int, int, int]:
-    """argparse type of --input-shape: ``C,H,W``."""
+    """argparse type of --input-shape: ``C,H,W``, checked by the engine's own rule."""
     try:
         return parse_input_shape(text)
-    except ValueError as exc:
+    except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 

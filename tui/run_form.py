@@ -16,13 +16,18 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from engine.errors import EngineError
-from engine.models.catalog import INSPECTION_ONLY, MODEL_NAMES, check_model_name
+from engine.errors import ConfigError, EngineError
+from engine.models.catalog import (
+    INSPECTION_ONLY,
+    MODEL_NAMES,
+    check_model_name,
+    parse_input_shape,
+)
 from engine.models.spec_grammar import GRAMMAR
 from engine.training.config import RECIPES, TrainConfig, make_config
 from engine.training.options import Bound, bounds
 from tui.devices import run_devices
-from tui.source_args import DATASETS_HELP, dataset_problem, format_input_shape, parse_input_shape
+from tui.source_args import DATASETS_HELP, dataset_problem, format_input_shape
 
 # The form's number fields: (field id, label, kind); their ranges are TrainConfig's own (options).
 NUMBER_FIELDS = (
@@ -69,8 +74,8 @@ def shape_problem(text: str) -> str:
     if not text:
         return ""
     try:
-        parse_input_shape(text)
-    except ValueError as exc:
+        parse_input_shape(text)  # the engine's own rule: the form never sends what it refuses
+    except ConfigError as exc:
         return f"Input shape: {exc}"
     return ""
 

@@ -15,19 +15,6 @@ from typing import Any
 DATASETS_HELP = (
     "mnist (default), fashion-mnist, folder:PATH (one subfolder per class), cifar10:PATH"
 )
-MAX_SIDE = 4096  # a side longer than this is a typo, not an image
-
-
-def parse_input_shape(text: str) -> tuple[int, int, int]:
-    """``"3,32,32"`` -> ``(3, 32, 32)``; ValueError (one line) for anything else: three
-    whole numbers C,H,W, each at least 1 (C at most 4096, H and W at most 4096)."""
-    parts = [part.strip() for part in str(text).replace("x", ",").split(",")]
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
-        raise ValueError(f"{text!r} is not C,H,W (three whole numbers such as 3,32,32)")
-    shape = tuple(int(part) for part in parts)
-    if min(shape) < 1 or max(shape) > MAX_SIDE:
-        raise ValueError(f"{text!r}: each of C,H,W must be between 1 and {MAX_SIDE}")
-    return shape  # type: ignore[return-value]
 
 
 def format_input_shape(shape: Any) -> str:

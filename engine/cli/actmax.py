@@ -107,9 +107,15 @@ def json_object(payload: dict[str, Any], channels: int) -> dict[str, Any]:
         "seed": payload["seed"],
         "values_are": "pixels in [0, 1]" + (", mean of the channels" if channels > 1 else ""),
         "how_to_read": how_to_read(payload),
-        "values": np.asarray(payload["image"]).tolist(),
+        "values": grey(payload).tolist(),
         "class_name": _class(payload).split(" ", 1)[-1] if payload["mode"] == "class" else None,
     }
+
+
+def grey(payload: dict[str, Any]) -> np.ndarray:
+    """float32 (H, W) pixels in [0, 1]: the picture, a colour one as the mean of its channels
+    (the terminal heatmap, the JSON values and the PNG panel hold one value per pixel)."""
+    return np.asarray(payload["pixels"], dtype=np.float32).mean(axis=0)
 
 
 def _class(payload: dict[str, Any]) -> str:
@@ -136,7 +142,7 @@ def text_lines(payload: dict[str, Any], mode: str) -> list[str]:
     from engine.render.maps import scale_maps
     from engine.render.terminal import legend, render_grid
 
-    image = np.asarray(payload["image"], dtype=np.float32)
+    image = grey(payload)
     scaled = scale_maps(image[None], shared=False)
     lo, hi = (round(float(v), 4) for v in scaled.ranges[0])  # 1e-8 is black, say 0
     title = (f"class {_class(payload)}" if payload["mode"] == "class"
@@ -153,7 +159,7 @@ def write_png(path: str, payload: dict[str, Any], name: str) -> Path:
     label = (f"class {_class(payload)}  p = {payload['probability']:.3f}"
              if payload["mode"] == "class"
              else f"{payload['layer']} channel {payload['target']}")  # fmt: skip
-    panel = FigurePanel(np.asarray(payload["image"]), "grey", 0.0, 1.0, label)
+    panel = FigurePanel(grey(payload), "grey", 0.0, 1.0, label)
     title = f"activation maximisation · {name}"
     return save_figure(path, [panel], title, f"{summary_line(payload)}. {how_to_read(payload)}")
 

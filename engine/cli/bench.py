@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from engine.render.json_out import strict_json
+from engine.training.events import counted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +66,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
     fast = report["fast"]
     reached = (
-        f"99.0 % after {fast['epochs_to_99']} epoch(s), {fast['seconds_to_99']:.1f} s of training"
+        f"99.0 % after {counted(fast['epochs_to_99'], 'epoch')}, "
+        f"{fast['seconds_to_99']:.1f} s of training"
         if fast["epochs_to_99"]
         else "did not reach 99.0 %"
     )

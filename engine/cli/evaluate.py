@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.cli.data_args import add_data_args, dataset_for_model
 from engine.render.json_out import strict_json
+from engine.training.events import counted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -110,7 +111,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(strict_json({**result, **(details or {})}))
     else:
         on = "" if info.dataset == "mnist" else f" on {info.dataset}"
-        print(f"{args.checkpoint}: {info.name} after {ckpt['epoch']} epoch(s){on}")
+        print(f"{args.checkpoint}: {info.name} after {counted(ckpt['epoch'], 'epoch')}{on}")
         print(
             f"test loss {loss:.4f}  test accuracy {acc:.2%} ({round(acc * len(test))}/{len(test)})"
         )

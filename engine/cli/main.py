@@ -38,8 +38,12 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m engine",
-        description="cnn-tui's headless engine: inspect, train, evaluate and explain MNIST "
-        "networks from the shell. Bad input prints one line and exits 2.",
+        description="cnn-tui's headless engine: inspect, train, evaluate and explain image "
+        "classifiers from the shell: the tutorials' networks (see `models`), specs "
+        "such as c32-p-c64-p-f128, or your own nn.Module (--model FILE.py:Name or "
+        "package.module:Name), on the bundled MNIST or Fashion-MNIST, an image folder "
+        "(--dataset folder:PATH) or CIFAR-10 (--dataset cifar10:PATH). Bad input prints one "
+        "line and exits 2.",
     )
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineParser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.training.events import started_line
+from engine.training.events import counted, started_line
 
 
 def epoch_line(ev: Any, epochs: int) -> str:
@@ -20,7 +20,7 @@ def finished_line(ev: Any) -> str:
     where = f" at {ev.where()}" if ev.stopped and ev.where() else ""
     acc = f"test accuracy {ev.test_acc:.2%}, " if ev.test_acc is not None else ""
     return (
-        f"finished ({ev.reason}){where}: {ev.epochs_done} epoch(s), {acc}"
+        f"finished ({ev.reason}){where}: {counted(ev.epochs_done, 'epoch')}, {acc}"
         f"{ev.seconds:.1f} s of training; checkpoint {ev.checkpoint}"
     )
 

@@ -27,6 +27,7 @@ TRAIN_EPILOG = """examples:
   python -m engine train --recipe seed-lenet5 --epochs 1
   python -m engine train --model c32-p-c64-p-f128 --optimizer sgd --lr 0.05 --schedule onecycle
   python -m engine train --resume runs/<run>/checkpoint.pt --epochs 4
+  python -m engine train --weights runs/<run>/checkpoint.pt --lr 0.01   # fine-tune: a new run
   python -m engine train --dataset fashion-mnist
   python -m engine train --model model.py:Net --dataset folder:~/pictures --input-shape 3,64,64
 Options override the recipe's values; with --resume they override the checkpoint's.
@@ -83,6 +84,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST IDX files")
     train.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
     train.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="start a new run (new folder, fresh optimizer and schedule) from these weights "
+        "(fine-tuning): a checkpoint written by train, a state dict (.pt, .pth, .safetensors), "
+        "one wrapped as state_dict/model_state/model, Lightning's or DataParallel's; not with "
+        "--resume",
+    )
+    train.add_argument(
         "--overwrite",
         action="store_true",
         help="replace the run already in --run-dir (without it such a folder is refused)",
@@ -132,6 +141,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "data_dir": args.data_dir,
         "dataset": args.dataset,
         "input_shape": args.input_shape,
+        "weights": args.weights,
     }
 
 
@@ -139,6 +149,12 @@ def build_train_config(args: argparse.Namespace) -> TrainConfig:
     """The recipe (or the checkpoint's config with --resume) with the given options applied."""
     overrides = _overrides(args)  # ranges: TrainConfig.validate (engine.training.options)
     if args.resume:
+        if args.weights:
+            from engine.errors import ConfigError
+
+            raise ConfigError(
+                "--weights starts a new run and --resume continues one; drop one of them"
+            )
         from engine.training.resume import resume_config
 
         if args.recipe:

@@ -5,7 +5,8 @@
 CIFAR-10 use per-channel mean/std measured on their training split. Images are fitted to the
 model's ``input_shape`` (channels by luma or repetition, bilinear resize). An image folder is
 decoded in one streaming pass (``engine.data.folder_decode``) and refused beforehand when the
-decoded tensors would pass MEMORY_BUDGET_BYTES. The last folder or CIFAR-10 load is cached
+decoded tensors would pass MEMORY_BUDGET_BYTES; every other kind is checked against the same
+budget before it is resized. The last folder or CIFAR-10 load is cached
 (keyed by its files' names, sizes and times), so the app's second request costs nothing.
 """
 
@@ -95,9 +96,23 @@ def _load_idx(ref: DatasetRef, shape: tuple[int, int, int], data_dir: Any) -> Da
     return _load_idx_from(ref, shape, resolve_data_dir(_idx_folder(ref, data_dir)).resolve())
 
 
+def _check_fitted_budget(name: str, count: int, shape: tuple[int, int, int]) -> None:
+    """DataError (one line with the fix) when ``count`` images fitted to ``shape`` would pass
+    MEMORY_BUDGET_BYTES of uint8 pixels: checked before resizing, so nothing is allocated."""
+    needed = count * shape[0] * shape[1] * shape[2]
+    if needed > MEMORY_BUDGET_BYTES:
+        raise DataError(
+            f"{name}: {count:,} images at {shape[0]}x{shape[1]}x{shape[2]} need "
+            f"{needed / 2**30:.1f} GiB decoded, more than the "
+            f"{MEMORY_BUDGET_BYTES / 2**30:.0f} GiB cnn-tui holds; pass a smaller "
+            "--input-shape (e.g. 3,64,64)"
+        )
+
+
 @lru_cache(maxsize=2)  # a fitted copy (say MNIST at 3x32x32) is made once
 def _load_idx_from(ref: DatasetRef, shape: tuple[int, int, int], folder: Path) -> Dataset:
     train, test = load_split("train", folder), load_split("test", folder)
+    _check_fitted_budget(ref.text, len(train) + len(test), shape)
     fashion = ref.kind == "fashion-mnist"
     mean, std = (FASHION_MEAN, FASHION_STD) if fashion else (MNIST_MEAN, MNIST_STD)
     return Dataset(
@@ -201,6 +216,7 @@ def load_dataset(
             _cache.clear()  # one folder or CIFAR-10 held at a time
             if ref.kind == "cifar10":
                 train, test, classes = load_cifar10(ref.path)  # type: ignore[arg-type]
+                _check_fitted_budget(ref.text, len(train) + len(test), shape)
                 train, test = _fit_split(train, shape), _fit_split(test, shape)
                 mean, std = channel_stats(train.images)
                 _cache[key] = Dataset(ref.text, classes, shape, mean, std, train, test)

@@ -45,8 +45,9 @@ def smoothness(pixels: np.ndarray, seed: int = 0) -> tuple[float, float]:
 
 
 def actmax_payload(model: nn.Module, info: ModelInfo, result: ActMaxResult) -> dict[str, Any]:
-    """The ``actmax`` op's reply: ``image`` float32 (H, W) pixels in [0, 1] (the channel mean
-    for a 3-channel model), ``pixels`` (C, H, W), the target, the objective's ``start``/``end``,
+    """The ``actmax`` op's reply: ``image`` float32 pixels in [0, 1], (H, W) for a 1-channel
+    model and (3, H, W) RGB for a colour one (the app draws it in colour), ``pixels``
+    (C, H, W) always, the target, the objective's ``start``/``end``,
     ``probability`` (class mode; None for a channel), ``total_variation`` and
     ``noise_total_variation``, ``steps`` and ``seed``."""
     pixels = to_pixels(result.image, info)
@@ -61,7 +62,7 @@ def actmax_payload(model: nn.Module, info: ModelInfo, result: ActMaxResult) -> d
         "channel": result.channel,
         "channels": channels,
         "layers": conv_layers(model, probe_input(model, tuple(info.input_shape))),
-        "image": pixels.mean(axis=0).astype(np.float32),
+        "image": pixels[0] if pixels.shape[0] == 1 else pixels,
         "pixels": pixels,
         "start": result.start,
         "end": result.end,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from engine.models.registry import ModelInfo, named_layers
+from engine.models.registry import ModelInfo
 from engine.process.current_model import CurrentModel, OpError
 from engine.process.inspection_ops import InspectionOps
 from engine.process.protocol import CUSTOM_INDEX
@@ -60,7 +60,11 @@ class ModelOps:
             raise OpError("load needs model=NAME or checkpoint=PATH")
         net.eval()
         self.current.set_model(net, info)
-        return self.describe()
+        reply = self.describe()
+        warning = getattr(data, "warning", "") if model and not checkpoint else ""
+        if warning:  # skipped unreadable images: said in the app, not only in engine.log
+            reply["data_warning"] = warning
+        return reply
 
     def describe(self) -> dict[str, Any]:
         """The current model's info, summary table, layer names, class names, and where it
@@ -73,10 +77,11 @@ class ModelOps:
         from engine.inspect.summary import summarize
 
         model, info = self.current.require()
+        summary = summarize(model, info.input_shape)
         return {
             "info": asdict(info),
-            "summary": summarize(model, info.input_shape).to_dict(),
-            "layers": [name for name, _ in named_layers(model)],
+            "summary": summary.to_dict(),
+            "layers": summary.leaf_keys(),  # executed leaves in order, one key per call
             "classes": self.class_names(),
             **self.current.compute_labels(),
         }
@@ -181,9 +186,9 @@ def _shape(value: Any) -> tuple[int, int, int] | None:
 
 def _with_dataset(info: ModelInfo, dataset: str) -> ModelInfo:
     """``info`` showing samples of ``dataset`` (its own: unchanged); OpError when the dataset
-    cannot be read or has another number of classes."""
-    from engine.data.dataset_ref import dataset_problem
-    from engine.training.dataset_model import dataset_classes
+    cannot be read or has another number of classes. The class names come from a listing
+    (``dataset_ref.dataset_classes``): no image is decoded here."""
+    from engine.data.dataset_ref import dataset_classes, dataset_problem
     from engine.training.model_source import recorded_dataset
 
     if problem := dataset_problem(dataset):

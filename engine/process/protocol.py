@@ -107,8 +107,9 @@ class Reply:
         return cls(request.id, request.op, True, payload if payload is not None else {}, None)
 
     @classmethod
-    def failure(cls, request: Request, error: str) -> Reply:
-        return cls(request.id, request.op, False, None, one_line(error))
+    def failure(cls, request: Request, error: object) -> Reply:
+        """A failed reply; ``error`` (text or exception) as :func:`error_text` writes it."""
+        return cls(request.id, request.op, False, None, error_text(error))
 
 
 def one_line(text: object, limit: int = 500) -> str:
@@ -116,3 +117,14 @@ def one_line(text: object, limit: int = 500) -> str:
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     line = " ".join(lines[0].split()) if lines else ""
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def error_text(error: object, limit: int = 500) -> str:
+    """An error as a reply or Failed event carries it: its summary squeezed onto the first
+    line (:func:`one_line`), then, for an error with ``details`` (``ModelSourceError``: the
+    user's own traceback), those lines unchanged after it. The app may show the first line
+    only; the headless commands print them all."""
+    summary = getattr(error, "summary", None)
+    details = str(getattr(error, "details", "") or "").strip("\n")
+    head = one_line(summary if isinstance(summary, str) else error, limit)
+    return f"{head}\n{details}" if details else head

@@ -101,7 +101,7 @@ class Workbench:
         try:
             return Reply.success(request, method(**kwargs))
         except EngineError as exc:
-            return Reply.failure(request, str(exc))
+            return Reply.failure(request, exc)  # a user's traceback follows its summary line
         except Exception as exc:  # never let one request take the process down
             if self.verbose:
                 traceback.print_exc()

@@ -33,6 +33,7 @@ from engine.process.protocol import (
     TRAIN,
     Reply,
     Request,
+    error_text,
     one_line,
 )
 from engine.process.workbench import Workbench
@@ -196,7 +197,7 @@ class Worker:
                     self.parent_gone = self.shutting_down = True
                     self.control.stop()
         except EngineError as exc:
-            self._send_failed(one_line(exc))
+            self._send_failed(error_text(exc))  # summary line, then a user's traceback
         except Exception as exc:
             if self.verbose:
                 traceback.print_exc()

@@ -54,6 +54,19 @@ def method_title(payload: dict[str, Any]) -> str:
     return f"{name} {layer}" if layer else name
 
 
+def named_truth(payload: dict[str, Any]) -> tuple[str, str, str]:
+    """(true, predicted, "digit" | "image"): the payload's classes by name (its ``classes``;
+    the digits stay numbers, and the sample is then a "digit", else an "image")."""
+    names = [str(n) for n in payload.get("classes") or ()]
+    digits = all(n == str(i) for i, n in enumerate(names))
+
+    def name(index: Any) -> str:
+        ok = index is not None and 0 <= int(index) < len(names)
+        return names[int(index)] if ok else str(index)
+
+    return name(payload.get("label")), name(payload.get("pred")), "digit" if digits else "image"
+
+
 def entry_label(entry: dict[str, Any]) -> str:
     """ "class 7 (true) p=0.98": the explained class, its role and probability."""
     klass = entry.get("class_label", entry["target"])  # "2 triangle" for a named class
@@ -75,8 +88,9 @@ def attribution_figure(payload: dict[str, Any], model: str = "", run: str = "") 
     image = np.asarray(payload["image"], dtype=np.float32)
     image = image.mean(axis=0) if image.ndim == 3 else image
     digit01 = image / 255.0
+    true, pred, what = named_truth(payload)
     panels: list[dict[str, Any]] = [
-        {"values": digit01, "cmap": "grey", "lo": 0.0, "hi": 1.0, "label": "the digit"}
+        {"values": digit01, "cmap": "grey", "lo": 0.0, "hi": 1.0, "label": f"the {what}"}
     ]
     for entry in payload["maps"]:
         values = np.asarray(entry["values"], dtype=np.float32)
@@ -94,10 +108,9 @@ def attribution_figure(payload: dict[str, Any], model: str = "", run: str = "") 
             }
         )
     where = " · ".join(part for part in (model, run) if part)
-    true = payload.get("label")
     title = (
-        f"{method_title(payload)} of {payload.get('split', 'test')} digit #{payload['index']}: "
-        f"true {true}, predicted {payload['pred']} ({100 * payload['confidence']:.0f}%)"
+        f"{method_title(payload)} of {payload.get('split', 'test')} {what} #{payload['index']}: "
+        f"true {true}, predicted {pred} ({100 * payload['confidence']:.0f}%)"
     )
     title = f"{where} · {title}" if where else title
     maps = payload["maps"]

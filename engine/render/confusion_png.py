@@ -2,10 +2,11 @@
 
 Cells are coloured by count on a log scale, log(1 + count) / log(1 + the largest count), with the
 sequential (viridis) map, as the Evaluate tab colours them: the few mistakes stay visible next to
-a diagonal of ~1,000. Every non-zero count is written in its cell, white on dark cells and black
-on light ones; zero cells are left blank. Rows are the true class, columns the predicted one,
-each labelled with its class name (the digits for MNIST; long names are written upwards under
-the columns). Pillow + numpy only.
+a diagonal of ~1,000. Every count is written in its cell, zeros too (a 0 says "never confused",
+which a blank cell leaves to guess), white on dark cells and black on light ones; only cells
+too small for their number (a matrix of many classes) stay blank. Rows are the true class,
+columns the predicted one, each labelled with its class name (the digits for MNIST; long names
+are written upwards under the columns). Pillow + numpy only.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def render_confusion(
             box = layout.cell_box(row, col)
             draw.rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill=tuple(colours[row, col]))
             text = f"{int(counts[row, col])}"
-            if counts[row, col] and font(count_size).getlength(text) <= layout.cell - 2:
+            if font(count_size).getlength(text) <= layout.cell - 2:
                 fill = text_colour(colours[row, col])
                 _centred(draw, box, text, count_size, fill)
     _draw_labels(canvas, draw, layout)

@@ -171,7 +171,8 @@ def export_view(
     use ``cmap``, or ``cmaps[part]`` when given. ``figures``: part -> {"panels": [FigurePanel
     fields as dicts], "title", "caption", optional "columns"} (``engine.render.figures``, with
     colour bars);
-    ``confusion``: part -> {"matrix": (N, N) counts, "title"} (``engine.render.confusion_png``).
+    ``confusion``: part -> {"matrix": (N, N) counts, "title", optional "labels": N class
+    names for the axes} (``engine.render.confusion_png``).
     """
     folder = export_dir(run_dir)
     written: list[Path] = []
@@ -215,5 +216,7 @@ def _figure_parts(
         written.append(save_figure(path, panels, title, caption, columns=spec.get("columns")))
     for part, spec in confusion.items():
         path = unique_path(folder, f"{name}-{part}", ".png")
-        written.append(save_confusion_png(path, np.asarray(spec["matrix"]), spec.get("title", "")))
+        labels = spec.get("labels")  # class names for the axes (None: the numbers)
+        matrix, title = np.asarray(spec["matrix"]), spec.get("title", "")
+        written.append(save_confusion_png(path, matrix, title, labels))
     return written

@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import nn
 
-from engine.errors import CheckpointError, EngineError
+from engine.errors import CheckpointError, EngineError, ModelSourceError
 from engine.models.registry import ModelInfo, build_model
 from engine.models.weights import fit_state_dict
 from engine.training.model_source import DIGITS, checkpoint_model, source_file
@@ -35,7 +35,8 @@ def _recorded(ckpt: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(name: str, source: str, recorded: dict[str, Any], path: str) -> tuple[nn.Module, Any]:
-    """build_model for the recorded shape and classes; CheckpointError naming the source."""
+    """build_model for the recorded shape and classes; CheckpointError naming the source (a
+    user's model that fails: ModelSourceError, that line then the user's traceback)."""
     file = source_file(source) if source else None
     if file is not None and not file.is_file():
         raise CheckpointError(
@@ -44,10 +45,14 @@ def _build(name: str, source: str, recorded: dict[str, Any], path: str) -> tuple
         )
     try:
         return build_model(name, input_shape=recorded["input_shape"], classes=recorded["classes"])
+    except ModelSourceError as exc:  # the summary in the line, the user's traceback after it
+        where = f" from {source}" if source else ""
+        line = f"{path}: its model{where} cannot be built: {exc.summary}"
+        raise ModelSourceError(line, exc.details) from None
     except EngineError as exc:
         where = f" from {source}" if source else ""
         raise CheckpointError(
-            f"{path}: its model{where} cannot be built ({_first_line(exc)})"
+            f"{path}: its model{where} cannot be built: {_first_line(exc)}"
         ) from None
 
 

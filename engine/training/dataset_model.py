@@ -39,23 +39,13 @@ def dataset_classes(text: str | None) -> tuple[str, ...]:
     """The class names of a dataset, read without decoding its images where possible (the
     MNISTs' are known, an image folder's are its subfolders); DataError (one line) when the
     dataset cannot be used."""
-    from engine.data.dataset_ref import dataset_problem, parse_dataset
+    from engine.data.dataset_ref import dataset_classes as classes_of
+    from engine.data.dataset_ref import dataset_problem
     from engine.errors import DataError
 
     if problem := dataset_problem(text):
         raise DataError(problem)
-    ref = parse_dataset(text)
-    if ref.kind in ("mnist", "fashion-mnist"):
-        from engine.data.datasets import FASHION_CLASSES, MNIST_CLASSES
-
-        return FASHION_CLASSES if ref.kind == "fashion-mnist" else MNIST_CLASSES
-    if ref.kind == "folder":
-        from engine.data.image_folder import scan_folder
-
-        return tuple(scan_folder(ref.path).classes)  # type: ignore[arg-type]
-    from engine.data.datasets import load_dataset
-
-    return tuple(load_dataset(ref).classes)
+    return classes_of(text)
 
 
 def model_for_dataset(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.errors import DeviceError
+from engine.training.events import counted
 
 DEVICE_NAMES = "auto, cpu, cuda or cuda:N"
 _CUDA_NAME = re.compile(r"cuda(?::(\d+))?")
@@ -84,7 +85,7 @@ class CpuSettings:
     def describe(self) -> str:
         fmt = "channels_last" if self.channels_last else "contiguous"
         how = "measured" if self.measured else "as configured"
-        return f"{self.threads} thread(s), {fmt} ({how})"
+        return f"{counted(self.threads, 'thread')}, {fmt} ({how})"
 
 
 _DEFAULT_THREADS = torch.get_num_threads()

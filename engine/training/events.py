@@ -174,6 +174,12 @@ TERMINAL_EVENTS = (Finished, Failed)
 PRECISION_NAMES = {"float32": "float32", "bfloat16": "bf16", "float16": "fp16"}
 
 
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """``1 epoch``, ``3 epochs``, ``1 step``: ``count`` and ``noun``, plural (``plural``, else
+    ``noun`` + "s") unless ``count`` is 1."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def precision_label(described: str) -> str:
     """``float32``, ``bf16`` or ``fp16`` from a described precision ("bfloat16 autocast")."""
     first = described.split()[0] if described.strip() else "float32"
@@ -184,7 +190,8 @@ def started_line(ev: Started) -> str:
     """What a run's start says: model, size, device, optimiser, schedule, steps, run folder."""
     cfg = ev.config
     fmt = "channels_last" if cfg.get("channels_last") else "contiguous"
-    layout = f"{cfg.get('threads')} thread(s), {fmt}, " if ev.device == "cpu" else ""
+    threads = counted(cfg.get("threads") or 0, "thread")
+    layout = f"{threads}, {fmt}, " if ev.device == "cpu" else ""
     where = f"{ev.device}, {layout}{ev.precision}"
     start = f", from epoch {ev.start_epoch + 1}" if ev.start_epoch else ""
     data = cfg.get("dataset") or "mnist"
@@ -193,6 +200,7 @@ def started_line(ev: Started) -> str:
     data = "" if data == "mnist" else f" with {data}"
     return (
         f"training {ev.model}{data} ({ev.params:,} parameters) on {where}: {cfg['optimizer']} "
-        f"lr {cfg['lr']:g} {cfg['schedule']}, batch {cfg['batch_size']}, {ev.epochs} "
-        f"epoch(s) of {ev.steps_per_epoch} steps{start}\nrun folder {ev.run_dir}"
+        f"lr {cfg['lr']:g} {cfg['schedule']}, batch {cfg['batch_size']}, "
+        f"{counted(ev.epochs, 'epoch')} of {counted(ev.steps_per_epoch, 'step')}{start}\n"
+        f"run folder {ev.run_dir}"
     )

@@ -12,6 +12,7 @@ from engine.errors import CheckpointError, ConfigError
 from engine.models.weights import fit_state_dict, load_weights
 from engine.training.checkpoint import load_checkpoint, set_rng_state
 from engine.training.config import TrainConfig
+from engine.training.events import counted
 from engine.training.model_source import same_dataset
 from engine.training.state import new_totals, one_line
 from engine.training.steps import make_scheduler, schedule_at
@@ -73,8 +74,8 @@ def check_work_left(ckpt: dict[str, Any], config: TrainConfig, resume: str | Pat
     done = int(ckpt["epoch"])
     if done >= config.epochs:
         raise ConfigError(
-            f"{resume} has already trained {done} epoch(s); pass --epochs N with N > {done} "
-            "to train more"
+            f"{resume} has already trained {counted(done, 'epoch')}; pass --epochs N with "
+            f"N > {done} to train more"
         )
 
 

@@ -51,8 +51,21 @@ class Pane:
         """Poll until ready() (a generous bound that only a hang reaches)."""
         deadline = time.monotonic() + timeout
         while not ready():
-            assert time.monotonic() < deadline, f"{what}; screen:\n{self.screen()}"
+            assert time.monotonic() < deadline, f"{what}; screen:\n{self.screen()}{self.threads()}"
             time.sleep(0.2)
+
+    def threads(self) -> str:
+        """The pane's process tree with each thread's kernel wait channel: what a hang waits on
+        (a flake seen only under full-suite load left a blank screen and a live process)."""
+        pid = self.value("pane_pid")
+        if not pid:
+            return ""
+        done = subprocess.run(
+            ["ps", "-L", "-o", "pid,tid,stat,wchan:24,comm", "--pid", pid, "--ppid", pid],
+            capture_output=True,
+            text=True,
+        )
+        return "\nprocesses:\n" + done.stdout
 
     def exit_status(self) -> int:
         """The exit code as a shell reports it (128 + N for a process killed by signal N,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tui.class_names import name_of
+from tui.class_names import cut_name, name_of
 
 CLASSES = "classes"  # the target that shows every class's logit maximised
 CLASS_COUNT = 10  # MNIST; a model with fewer answers the first class past its end with an error
@@ -139,6 +139,16 @@ def panel_title(
     if target == CLASSES:
         return f"{head} p={float(payload.get('probability') or 0.0):.2f}"
     return f"{head} {float(payload.get('end') or 0.0):.2g}"
+
+
+def fit_title(title: str, width: int) -> str:
+    """``title`` in ``width`` cells keeping its number: the class name is cut
+    ("T-shirt/top p=0.97" -> "T-sh… p=0.97"), never the probability (titles that fit, and
+    those without a number, are left as they are)."""
+    if width <= 0 or len(title) <= width or " " not in title:
+        return title
+    head, tail = title.rsplit(" ", 1)
+    return f"{cut_name(head, max(1, width - len(tail) - 1))} {tail}"
 
 
 def rgb_panels(maps: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from tui.evaluate.actmax_state import (
     BAR_LABEL,
     ActMaxState,
     caption,
+    fit_title,
     grid_maps,
     halved,
     how_to_read,
@@ -73,6 +74,11 @@ class ActMaxView(Vertical):
             grid.set_maps(rgb_panels(smaller) if colour else smaller, rgb=colour, **options)
         grid.page = state.page
         state.page = grid.page  # clamped to the pages there are
+        width = grid.layout_info.map_w
+        fitted = [fit_title(title, width) for title in titles]
+        if fitted != titles:  # names cut, so the grid's own cut keeps each p=0.97
+            grid.model.titles = fitted
+            grid.invalidate()
         bar.set_scale(0.0, 1.0, "gray", label=BAR_LABEL)
         return how_to_read(state)
 

@@ -34,12 +34,17 @@ CELL_TEXT_MIN = 26  # columns kept beside the matrix for the text of the cell un
 MAX_LABEL = 10  # row labels (class names) longer than this are cut
 
 
-def label_width(names: Sequence[str] | None) -> int:
-    """Columns of the row labels: ``LABEL`` for digits, else the longest name (cut at
-    ``MAX_LABEL``) and a space."""
+def label_width(names: Sequence[str] | None, room: int = 0) -> int:
+    """Columns of the row labels: ``LABEL`` for digits, else the longest name and a space,
+    the name cut at ``MAX_LABEL`` unless ``room`` (the panel's columns) holds the whole
+    names beside the compact matrix and the cell's text."""
     if are_digits(names):
         return LABEL
-    return max(LABEL, min(MAX_LABEL, max(len(str(n)) for n in names or ["?"])) + 1)
+    longest = max(len(str(n)) for n in names or ["?"])
+    whole = max(LABEL, longest + 1)
+    if matrix_size(1, len(names or ["?"]), whole)[0] + CELL_TEXT_MIN <= room:
+        return whole
+    return max(LABEL, min(MAX_LABEL, longest) + 1)
 
 
 def summary_parts(payload: dict[str, Any] | None, names: Sequence[str] | None = None) -> list[Part]:
@@ -112,13 +117,15 @@ def matrix_text(
     mode: str,
     scale: int = 1,
     names: Sequence[str] | None = None,
+    label_w: int = 0,
 ) -> Text:
     """Header, then ``scale`` lines per true class (counts in coloured cells ``scale`` rows
     tall and ``cell_width(scale)`` wide, on their middle line with the row's accuracy).
-    ``names``: the class names labelling rows and columns (None: the class indices)."""
+    ``names``: the class names labelling rows and columns (None: the class indices);
+    ``label_w``: the row labels' columns (0: ``label_width(names)``)."""
     classes, width, middle = len(confusion), cell_width(scale), scale // 2
     names = [name_of(names, c) for c in range(classes)]
-    label_w = label_width(names)
+    label_w = label_w or label_width(names)
     columns = abbreviate(names, width - 1)
     rows = abbreviate(names, label_w - 1)
     text = Text(no_wrap=True)
@@ -174,6 +181,7 @@ class ConfusionMatrix(Widget):
         self.confusion: np.ndarray | None = None
         self.per_class: list[float] = []
         self.names: list[str] | None = None  # the class names (None: the indices)
+        self.label_w = 0  # the row labels' columns (MatrixPanel fits them; 0: cut names)
         self.set_reactive(ConfusionMatrix.color_mode, color_mode)
 
     def set_data(
@@ -205,7 +213,13 @@ class ConfusionMatrix(Widget):
         if self.confusion is None:
             return Text("")
         return matrix_text(
-            self.confusion, self.per_class, self.cursor, self.color_mode, self.scale, self.names
+            self.confusion,
+            self.per_class,
+            self.cursor,
+            self.color_mode,
+            self.scale,
+            self.names,
+            self.label_w,
         )
 
 
@@ -245,7 +259,10 @@ class MatrixPanel(Horizontal):
             return
         matrix = self.query_one(ConfusionMatrix)
         classes = 10 if matrix.confusion is None else len(matrix.confusion)
-        label = label_width(matrix.names)
+        label = label_width(matrix.names, width)
+        if label != matrix.label_w:  # whole names where the panel has room for them
+            matrix.label_w = label
+            matrix.refresh(layout=True)
         stacked = width - matrix_size(1, classes, label)[0] < CELL_TEXT_MIN
         self.set_class(stacked, "-stacked")
         scale = 1 if stacked else fit_scale(width - CELL_TEXT_MIN, height, classes, label)

@@ -10,6 +10,7 @@ methods side by side; a narrow one shows one at a time (m: the next; g: Grad-CAM
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from engine.render.attribution_figure import (
     payload_how_to_read,
 )
 from engine.render.figures import FigurePanel, panel_rgb
+from tui.class_names import cut_name, name_of
 from tui.evaluate.views import digit_hint
 from tui.widgets.colorbar import ColorBar
 from tui.widgets.fit_line import FitLine
@@ -55,11 +57,21 @@ def overlay_picture(image: np.ndarray, entry: dict[str, Any]) -> np.ndarray:
     return panel_rgb(panel)
 
 
-def panel_title(entry: dict[str, Any], same: bool) -> str:
-    """ "K=7 true · p=0.98" (or "true = predicted"); "empty" when nothing argues for K."""
+def panel_title(
+    entry: dict[str, Any], same: bool, names: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """ "K=7 true · p=0.98" (or "true = predicted"; K by its class name when the classes
+    have names: "K=Sneaker true · p=0.98"); "empty" when nothing argues for K. Wordings
+    longest first: shorter ones cut the name, never the probability."""
     role = "true = predicted" if same else entry["role"]
     empty = " · empty" if float(entry["range"][1]) <= 0 and entry["cmap"] != "diverging" else ""
-    return f"K={entry['target']} {role} · p={entry['probability']:.2f}{empty}"
+    name = name_of(names, entry["target"])
+    tail = f" · p={entry['probability']:.2f}{empty}"
+    return (
+        f"K={name} {role}{tail}",
+        f"K={cut_name(name, 8)} {role}{tail}",
+        f"K={cut_name(name, 8)}{tail}",
+    )
 
 
 class OverlayPanel(Vertical):
@@ -82,9 +94,16 @@ class OverlayPanel(Vertical):
         grid.model.header, grid.model.show_titles = False, False
         grid.model.fill = True  # may shrink by 4/3 or 3/2 too: a digit that nearly fits stays big
 
-    def show(self, image: np.ndarray, entry: dict[str, Any], same: bool, mode: str) -> None:
+    def show(
+        self,
+        image: np.ndarray,
+        entry: dict[str, Any],
+        same: bool,
+        mode: str,
+        names: Sequence[str] | None = None,
+    ) -> None:
         """Draw ``entry`` (one class's map) over the digit ``image`` in colour ``mode``."""
-        self.query_one(".overlay-title", FitLine).set_wordings(panel_title(entry, same))
+        self.query_one(".overlay-title", FitLine).set_wordings(*panel_title(entry, same, names))
         grid, bar = self.query_one(HeatmapGrid), self.query_one(ColorBar)
         grid.color_mode = bar.color_mode = mode
         lo, hi = colour_range(entry)
@@ -141,10 +160,11 @@ class MethodOverlays(Vertical):
         note = " · true class = predicted: one map" if same else ""
         keys = " (g: layer)" if self.method == "gradcam" else ""
         head.set_wordings(f"{method_title(payload)}{keys}{note}", method_title(payload))
-        first.show(payload["image"], maps[0], same, mode)
+        names = payload.get("classes")
+        first.show(payload["image"], maps[0], same, mode, names)
         second.display = len(maps) > 1
         if len(maps) > 1:
-            second.show(payload["image"], maps[1], same, mode)
+            second.show(payload["image"], maps[1], same, mode, names)
 
 
 class AttributionOverlays(Horizontal):
@@ -171,7 +191,7 @@ class AttributionOverlays(Horizontal):
     def draw(self, state: Any, mode: str) -> str:
         """Draw an ``EvaluateState``'s digit; returns the status line (``views.digit_hint``)."""
         self.show(state.digit, state.overlay_method, mode)
-        return digit_hint(state.digit)
+        return digit_hint(state.digit, state.class_names)
 
     def _place(self) -> None:
         """Show the blocks that fit; the pictures get the lines left by the texts (their

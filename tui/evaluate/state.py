@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.class_names import are_digits
 from tui.evaluate import views
 from tui.evaluate.actmax_state import ActMaxState, actmax_export
 
@@ -209,7 +210,8 @@ class EvaluateState:
         if view == "gallery" and self.gallery and self.gallery.get("items"):
             return "gallery", views.gallery_export(self.gallery, self.class_names)
         if view == "digit" and len(self.digit) == len(DIGIT_OPS):
-            return f"digit-{self.digit_index}", views.digit_export(self.digit)
+            what = "digit" if are_digits(self.digit["saliency"].get("classes")) else "image"
+            return f"{what}-{self.digit_index}", views.digit_export(self.digit)
         if view == "actmax" and self.actmax.panels:
             return actmax_export(self.actmax, subject)
         return None

@@ -21,7 +21,7 @@ TITLE_NAME = 6  # cells for each class name in a gallery thumbnail's title
 # Each view's keys, most needed first (a narrow line drops the last ones; ? lists them all);
 # "x export" comes before the keys a person also finds in the footer, so 80 columns keep it.
 KEY_HELP = {
-    "matrix": "arrows move · enter digits of the cell · w all mistakes · a act-max · "
+    "matrix": "arrows move · enter images of the cell · w all mistakes · a act-max · "
     "x export · u update",
     "gallery": "arrows select · enter explain · x export · n/p page · i inspector · esc back",
     "digit": "m method · g Grad-CAM layer · x export · i inspector · esc back",
@@ -180,24 +180,30 @@ def digit_export(digit: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
     first = digit["saliency"]
     info = {k: first.get(k) for k in ("index", "label", "pred", "confidence")}
+    names = first.get("classes")
+    if not are_digits(names):  # the names beside the indices
+        info.update(true_name=name_of(names, info["label"]), pred_name=name_of(names, info["pred"]))
     figures = {method: attribution_figure(payload) for method, payload in digit.items()}
+    what = "digit" if are_digits(names) else "image"
     return {
         "figures": figures,
-        "tables": {"digit": [{**info, "gradcam_layer": digit["gradcam"].get("layer")}]},
+        "tables": {what: [{**info, "gradcam_layer": digit["gradcam"].get("layer")}]},
     }
 
 
-def digit_hint(digit: dict[str, dict[str, Any]]) -> str:
+def digit_hint(digit: dict[str, dict[str, Any]], names: Sequence[str] | None = None) -> str:
     """The digit view's status line: an empty or non-finite Grad-CAM's note, else what the
-    panels compare, or that they are coming."""
+    panels compare (classes by name: the payload's ``classes``, else ``names``), or that
+    they are coming."""
     note = gradcam_note(digit.get("gradcam"))
     if note:
         return note
     first = next(iter(digit.values()), None)
     if first is None:
         return "explaining…"
-    true, pred = first.get("label"), first.get("pred")
-    if true == pred:
+    names = first.get("classes") or names
+    true, pred = name_of(names, first.get("label")), name_of(names, first.get("pred"))
+    if first.get("label") == first.get("pred"):
         return f"true class {true} = predicted: one map per method; K = the class explained"
     return f"left: true class {true} · right: predicted {pred} · K = the class explained"
 

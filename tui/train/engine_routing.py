@@ -54,6 +54,7 @@ class TrainEvents:
         self.words = RunWords(run, tab)  # the pane's words between runs
         self.image_pending = bool(options.image)  # --image: shown once the model loads
         self.steps_per_epoch: int | None = None
+        self.data_warnings: set[str] = set()  # said once each (skipped unreadable images)
 
     def engine_started(self) -> None:
         """The child is spawning: open the model (on a restart, the one the next run trains)."""
@@ -119,6 +120,7 @@ class TrainEvents:
         inspector = tab.inspector
         inspector.set_message("")
         inspector.set_model(info, summary, classes=payload.get("classes"))  # ImageNet's names
+        say_data_warning(tab, payload, self.data_warnings)
         checkpoint = kwargs.get("checkpoint")
         self.snapshots.reset(str(Path(checkpoint).parent) if checkpoint else None)
         tab.opened.loaded(checkpoint)  # a saved run: its curves, accuracy and kernel history
@@ -233,3 +235,12 @@ class TrainEvents:
         self.tab.error(f"{error}. Press t to restart it.", title="Engine stopped")
         if self.run.quitting:
             self.tab.app.exit()
+
+
+def say_data_warning(tab: TrainTab, payload: dict[str, Any], said: set[str]) -> None:
+    """Notify the ``load`` reply's ``data_warning`` (skipped unreadable images: otherwise only
+    in engine.log) once per distinct line; ``said`` holds the lines already shown."""
+    warning = str(payload.get("data_warning") or "")
+    if warning and warning not in said:
+        said.add(warning)
+        tab.notify(warning, title="Dataset", severity="warning", timeout=15)

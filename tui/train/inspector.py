@@ -14,6 +14,7 @@ from tui.train.explain_view import CellExplainer
 from tui.train.inspector_draw import INSPECTOR_CSS, InspectorDrawer, InspectorParts
 from tui.train.inspector_state import InspectorState
 from tui.train.layer_story_state import step_story_channel
+from tui.train.layer_story_view import LayerStoryView, inline
 from tui.train.sample_panel import SamplePanel
 from tui.widgets.delegate import state_attribute
 from tui.widgets.heatmap import HeatmapGrid, detect_color_mode
@@ -108,6 +109,7 @@ class Inspector(Widget, can_focus=True):
         self.state = InspectorState()
         self.drawer = InspectorDrawer(self)
         self.explainer = CellExplainer(self, self.state, self.drawer)
+        self._no_weights = False
         self.set_reactive(Inspector.color_mode, color_mode or detect_color_mode())
 
     def compose(self) -> ComposeResult:
@@ -123,6 +125,22 @@ class Inspector(Widget, can_focus=True):
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
         self.set_class(self.size.height < SHORT, "-short")
+        self._show_no_weights(self._no_weights, force=True)
+
+    def _show_no_weights(self, no_weights: bool, force: bool = False) -> None:
+        """A layer without kernels: its story takes the kernels' place (on a short screen the
+        maps' place too). Inline display toggles on the few widgets that change: a class on
+        the inspector would restyle its whole subtree at every such key (tens of ms)."""
+        if (no_weights == self._no_weights and not force) or not self.is_mounted:
+            self._no_weights = no_weights
+            return
+        self._no_weights = no_weights
+        hide_maps = no_weights and self.size.height < SHORT
+        hidden_when = {"#kernels": no_weights, "#kernels-scale": no_weights,
+                       "#activations": hide_maps, "#activations-scale": hide_maps}  # fmt: skip
+        for name, hidden in hidden_when.items():
+            inline(self.query_one(name), "display", "none" if hidden else None)
+        self.query_one(LayerStoryView).set_full(no_weights)
 
     # -- data from the app ------------------------------------------------------------------
     def set_model(
@@ -141,7 +159,7 @@ class Inspector(Widget, can_focus=True):
         same = self.state.set_layer(row)
         if not same:
             self.set_reactive(Inspector.channel, 0)
-            self.set_class(not self.state.has_weights, "-no-weights")
+            self._show_no_weights(not self.state.has_weights)
             self.explainer.leave()
         self.drawer.title(self.state)  # the sample panel does not depend on the layer
         if same or not self.drawer.kernels_loading(self.state):
@@ -164,7 +182,7 @@ class Inspector(Widget, can_focus=True):
         # whole screen, which walking through the layers would pay at every key.
         if not same and payload is not None and self.is_mounted:
             self.query_one("#kernels", HeatmapGrid).release_height()
-        self.set_class(payload is None, "-no-weights")
+        self._show_no_weights(payload is None)
         self.drawer.kernels(self.state, keep_page=same)
         self.drawer.title(self.state)
 

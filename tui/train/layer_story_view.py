@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.train.layer_story_state import StoryView
@@ -25,17 +26,21 @@ STORY_CSS = """
     LayerStoryView .story-side { width: 1fr; height: 1fr; }
     LayerStoryView #story-arrow { width: 3; height: 1fr; content-align: center middle; }
     LayerStoryView #story-detail { height: auto; max-height: 5; color: $text-muted; }
-    Inspector.-no-weights LayerStoryView.-shown { height: 1fr; }
-    Inspector.-no-weights LayerStoryView #story-maps { display: block; height: 1fr; }
-    Inspector.-no-weights LayerStoryView #story-detail { display: block; }
-    Inspector.-no-weights LayerStoryView.-waiting #story-maps { display: none; }
-    Inspector.-no-weights #kernels, Inspector.-no-weights #kernels-scale { display: none; }
-    Inspector.-no-weights.-short #activations, Inspector.-no-weights.-short #activations-scale {
-        display: none;
-    }
     Inspector.-many LayerStoryView { display: none; }
     Inspector.-short LayerStoryView.-kernel-layer { display: none; }
 """
+
+
+def inline(widget: Widget, rule: str, value: str | None) -> None:
+    """Set ``widget``'s inline style ``rule`` to ``value``; None: back to its CSS. Only the
+    widget is laid out again (no stylesheet pass over a subtree); an unchanged value costs
+    nothing."""
+    if value is not None:
+        setattr(widget.styles, rule, value)
+    elif widget.styles.clear_rule(rule):
+        widget.refresh(layout=True)
+        if widget.parent is not None:
+            widget.parent.refresh(layout=True)
 
 
 def _draw(grid: HeatmapGrid, bar: ColorBar, view: MapView, box: tuple | None) -> None:
@@ -50,12 +55,28 @@ class LayerStoryView(Vertical):
     and output on the current digit with the numbers behind one of its cells."""
 
     DEFAULT_CSS = STORY_CSS
-    SCOPED_CSS = False  # the rules follow the inspector's classes (-no-weights, -many)
+    SCOPED_CSS = False  # the rules follow the inspector's classes (-many, -short)
 
     def __init__(self, color_mode: str, **widget_options: object) -> None:
         super().__init__(**widget_options)  # type: ignore[arg-type]
         self.mode = color_mode
         self.view: StoryView | None = None
+        self.full = False  # a layer without kernels: the maps and numbers show (set_full)
+
+    def set_full(self, full: bool) -> None:
+        """Take the kernels' place (True: a layer without them) or only the line above them.
+
+        Inline styles on the few widgets that change, not a class on the inspector: a class
+        restyles the inspector's whole subtree, which walking through the layers paid per key."""
+        self.full = full
+        inline(self, "height", "1fr" if full else None)
+        inline(self.query_one("#story-detail"), "display", "block" if full else None)
+        self._show_maps()
+
+    def _show_maps(self) -> None:
+        maps = self.query_one("#story-maps")
+        inline(maps, "display", "block" if self.full and self.view is not None else None)
+        inline(maps, "height", "1fr" if self.full else None)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="story-line", markup=False)
@@ -73,7 +94,8 @@ class LayerStoryView(Vertical):
         """Draw ``view``; None: only ``waiting`` ("" hides the area)."""
         self.view = view
         self.set_class(view is not None or bool(waiting), "-shown")
-        self.set_class(view is None, "-waiting")
+        if self.is_mounted:
+            self._show_maps()
         line = self.query_one("#story-line", Static)
         detail = self.query_one("#story-detail", Static)
         if view is None:

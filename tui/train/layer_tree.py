@@ -110,11 +110,15 @@ class LayerTree:
         return inside
 
     def subtree_totals(self, index: int) -> tuple[int, int]:
-        """(parameters, MACs) of the container at ``index``: its leaves', a module called again
-        counted once for parameters; the row's own numbers when it has no leaf rows."""
+        """(parameters, MACs) of the container at ``index`` folded to one row.
+
+        A row that carries ``own_params`` already holds its folded totals (``params``:
+        everything inside it, parameters it holds itself too, such as a block's layer scale;
+        ``macs``: its leaf rows'). An older row without it: its leaves' sums, a module called
+        again counted once for parameters; its own numbers when it has no leaf rows."""
+        row = self.rows[index]
         leaves = [self.rows[i] for i in self.descendants(index) if not is_container(self.rows[i])]
-        if not leaves:
-            row = self.rows[index]
+        if "own_params" in row or not leaves:
             return int(row.get("params", 0) or 0), int(row.get("macs", 0) or 0)
         params = sum(int(r.get("params", 0) or 0) for r in leaves if not r.get("recursive"))
         return params, sum(int(r.get("macs", 0) or 0) for r in leaves)

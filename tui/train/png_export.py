@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.render.maps import dequantize
+from tui.class_names import are_digits, name_of
 from tui.train.views import activation_cmap
 
 if TYPE_CHECKING:
@@ -100,10 +101,13 @@ class PngExport:
         """(words for titles, a tag for file names) of the inspector's input: a test digit
         ("digit #12 (true 7, predicted 7)", "12"), the drawing ("your drawing (predicted 1)",
         "drawn") or a picture file ("picture seven.png (predicted 7)", "picture-seven")."""
-        pred = f" (predicted {sample.get('pred')})" if sample.get("pred") is not None else ""
+        names = self.tab.inspector.state.class_names or None
+        true, predicted = name_of(names, sample.get("label")), name_of(names, sample.get("pred"))
+        pred = f" (predicted {predicted})" if sample.get("pred") is not None else ""
         if index >= 0:
-            truth = f" (true {sample.get('label')}, predicted {sample.get('pred')})"
-            return f"digit #{index}" + (truth if sample else ""), str(index)
+            what = "digit" if are_digits(names) else "image"
+            truth = f" (true {true}, predicted {predicted})"
+            return f"{what} #{index}" + (truth if sample else ""), str(index)
         name = self.tab.drawing.input_name
         if name == "drawn":
             return "your drawing" + pred, "drawn"

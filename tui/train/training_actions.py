@@ -131,7 +131,7 @@ class RunControl:
         # What is wrong, without the spec grammar or the examples that follow it.
         self.run.open_error = error.splitlines()[0].split("; ")[0] or "it does not open"
         self.tab.error(error, title="Cannot open the model")
-        self.tab.inspector.set_message(f"{error}\nPress c to choose another model.")
+        self.tab.inspector.set_message(failure_note(error))
         self.tab.training.set_message("The model does not open · c: choose another")
         self.tab.update_status(device="none", note="does not open")
 
@@ -270,3 +270,17 @@ class RunControl:
 
     def got_save(self, payload: dict[str, Any], kwargs: dict[str, Any]) -> None:
         self.tab.notify(f"Saved checkpoint to {payload.get('path')}", title="Saved", timeout=6)
+
+
+SHOWN_TRACEBACK_LINES = 4  # the innermost frame (file line, code line) and the error
+
+
+def failure_note(error: str) -> str:
+    """The inspector's note for a model that does not open: the one-line summary, the hint,
+    then the end of the user's own traceback (a model file's error carries it on the lines
+    after the summary), so the line of their file that failed shows even at 80x24."""
+    summary, *traceback = error.splitlines()
+    if len(traceback) > SHOWN_TRACEBACK_LINES:
+        hidden = len(traceback) - SHOWN_TRACEBACK_LINES
+        traceback = [f"… {hidden} earlier lines", *traceback[-SHOWN_TRACEBACK_LINES:]]
+    return "\n".join([summary, "Press c to choose another model.", *traceback])

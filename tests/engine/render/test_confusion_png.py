@@ -65,7 +65,7 @@ def test_each_cell_is_coloured_by_its_count(drawn) -> None:
     assert not (expected[8, 6] == expected[8, 7]).all()
 
 
-def test_counts_are_written_in_their_cells_and_zero_cells_are_blank(drawn) -> None:
+def test_every_count_is_written_in_its_cell_zeros_too(drawn) -> None:
     image, counts, title = drawn
     layout = confusion_layout(10, title)
     for row in range(10):
@@ -75,11 +75,8 @@ def test_counts_are_written_in_their_cells_and_zero_cells_are_blank(drawn) -> No
             background = image[y0 + 3, x0 + 3]
             ink = text_colour(background)
             inked = (np.abs(cell - ink).sum(axis=2) < 60).sum()
-            if counts[row, col]:
-                # more digits, more ink: "1135" has more text pixels than "7"
-                assert inked > 5, (row, col)
-            else:
-                assert (cell == background).all(), (row, col)
+            # the README promises "the count in every cell": a 0 is written as well
+            assert inked > 5, (row, col, counts[row, col])
     x0, y0, x1, y1 = layout.cell_box(1, 1)
     x2, y2, x3, y3 = layout.cell_box(3, 5)
 

@@ -32,7 +32,7 @@ def test_a_stopped_run_says_where_it_stopped(tiny_config) -> None:
     assert (end.epoch, end.step, end.steps_per_epoch, end.epochs_done) == (1, 3, 4, 0)
     assert end.where() == "epoch 1 step 3/4"
     line = finished_line(end)
-    assert line.startswith("finished (stopped) at epoch 1 step 3/4: 0 epoch(s), ")
+    assert line.startswith("finished (stopped) at epoch 1 step 3/4: 0 epochs, ")
 
 
 def test_a_run_stopped_in_its_second_epoch(tiny_config) -> None:
@@ -49,7 +49,7 @@ def test_a_completed_run_ends_at_its_last_step(tiny_config) -> None:
     assert isinstance(end, Finished) and not end.stopped
     assert (end.epoch, end.step, end.steps_per_epoch) == (1, 4, 4)
     line = finished_line(end)
-    assert line.startswith("finished (completed): 1 epoch(s), test accuracy ")
+    assert line.startswith("finished (completed): 1 epoch, test accuracy ")
     assert " at epoch" not in line
 
 

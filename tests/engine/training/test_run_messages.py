@@ -161,7 +161,7 @@ def test_resume_with_nothing_to_train_is_refused_and_touches_nothing(
         captured = capsys.readouterr()
         err = captured.err.strip()
         assert "\n" not in err and "Traceback" not in err, err
-        assert f"{target} has already trained 1 epoch(s)" in err, err
+        assert f"{target} has already trained 1 epoch;" in err, err
         assert "pass --epochs N with N > 1 to train more" in err
         assert "finished" not in captured.out.lower()
         assert folder_bytes(run) == before  # checkpoint, config.json, history, lock
@@ -173,7 +173,7 @@ def test_resume_with_nothing_to_train_is_refused_for_another_folder(
     other = tmp_path / "other"
     events = list(train_events(tiny_config("other"), resume=tiny_trained_run))
     assert isinstance(events[-1], Failed) and len(events) == 1, events
-    assert "has already trained 1 epoch(s)" in events[-1].message
+    assert "has already trained 1 epoch;" in events[-1].message
     assert not other.exists()  # not even created
 
 

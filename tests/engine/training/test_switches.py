@@ -44,7 +44,7 @@ def test_trainer_follows_a_bf16_verdict_on_the_cpu(tmp_path, monkeypatch, tiny_c
     assert isinstance(events[-1], Finished)  # and it trains so
     started = next(e for e in events if isinstance(e, Started))
     assert started.precision == "bfloat16 autocast"  # and says so, on the CLI too
-    assert "cpu, 1 thread(s), contiguous, bfloat16 autocast" in started_line(started)
+    assert "cpu, 1 thread, contiguous, bfloat16 autocast" in started_line(started)
 
 
 def test_without_a_verdict_a_run_reports_float32(tmp_path, monkeypatch, tiny_config) -> None:

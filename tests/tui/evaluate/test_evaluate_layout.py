@@ -111,7 +111,7 @@ async def test_keys_and_summary_lines_drop_whole_parts(size, make_eval_app, open
             parts = full.split(" · ")
             assert all(part in parts for part in line.split(" · ")), (selector, line)
         keys = pane.query_one("#eval-keys")
-        assert shown(keys).startswith("arrows move · enter digits of the cell")
+        assert shown(keys).startswith("arrows move · enter images of the cell")
         if len(KEY_HELP["matrix"]) > keys.content_size.width:
             assert keys.tooltip == KEY_HELP["matrix"]
         assert "accuracy" in shown(pane.query_one("#eval-summary"))

@@ -57,3 +57,14 @@ def test_a_payload_without_depths_is_a_flat_list_of_layers() -> None:
     tree = LayerTree(flat)
     assert not tree.has_containers and tree.visible_keys == ["conv1", "fc1"]
     assert [tree.label(i) for i in range(2)] == ["conv1", "fc1"] and tree.leaf_count() == 2
+
+
+def test_a_folded_block_counts_the_parameters_it_holds_itself() -> None:
+    # ConvNeXt's block keeps a per-channel layer scale (8 numbers) outside its layers: its
+    # row's params (everything inside it) says 8 more than its layers' sum
+    block = row("block", leaf=False, params=28, macs=200) | {"own_params": 8}
+    conv = row("block.conv", 2, params=20, macs=200) | {"own_params": 20}
+    tree = LayerTree([block, conv])
+    assert tree.toggle(0)
+    shown = tree.shown_row(0)
+    assert (shown["params"], shown["macs"]) == (28, 200)
