@@ -223,8 +223,8 @@ async def test_the_load_and_the_run_carry_the_dataset_and_input_shape(make_app, 
         (["--model", "no/such/model.py:Net"], "--model no/such/model.py:Net: model file"),
         (["--dataset", "folder:/no/such/folder"], "--dataset folder:/no/such/folder: image folder"),
         (["--dataset", "imagenet"], "unknown dataset 'imagenet'"),
-        (["--input-shape", "3,32"], "--input-shape: '3,32' is not C,H,W"),
-        (["--input-shape", "0,32,32"], "between 1 and"),
+        (["--input-shape", "3,32"], "'3,32' is not C,H,W"),
+        (["--input-shape", "0,32,32"], "0 channels; use 1 to 64"),
     ],
 )
 def test_bad_model_dataset_or_shape_is_one_line_and_exit_2(argv, expected, capsys):
